@@ -1,0 +1,145 @@
+"""Lambda entry points, assembled from the pieces: the only module that reads the environment and builds
+AWS clients. It does so on the first invocation, not at import, so importing a function is free of AWS
+and tests can import every entry point."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from hookbridge.http import create_app
+from hookbridge.ingest import IngestPipeline
+from hookbridge.model import Provider, StoredEvent
+from hookbridge.publishing import Envelope, Publisher, build_envelope
+from hookbridge.secrets import SecretStore
+from hookbridge.settings import Settings
+from hookbridge.storage import DynamoEventStore
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+# A provider waits 5-10 s for an answer: fail fast and answer 503 rather than time out.
+WARM_PATH_CLIENT_CONFIG = Config(
+    connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3}
+)
+PUBLISHER_CLIENT_CONFIG = Config(
+    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
+)
+
+
+# At DEBUG these log whole requests and responses: secret values, webhook payloads and request
+# signatures. Our own LOG_LEVEL, or the Lambda application log level, must never turn that on.
+SDK_LOGGERS = ("botocore", "boto3", "urllib3")
+
+
+def _observability(settings: Settings, service: str) -> tuple[Logger, Metrics]:
+    for name in SDK_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
+    # service "hookbridge": module loggers ("hookbridge.ingest", ...) propagate to this one's handler.
+    logger = Logger(service="hookbridge", level=settings.log_level)
+    logger.append_keys(function=service)
+    metrics = Metrics(namespace=settings.metrics_namespace, service=service)
+    return logger, metrics
+
+
+def build_ingest_handler(
+    provider: Provider,
+    settings: Settings,
+    secrets: SecretStore,
+    store: DynamoEventStore,
+) -> LambdaHandler:
+    logger, metrics = _observability(settings, f"ingest-{provider.name}")
+    metrics.set_default_dimensions(provider=provider.name)
+    app = create_app(IngestPipeline(provider, settings, secrets, store), metrics)
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics(raise_on_empty_metrics=False)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
+
+
+def ingest_handler(provider: Provider, environ: Mapping[str, str] = os.environ) -> LambdaHandler:
+    """The Lambda handler of one provider's ingest function."""
+
+    def build() -> LambdaHandler:
+        settings = Settings.from_environ(environ)
+        session = boto3.session.Session()
+        secrets = SecretStore(
+            SecretsProvider(boto3_client=session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)),
+            prefix=settings.prefix,
+            max_age_seconds=settings.secret_max_age_seconds,
+            not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
+        )
+        store = DynamoEventStore(
+            session.client("dynamodb", config=WARM_PATH_CLIENT_CONFIG), settings.events_table
+        )
+        return build_ingest_handler(provider, settings, secrets, store)
+
+    return _lazy(build)
+
+
+def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaHandler:
+    if settings.event_bus is None:
+        raise ValueError("EVENT_BUS must be set for the publisher")
+    bus: str = settings.event_bus
+    logger, metrics = _observability(settings, "publisher")
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics(raise_on_empty_metrics=False)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # Powertools' batch utility hands records over one at a time; PutEvents takes ten a call and
+        # reports failures per entry, so the batch is walked here.
+        envelopes: list[Envelope] = []
+        undecodable: list[str] = []
+        for record in DynamoDBStreamEvent(event).records:
+            sequence = record.dynamodb.sequence_number if record.dynamodb else None
+            if sequence is None or record.event_name != DynamoDBRecordEventName.INSERT:
+                continue  # the event source mapping filters on INSERT; anything else is not ours
+            try:
+                stored = StoredEvent.from_stream_image(record.raw_event["dynamodb"]["NewImage"])
+            except (KeyError, TypeError, ValueError):
+                logger.exception("stream record is not a stored event", extra={"record": sequence})
+                undecodable.append(sequence)
+                continue
+            envelopes.append(
+                build_envelope(sequence, stored, prefix=settings.prefix, bus=bus, table=settings.events_table)
+            )
+        failed = publisher.publish(envelopes) + undecodable
+        metrics.add_metric(name="EventsPublished", unit="Count", value=len(envelopes) - len(failed))
+        metrics.add_metric(name="EventsNotPublished", unit="Count", value=len(failed))
+        return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
+
+    return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
+
+
+def publisher_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
+    """The Lambda handler of the publisher (the events table's stream)."""
+
+    def build() -> LambdaHandler:
+        settings = Settings.from_environ(environ)
+        client = boto3.session.Session().client("events", config=PUBLISHER_CLIENT_CONFIG)
+        return build_publisher_handler(settings, Publisher(client))
+
+    return _lazy(build)
+
+
+def _lazy(build: Callable[[], LambdaHandler]) -> LambdaHandler:
+    built: list[LambdaHandler] = []
+
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if not built:
+            built.append(build())
+        return built[0](event, context)
+
+    return handler

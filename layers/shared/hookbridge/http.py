@@ -1,0 +1,97 @@
+"""The HTTP edge: API Gateway HTTP API (payload 2.0) in, the design's status codes out.
+
+This is the one place that maps domain errors to HTTP. Providers see a generic message; the reason goes to
+our logs without headers, signatures or body.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+
+from hookbridge.errors import Unauthorized, WebhookError
+from hookbridge.ingest import IngestPipeline
+from hookbridge.model import WebhookRequest
+
+log = logging.getLogger(__name__)
+
+
+def create_app(pipeline: IngestPipeline, metrics: Metrics) -> APIGatewayHttpResolver:
+    provider = pipeline.provider.name
+    app = APIGatewayHttpResolver()
+
+    @app.post(f"/webhooks/{provider}/<subscription>{pipeline.provider.route_suffix}")
+    def receive(subscription: str, **path: str) -> Response[str]:
+        event = app.current_event
+        result = pipeline.handle(
+            WebhookRequest(
+                provider=provider,
+                subscription=subscription,
+                headers={k.lower(): v for k, v in (event.headers or {}).items()},
+                query=dict(event.query_string_parameters or {}),
+                path=path,
+                body=_raw_body(event.body, bool(event.is_base64_encoded), pipeline),
+                received_at_ms=event.request_context.time_epoch,
+            )
+        )
+        outcome = result.outcome
+        metrics.add_metric(
+            name="WebhookAccepted" if outcome.status == "accepted" else "WebhookDuplicate",
+            unit=MetricUnit.Count,
+            value=1,
+        )
+        log.info(
+            "webhook %s",
+            outcome.status,
+            extra={"subscription": subscription, "event_type": result.event_type, "id": outcome.id},
+        )
+        return _json(200, {"status": outcome.status, "id": outcome.id})
+
+    @app.exception_handler(WebhookError)  # type: ignore[untyped-decorator]
+    def webhook_error(exc: WebhookError) -> Response[str]:
+        metric = "WebhookRejected" if isinstance(exc, Unauthorized) else f"Webhook{exc.status}"
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        level = logging.ERROR if exc.status >= 500 else logging.WARNING
+        log.log(level, "webhook refused", extra={"status": exc.status, "reason": exc.reason})
+        headers = {"Retry-After": "30"} if exc.status == 503 else None
+        return _json(exc.status, {"message": exc.public_message}, headers)
+
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def unexpected(exc: Exception) -> Response[str]:
+        # A bug, not a verdict on the webhook: 500 makes the provider retry, and nothing was acknowledged.
+        log.exception("unexpected error")
+        metrics.add_metric(name="Webhook500", unit=MetricUnit.Count, value=1)
+        return _json(500, {"message": "Internal error"})
+
+    return app
+
+
+def _raw_body(body: str | None, is_base64: bool, pipeline: IngestPipeline) -> bytes:
+    if body is None:
+        return b""
+    if not is_base64:
+        raw = body.encode("utf-8")
+        pipeline.check_size(len(raw))
+        return raw
+    # Refuse before decoding: base64 is 4/3 the size of what it encodes.
+    pipeline.check_size(len(body) * 3 // 4 - 2)
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        # API Gateway encodes it, so this is never a genuine delivery: there are no bytes to verify.
+        raise Unauthorized("body marked base64 is not valid base64") from None
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=json.dumps(body, separators=(",", ":")),
+        headers=headers,
+    )

@@ -1,0 +1,174 @@
+"""The types that flow through the pipeline: the request as received, what a provider says it is, and
+the record we store (which the publisher reads back from the table's stream)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final, Literal
+
+from hookbridge.secrets import SubscriptionSecret
+
+NOT_JSON: Final = object()
+"""Sentinel for a body that is not strict JSON (the provider's ``describe`` receives it as the payload)."""
+
+UNRECOGNIZED: Final = "unrecognized"
+"""Event type given to a genuine body that does not have the shape its provider documents."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRequest:
+    provider: str
+    subscription: str
+    headers: Mapping[str, str]  # names lower-cased, as API Gateway HTTP APIs deliver them
+    query: Mapping[str, str]
+    path: Mapping[str, str]
+    body: bytes  # exactly the bytes the provider signed
+    received_at_ms: int  # API Gateway's own receive time (requestContext.timeEpoch)
+
+
+@dataclass(frozen=True, slots=True)
+class EventDescription:
+    """What a provider's ``describe`` learns from a verified request. It never raises: a body that is not
+    what the provider documents is still genuine, and is stored as ``recognized=False``."""
+
+    event_type: str
+    recognized: bool
+    event_id: str | None = None  # the provider's own unique id: dedupe on it for the whole retention
+    occurred_at: str | None = None
+    subject: str | None = None  # the entity the event is about (delivery id, order id, ...)
+    extra: Mapping[str, str] = field(default_factory=dict)  # provider-specific metadata for consumers
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """A provider is data plus two small functions; the pipeline does the rest."""
+
+    name: str
+    # Checks the request against the subscription's secret; returns the scheme used ("hmac-sha256", ...).
+    # Raises Unauthorized, and must fail closed when the secret holds nothing it can verify with.
+    verify: Callable[[WebhookRequest, SubscriptionSecret, float], str]
+    # Describes a verified request; ``payload`` is the parsed JSON, or NOT_JSON.
+    describe: Callable[[WebhookRequest, Any], EventDescription]
+    event_types: tuple[str, ...]
+    # Headers the provider would send for a body: for sample events, tests and the command line.
+    sign: Callable[[str, bytes, int], Mapping[str, str]]
+    route_suffix: str = ""  # path segments after /webhooks/{provider}/{subscription}
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict UTF-8 JSON (no NaN/Infinity, which EventBridge rejects), or NOT_JSON.
+
+    Decoded as UTF-8 first: ``json.loads`` would also accept UTF-16/32 bytes, which could not be spliced
+    into the bus entry as they are."""
+    try:
+        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return NOT_JSON
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def iso_ms(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One accepted webhook as it lives in the events table.
+
+    ``key`` is the table's partition key: the dedupe key, plus ``#n`` for the n-th delivery of identical
+    content accepted after the dedupe window of the one before it.
+    """
+
+    key: str
+    id: str
+    provider: str
+    subscription: str
+    dedupe_key: str
+    event_type: str
+    recognized: bool
+    is_json: bool
+    received_at: str
+    verified_by: str
+    payload: bytes
+    payload_sha256: str
+    expires_at: int  # TTL, epoch seconds
+    dedupe_until: int  # epoch seconds: a identical delivery before this is a duplicate
+    by_day: str  # partition key of the by-subscription index
+    event_id: str | None = None
+    occurred_at: str | None = None
+    subject: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def to_item(self) -> dict[str, Any]:
+        """The item in DynamoDB's wire format (the low-level client is cheaper to import and call)."""
+        item: dict[str, Any] = {
+            "pk": {"S": self.key},
+            "id": {"S": self.id},
+            "provider": {"S": self.provider},
+            "subscription": {"S": self.subscription},
+            "dedupe_key": {"S": self.dedupe_key},
+            "event_type": {"S": self.event_type},
+            "recognized": {"BOOL": self.recognized},
+            "is_json": {"BOOL": self.is_json},
+            "received_at": {"S": self.received_at},
+            "verified_by": {"S": self.verified_by},
+            "payload": {"B": self.payload},
+            "payload_sha256": {"S": self.payload_sha256},
+            "expires_at": {"N": str(self.expires_at)},
+            "dedupe_until": {"N": str(self.dedupe_until)},
+            "by_day": {"S": self.by_day},
+        }
+        for name in ("event_id", "occurred_at", "subject"):
+            value = getattr(self, name)
+            if value is not None:
+                item[name] = {"S": value}
+        if self.extra:
+            item["extra"] = {"M": {k: {"S": v} for k, v in self.extra.items()}}
+        return item
+
+    @classmethod
+    def from_stream_image(cls, image: Mapping[str, Any]) -> StoredEvent:
+        """From a stream record's NewImage as Lambda delivers it: binary values arrive base64-encoded."""
+        payload = image["payload"]["B"]
+        return cls(
+            key=image["pk"]["S"],
+            id=image["id"]["S"],
+            provider=image["provider"]["S"],
+            subscription=image["subscription"]["S"],
+            dedupe_key=image["dedupe_key"]["S"],
+            event_type=image["event_type"]["S"],
+            recognized=image["recognized"]["BOOL"],
+            is_json=image["is_json"]["BOOL"],
+            received_at=image["received_at"]["S"],
+            verified_by=image["verified_by"]["S"],
+            payload=base64.b64decode(payload) if isinstance(payload, str) else payload,
+            payload_sha256=image["payload_sha256"]["S"],
+            expires_at=int(image["expires_at"]["N"]),
+            dedupe_until=int(image["dedupe_until"]["N"]),
+            by_day=image["by_day"]["S"],
+            event_id=_optional_s(image, "event_id"),
+            occurred_at=_optional_s(image, "occurred_at"),
+            subject=_optional_s(image, "subject"),
+            extra={k: v["S"] for k, v in image.get("extra", {}).get("M", {}).items()},
+        )
+
+
+def _optional_s(image: Mapping[str, Any], name: str) -> str | None:
+    value = image.get(name)
+    return None if value is None else str(value["S"])
+
+
+StoreStatus = Literal["accepted", "duplicate"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOutcome:
+    status: StoreStatus
+    id: str

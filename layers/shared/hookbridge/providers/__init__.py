@@ -1,0 +1,1 @@
+"""One module per provider: its verification scheme and how it names its events."""

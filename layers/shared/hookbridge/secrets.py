@@ -1,0 +1,130 @@
+"""A subscription's secret: its JSON layout (an operator contract) and how the ingest path reads it.
+
+Values are fetched through Powertools' SecretsProvider, which caches them for ``secret_max_age_seconds``.
+Powertools caches only values that exist, so "not found" is cached here as well, briefly and in a bounded
+map, so that a flood of made-up subscription names cannot hammer Secrets Manager.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from botocore.exceptions import ClientError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from hookbridge.errors import NotFound, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class BasicAuth(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    username: SecretStr
+    password: SecretStr
+
+
+class SubscriptionSecret(BaseModel):
+    """SecretString of ``{prefix}/{provider}/{subscription}``. Fields a provider does not use are ignored.
+
+    Values are SecretStr so that no repr, log line or validation error can print them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    signing_secrets: tuple[SecretStr, ...] = ()  # newest first; any one verifying is enough
+    tokens: tuple[SecretStr, ...] = ()
+    basic_auth: tuple[BasicAuth, ...] = ()
+    api_key: SecretStr | None = None
+    token_header: str | None = Field(None, min_length=1)
+    hmac_header: str | None = Field(None, min_length=1)
+    hmac_encoding: Literal["hex", "base64"] = "hex"
+
+    def signing_keys(self) -> list[bytes]:
+        return [s.get_secret_value().encode() for s in self.signing_secrets if s.get_secret_value()]
+
+
+def secret_name(prefix: str, provider: str, subscription: str) -> str:
+    return f"{prefix}/{provider}/{subscription}"
+
+
+class SecretSource(Protocol):
+    """The part of Powertools' SecretsProvider we use (a port, so unit tests can pass a fake)."""
+
+    def get(self, name: str, max_age: int | None = None) -> str | bytes | dict[str, object] | None: ...
+
+
+class SecretStore:
+    def __init__(
+        self,
+        source: SecretSource,
+        prefix: str,
+        max_age_seconds: int,
+        not_found_max_age_seconds: int,
+        clock: Callable[[], float] = time.monotonic,
+        not_found_capacity: int = 4096,
+    ) -> None:
+        self._source = source
+        self._prefix = prefix
+        self._max_age = max_age_seconds
+        self._not_found_max_age = not_found_max_age_seconds
+        self._clock = clock
+        self._not_found: OrderedDict[str, float] = OrderedDict()  # name -> monotonic expiry
+        self._not_found_capacity = not_found_capacity
+
+    def get(self, provider: str, subscription: str) -> SubscriptionSecret:
+        name = secret_name(self._prefix, provider, subscription)
+        expiry = self._not_found.get(name)
+        if expiry is not None:
+            if expiry > self._clock():
+                raise NotFound("no secret for this subscription (cached)")
+            del self._not_found[name]
+        try:
+            raw = self._source.get(name, max_age=self._max_age)
+        except GetParameterError as exc:
+            if _is_not_found(exc):
+                self._remember_not_found(name)
+                raise NotFound("no secret for this subscription") from None
+            raise Unavailable(f"secrets manager failed: {_error_code(exc)}") from exc
+        return _parse(raw)
+
+    def _remember_not_found(self, name: str) -> None:
+        if self._not_found_max_age <= 0:
+            return
+        self._not_found[name] = self._clock() + self._not_found_max_age
+        self._not_found.move_to_end(name)
+        while len(self._not_found) > self._not_found_capacity:
+            self._not_found.popitem(last=False)
+
+
+def _parse(raw: object) -> SubscriptionSecret:
+    try:
+        if isinstance(raw, str | bytes):
+            return SubscriptionSecret.model_validate_json(raw)
+        return SubscriptionSecret.model_validate(raw)
+    except ValidationError as exc:
+        # Locations and error types only: the input would be the secret itself.
+        problems = [f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['type']}" for e in exc.errors()]
+        log.error("subscription secret is malformed", extra={"problems": problems})
+        # 503, not 401: the provider keeps retrying while an operator fixes the secret.
+        raise Unavailable("subscription secret is malformed") from None
+
+
+def _cause(exc: GetParameterError) -> BaseException | None:
+    # Powertools wraps every failure in GetParameterError, raised inside its except block.
+    return exc.__cause__ or exc.__context__
+
+
+def _is_not_found(exc: GetParameterError) -> bool:
+    return _error_code(exc) == "ResourceNotFoundException"
+
+
+def _error_code(exc: GetParameterError) -> str:
+    cause = _cause(exc)
+    if isinstance(cause, ClientError):
+        return str(cause.response.get("Error", {}).get("Code", "ClientError"))
+    return type(cause).__name__ if cause is not None else "unknown"

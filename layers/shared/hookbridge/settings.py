@@ -1,0 +1,42 @@
+"""Every setting a function reads, parsed once at cold start from the environment the template gives it.
+
+Logic never reads ``os.environ``: the entry points call :meth:`Settings.from_environ` once and pass the
+model down, so tests build a ``Settings`` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# API Gateway HTTP APIs accept 10 MB and Lambda 6 MB, but a DynamoDB item holds 400 KB: the default keeps
+# a body, base64-free (stored as binary), plus its metadata inside one item.
+DEFAULT_MAX_BODY_BYTES = 350_000
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    prefix: str = Field("hookbridge", alias="HOOKBRIDGE_PREFIX", pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    events_table: str = Field(alias="EVENTS_TABLE", min_length=3)
+    event_bus: str | None = Field(None, alias="EVENT_BUS", min_length=1)
+    retention_days: int = Field(30, alias="RETENTION_DAYS", ge=1, le=3650)
+    # Content-hash dedupe window for the deliveries of this function's provider that carry no event id.
+    dedupe_window_seconds: int = Field(3600, alias="DEDUPE_WINDOW_SECONDS", ge=1)
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", ge=1, le=380_000)
+    # How many partitions the "events of a subscription by day" index spreads one day over.
+    index_shards: int = Field(1, alias="EVENT_INDEX_SHARDS", ge=1, le=64)
+    secret_max_age_seconds: int = Field(300, alias="SECRET_MAX_AGE_SECONDS", ge=0)
+    secret_not_found_max_age_seconds: int = Field(30, alias="SECRET_NOT_FOUND_MAX_AGE_SECONDS", ge=0)
+    metrics_namespace: str = Field("hookbridge", alias="POWERTOOLS_METRICS_NAMESPACE")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        return cls.model_validate(dict(environ))
+
+    @property
+    def retention_seconds(self) -> int:
+        return self.retention_days * 86_400

@@ -1,0 +1,71 @@
+"""The events table: store a webhook exactly once with one conditional PutItem.
+
+Dedupe is never read-then-write. The put is conditional on the key being new, and on a conflict DynamoDB
+returns the existing record in the same call (``ReturnValuesOnConditionCheckFailure``), so we can tell a
+duplicate (inside the existing record's window) from a new delivery of identical content after the window.
+The latter is stored under the next generation key (``key#1``, ``key#2``, ...): the earlier record is never
+overwritten, and the warm path stays one write.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hookbridge.errors import Unavailable
+from hookbridge.model import StoredEvent, StoreOutcome
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+log = logging.getLogger(__name__)
+
+# Generations of one content key: identical bodies accepted one window apart within the retention.
+# Far above any real provider's repetition, low enough to bound the writes one request can cost.
+MAX_GENERATIONS = 256
+
+
+class StorageUnavailable(Unavailable):
+    pass
+
+
+class EventStore(Protocol):
+    def put_once(self, event: StoredEvent, now: float) -> StoreOutcome: ...
+
+
+class DynamoEventStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def put_once(self, event: StoredEvent, now: float) -> StoreOutcome:
+        item = event.to_item()
+        for generation in range(MAX_GENERATIONS):
+            key = event.dedupe_key if generation == 0 else f"{event.dedupe_key}#{generation}"
+            item["pk"] = {"S": key}
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(pk)",
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise StorageUnavailable(f"put_item failed: {_code(exc)}") from exc
+                existing: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+                if existing is None:
+                    raise StorageUnavailable("conflict without the existing item") from exc
+                if int(existing["dedupe_until"]["N"]) > now:
+                    return StoreOutcome("duplicate", existing["id"]["S"])
+                continue  # the earlier record's window is over: this is a new delivery
+            except BotoCoreError as exc:  # timeouts, connection errors
+                raise StorageUnavailable(f"put_item failed: {type(exc).__name__}") from exc
+            return StoreOutcome("accepted", event.id)
+        raise StorageUnavailable("too many generations of one content key")
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "ClientError"))

@@ -1,0 +1,147 @@
+"""A moto account with the stack's resources, built from template.yaml."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.support.events import LambdaContext, stream_event
+from tests.support.functions import load_function
+from tests.support.template import create_table
+
+PREFIX = "hookbridge"
+EVENTS_TABLE = "hookbridge-events"
+SUBSCRIPTIONS_TABLE = "hookbridge-subscriptions"
+BUS = "hookbridge"
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class Stack:
+    dynamodb: Any
+    streams: Any
+    secrets: Any
+    events: Any
+    sqs: Any
+    queue_url: str
+    environ: dict[str, str]
+
+    def add_secret(self, provider: str, subscription: str, value: dict[str, Any]) -> None:
+        self.secrets.create_secret(Name=f"{PREFIX}/{provider}/{subscription}", SecretString=json.dumps(value))
+
+    def items(self) -> list[dict[str, Any]]:
+        return self.dynamodb.scan(TableName=EVENTS_TABLE)["Items"]
+
+    def stream_records(self) -> list[dict[str, Any]]:
+        arn = self.dynamodb.describe_table(TableName=EVENTS_TABLE)["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = self.streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        return self.streams.get_records(ShardIterator=iterator)["Records"]
+
+    def stream_event(self) -> dict[str, Any]:
+        arn = self.dynamodb.describe_table(TableName=EVENTS_TABLE)["Table"]["LatestStreamArn"]
+        return stream_event(self.stream_records(), arn)
+
+    def bus_messages(self) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = []
+        while batch := self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for m in batch:
+                messages.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+        return messages
+
+
+@pytest.fixture
+def stack() -> Iterator[Stack]:
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb")
+        create_table(dynamodb, "EventsTable", EVENTS_TABLE)
+        create_table(dynamodb, "SubscriptionsTable", SUBSCRIPTIONS_TABLE)
+        events = boto3.client("events")
+        events.create_event_bus(Name=BUS)
+        sqs = boto3.client("sqs")
+        queue_url = sqs.create_queue(QueueName="consumer")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        # A consumer's rule, as the README tells one to write it.
+        events.put_rule(
+            Name="zippex-deliveries",
+            EventBusName=BUS,
+            EventPattern=json.dumps(
+                {"source": [f"{PREFIX}.zippex"], "detail-type": [{"prefix": "delivery."}, "unrecognized"]}
+            ),
+        )
+        events.put_targets(
+            Rule="zippex-deliveries", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": queue_arn}]
+        )
+        environ = {
+            "HOOKBRIDGE_PREFIX": PREFIX,
+            "EVENTS_TABLE": EVENTS_TABLE,
+            "EVENT_BUS": BUS,
+            "RETENTION_DAYS": "30",
+            "LOG_LEVEL": "DEBUG",
+            "POWERTOOLS_METRICS_NAMESPACE": PREFIX,
+        }
+        yield Stack(
+            dynamodb=dynamodb,
+            streams=boto3.client("dynamodbstreams"),
+            secrets=boto3.client("secretsmanager"),
+            events=events,
+            sqs=sqs,
+            queue_url=queue_url,
+            environ=environ,
+        )
+
+
+@pytest.fixture
+def invoke() -> Callable[[Handler, dict[str, Any]], dict[str, Any]]:
+    def call(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
+        return handler(event, LambdaContext())
+
+    return call
+
+
+@pytest.fixture
+def zippex_handler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Handler:
+    """The real entry point, functions/zippex_ingest/app.py, configured as the template configures it."""
+    for name, value in stack.environ.items():
+        monkeypatch.setenv(name, value)
+    handler: Handler = load_function("zippex_ingest").handler
+    return handler
+
+
+@pytest.fixture
+def publisher_handler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Handler:
+    for name, value in stack.environ.items():
+        monkeypatch.setenv(name, value)
+    handler: Handler = load_function("publisher").handler
+    return handler
+
+
+@pytest.fixture
+def atomic_moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto evaluates a condition and writes in two Python steps; DynamoDB does it atomically. Serialise
+    moto's PutItem so concurrency tests exercise our code, not moto's race."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    original = DynamoDBBackend.put_item
+
+    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "put_item", put_item)

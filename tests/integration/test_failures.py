@@ -1,0 +1,123 @@
+"""When AWS fails, the provider gets a retryable answer and nothing is acknowledged."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from botocore.config import Config
+from botocore.exceptions import ReadTimeoutError
+from botocore.stub import Stubber
+
+from hookbridge.handlers import build_ingest_handler
+from hookbridge.providers.zippex import ZIPPEX
+from hookbridge.samples import fresh_event
+from hookbridge.secrets import SecretStore
+from hookbridge.settings import Settings
+from hookbridge.storage import DynamoEventStore
+from tests.integration.conftest import EVENTS_TABLE, PREFIX, Handler, Stack
+from tests.support.events import DEMO_ZIPPEX_SECRET, LambdaContext, load_event, sample_names
+
+
+def _handler(stack: Stack, dynamodb: Any, secretsmanager: Any | None = None) -> Handler:
+    settings = Settings.from_environ(stack.environ)
+    secrets = SecretStore(
+        SecretsProvider(boto3_client=secretsmanager or boto3.client("secretsmanager")),
+        prefix=PREFIX,
+        max_age_seconds=300,
+        not_found_max_age_seconds=30,
+    )
+    return build_ingest_handler(ZIPPEX, settings, secrets, DynamoEventStore(dynamodb, EVENTS_TABLE))
+
+
+def _event() -> dict[str, Any]:
+    return fresh_event(load_event("zippex", "delivery.delivered"), ZIPPEX, DEMO_ZIPPEX_SECRET)
+
+
+@pytest.mark.parametrize(
+    "code", ["ProvisionedThroughputExceededException", "InternalServerError", "ThrottlingException"]
+)
+def test_dynamodb_errors_give_503_and_store_nothing(stack: Stack, code: str) -> None:
+    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
+    dynamodb = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1}))
+    with Stubber(dynamodb) as stub:
+        stub.add_client_error(
+            "put_item", code, http_status_code=500 if code == "InternalServerError" else 400
+        )
+        response = _handler(stack, dynamodb)(_event(), LambdaContext())
+    assert response["statusCode"] == 503
+    assert response["headers"]["Retry-After"] == "30"
+    assert json.loads(response["body"]) == {"message": "Service unavailable, retry later"}
+    assert stack.items() == []
+
+
+def test_dynamodb_timeout_gives_503(stack: Stack) -> None:
+    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
+    dynamodb = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 2}))
+
+    def timeout(**_: Any) -> None:
+        raise ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com")
+
+    dynamodb.meta.events.register("before-send.dynamodb.PutItem", timeout)
+    assert _handler(stack, dynamodb)(_event(), LambdaContext())["statusCode"] == 503
+    assert stack.items() == []
+
+
+def test_secrets_manager_failure_gives_503_not_404(stack: Stack) -> None:
+    secretsmanager = boto3.client("secretsmanager", config=Config(retries={"total_max_attempts": 1}))
+    with Stubber(secretsmanager) as stub:
+        stub.add_client_error("get_secret_value", "InternalServiceError", http_status_code=500)
+        response = _handler(stack, boto3.client("dynamodb"), secretsmanager)(_event(), LambdaContext())
+    assert response["statusCode"] == 503
+    assert stack.items() == []
+
+
+def all_logs(capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> str:
+    """Every log line, as printed and as records (with their extra fields)."""
+    captured = capsys.readouterr()
+    records = "\n".join(r.getMessage() + str(r.__dict__) for r in caplog.records)
+    return captured.out + captured.err + records
+
+
+def test_malformed_secret_gives_503_and_does_not_log_it(
+    stack: Stack, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    stack.secrets.create_secret(
+        Name=f"{PREFIX}/zippex/demo", SecretString='{"signing_secrets": "whsec_leak"}'
+    )
+    response = _handler(stack, boto3.client("dynamodb"))(_event(), LambdaContext())
+    assert response["statusCode"] == 503
+    logged = all_logs(capsys, caplog)
+    assert "subscription secret is malformed" in logged
+    assert "whsec_leak" not in logged
+
+
+def test_no_secret_signature_or_payload_in_any_log_line(
+    stack: Stack,
+    zippex_handler: Handler,
+    publisher_handler: Handler,
+    invoke: Any,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)  # everything every library logs, at every level
+    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
+    events = [
+        fresh_event(load_event("zippex", n), ZIPPEX, DEMO_ZIPPEX_SECRET) for n in sample_names("zippex")
+    ]
+    forged = fresh_event(load_event("zippex", "delivery.created"), ZIPPEX, "whsec_forger")
+    for event in [*events, events[0], forged]:
+        invoke(zippex_handler, event)
+    invoke(publisher_handler, stack.stream_event())
+
+    logged = all_logs(capsys, caplog)
+    assert "webhook accepted" in logged  # we did capture the functions' logs
+    forbidden = [DEMO_ZIPPEX_SECRET, "whsec_forger", "Coastal Bites", "Jane Smith", "2085 Main St"]
+    forbidden += [e["headers"]["zippex-signature"].split("v1=")[1] for e in [*events, forged]]
+    for text in forbidden:
+        assert text not in logged

@@ -1,0 +1,149 @@
+"""Stored events through the table's stream and the publisher onto the bus, to a consumer's queue."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from hookbridge.handlers import build_publisher_handler
+from hookbridge.providers.zippex import ZIPPEX
+from hookbridge.publishing import Publisher
+from hookbridge.samples import fresh_event
+from hookbridge.settings import Settings
+from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, Handler, Stack
+from tests.support.events import DEMO_ZIPPEX_SECRET, EVENTS, LambdaContext, load_event, sample_names
+
+
+@pytest.fixture
+def stored(stack: Stack, zippex_handler: Handler, invoke: Any) -> list[dict[str, Any]]:
+    """Every Zippex sample stored through the ingest function; returns their API Gateway events."""
+    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
+    events = [
+        fresh_event(load_event("zippex", n), ZIPPEX, DEMO_ZIPPEX_SECRET) for n in sample_names("zippex")
+    ]
+    for event in events:
+        assert invoke(zippex_handler, event)["statusCode"] == 200
+    return events
+
+
+def test_stored_events_reach_a_consumer_rule_in_the_envelope(
+    stack: Stack, stored: list[dict[str, Any]], publisher_handler: Handler, invoke: Any
+) -> None:
+    stream_event = stack.stream_event()
+    assert len(stream_event["Records"]) == len(stored)
+
+    assert invoke(publisher_handler, stream_event) == {"batchItemFailures": []}
+
+    messages = {m["detail"]["metadata"]["event_id"]: m for m in stack.bus_messages()}
+    assert len(messages) == len(stored)
+    items = {i["event_id"]["S"]: i for i in stack.items()}
+    for event in stored:
+        payload = json.loads(event["body"])
+        message = messages[payload["id"]]
+        assert message["source"] == f"{PREFIX}.zippex"
+        assert message["detail-type"] == payload["type"]
+        assert message["detail"]["data"] == payload  # the provider's JSON, untouched
+        item = items[payload["id"]]
+        assert message["detail"]["metadata"] == {
+            "provider": "zippex",
+            "subscription": "demo",
+            "id": item["id"]["S"],
+            "event_id": payload["id"],
+            "dedupe_key": f"zippex#demo#id#{payload['id']}",
+            "received_at": item["received_at"]["S"],
+            "occurred_at": payload["created_at"],
+            "subject": payload["data"]["id"],
+            "verified_by": "hmac-sha256",
+            "recognized": True,
+            "payload_sha256": item["payload_sha256"]["S"],
+            "payload_ref": None,
+        }
+
+
+def test_put_events_failing_for_one_entry_reports_exactly_that_record(
+    stack: Stack, stored: list[dict[str, Any]]
+) -> None:
+    stream_event = stack.stream_event()
+    records = stream_event["Records"]
+    client = boto3.client("events")
+    failing = 2
+    entries = [{"EventId": f"e{i}"} for i in range(len(records))]
+    entries[failing] = {"ErrorCode": "InternalFailure", "ErrorMessage": "boom"}
+    with Stubber(client) as stub:
+        stub.add_response("put_events", {"FailedEntryCount": 1, "Entries": entries})
+        # The in-process retries of the failed entry fail too.
+        stub.add_response("put_events", {"FailedEntryCount": 1, "Entries": [entries[failing]]})
+        stub.add_response("put_events", {"FailedEntryCount": 1, "Entries": [entries[failing]]})
+        handler = build_publisher_handler(
+            Settings.from_environ(stack.environ), Publisher(client, sleep=lambda _: None)
+        )
+        result = handler(stream_event, LambdaContext())
+        stub.assert_no_pending_responses()
+    assert result == {
+        "batchItemFailures": [{"itemIdentifier": records[failing]["dynamodb"]["SequenceNumber"]}]
+    }
+
+
+def test_put_events_down_fails_every_record_and_loses_none(
+    stack: Stack, stored: list[dict[str, Any]]
+) -> None:
+    stream_event = stack.stream_event()
+    client = boto3.client("events")
+    with Stubber(client) as stub:
+        for _ in range(3):
+            stub.add_client_error("put_events", "ThrottlingException", http_status_code=400)
+        handler = build_publisher_handler(
+            Settings.from_environ(stack.environ), Publisher(client, sleep=lambda _: None)
+        )
+        result = handler(stream_event, LambdaContext())
+    failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    assert failed == {r["dynamodb"]["SequenceNumber"] for r in stream_event["Records"]}
+
+
+def test_a_payload_too_big_for_one_entry_goes_as_payload_ref(
+    stack: Stack, zippex_handler: Handler, publisher_handler: Handler, invoke: Any
+) -> None:
+    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
+    body = json.dumps({"id": "evt_large", "type": "delivery.created", "data": {"notes": "x" * 300_000}})
+    event = fresh_event(load_event("zippex", "delivery.created"), ZIPPEX, DEMO_ZIPPEX_SECRET, body=body)
+    assert invoke(zippex_handler, event)["statusCode"] == 200
+
+    assert invoke(publisher_handler, stack.stream_event()) == {"batchItemFailures": []}
+
+    [message] = stack.bus_messages()
+    assert message["detail"]["data"] is None
+    ref = message["detail"]["metadata"]["payload_ref"]
+    assert ref == {"store": "dynamodb", "table": EVENTS_TABLE, "key": {"pk": "zippex#demo#id#evt_large"}}
+    item = stack.dynamodb.get_item(TableName=ref["table"], Key={"pk": {"S": ref["key"]["pk"]}})["Item"]
+    assert item["payload"]["B"] == body.encode()  # nothing truncated: the whole body is where it says
+
+
+def test_unrecognized_body_is_published_as_raw_text(
+    stack: Stack, zippex_handler: Handler, publisher_handler: Handler, invoke: Any
+) -> None:
+    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
+    event = fresh_event(load_event("zippex", "delivery.created"), ZIPPEX, DEMO_ZIPPEX_SECRET, body="not json")
+    assert invoke(zippex_handler, event)["statusCode"] == 200
+    assert invoke(publisher_handler, stack.stream_event()) == {"batchItemFailures": []}
+    [message] = stack.bus_messages()
+    assert message["detail-type"] == "unrecognized"
+    assert message["detail"]["data"] == {"raw": "not json"}
+    assert message["detail"]["metadata"]["recognized"] is False
+
+
+def test_publisher_bus_name_comes_from_settings(stack: Stack) -> None:
+    assert Settings.from_environ(stack.environ).event_bus == BUS
+
+
+def test_sample_stream_event_publishes(stack: Stack, publisher_handler: Handler, invoke: Any) -> None:
+    event = json.loads((EVENTS / "publisher" / "dynamodb-stream.json").read_text())
+    assert invoke(publisher_handler, event) == {"batchItemFailures": []}
+    [message] = stack.bus_messages()
+    sample = json.loads(load_event("zippex", "delivery.delivered")["body"])
+    assert message["detail-type"] == "delivery.delivered"
+    assert message["detail"]["data"] == sample
+    assert message["detail"]["metadata"]["event_id"] == sample["id"]

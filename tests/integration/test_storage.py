@@ -1,0 +1,52 @@
+"""Dedupe windows in the real conditional-write code path (moto)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import boto3
+
+from hookbridge.model import StoredEvent
+from hookbridge.storage import DynamoEventStore
+from tests.integration.conftest import EVENTS_TABLE, Stack
+
+NOW = 1_800_000_000
+WINDOW = 600
+CONTENT = StoredEvent(
+    key="zencargo#prod#sha256#ab",
+    id="first",
+    provider="zencargo",
+    subscription="prod",
+    dedupe_key="zencargo#prod#sha256#ab",
+    event_type="SHIPMENT_STAGE_CHANGED",
+    recognized=True,
+    is_json=True,
+    received_at="2027-01-15T08:00:00.000Z",
+    verified_by="hmac-sha256",
+    payload=b"{}",
+    payload_sha256="0" * 64,
+    expires_at=NOW + 86_400,
+    dedupe_until=NOW + WINDOW,
+    by_day="zencargo#prod#2027-01-15#0",
+)
+
+
+def delivery(event_id: str, at: int) -> StoredEvent:
+    return replace(CONTENT, id=event_id, dedupe_until=at + WINDOW)
+
+
+def test_identical_content_after_the_window_is_a_new_event_and_keeps_the_earlier_record(stack: Stack) -> None:
+    store = DynamoEventStore(boto3.client("dynamodb"), EVENTS_TABLE)
+    assert store.put_once(delivery("first", NOW), NOW).status == "accepted"
+    assert store.put_once(delivery("retry", NOW + 10), NOW + 10).id == "first"  # duplicate inside the window
+
+    later = NOW + WINDOW + 1
+    second = store.put_once(delivery("second", later), later)
+    assert (second.status, second.id) == ("accepted", "second")
+    # A retry of the second one is a duplicate of it, not of the first.
+    assert store.put_once(delivery("retry2", later + 5), later + 5).id == "second"
+    third_at = later + WINDOW + 1
+    assert store.put_once(delivery("third", third_at), third_at).status == "accepted"
+
+    items = {i["pk"]["S"]: i["id"]["S"] for i in stack.items()}
+    assert items == {CONTENT.key: "first", f"{CONTENT.key}#1": "second", f"{CONTENT.key}#2": "third"}

@@ -1,0 +1,143 @@
+"""template.yaml keeps the contracts and the least-privilege rules the design promises."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from typing import Any
+
+import pytest
+from packaging.requirements import Requirement
+
+from tests.support.events import load_event, sample_names
+from tests.support.template import ROOT, resource, resources_of_type, template
+
+LAYER_REQUIREMENTS = ROOT / "layers" / "shared" / "requirements.txt"
+SDK = {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six"}
+
+
+def locked_runtime_closure() -> dict[str, str]:
+    """Every package the project's runtime dependencies pull in, with its locked version."""
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    packages = {p["name"]: p for p in lock["package"]}
+    project = packages["hookbridge"]
+    pending = [d["name"] for d in project.get("dependencies", [])]
+    closure: dict[str, str] = {}
+    while pending:
+        name = pending.pop()
+        if name in closure:
+            continue
+        closure[name] = packages[name]["version"]
+        pending += [d["name"] for d in packages[name].get("dependencies", [])]
+    return closure
+
+
+def test_layer_requirements_are_exactly_the_locked_runtime_dependencies() -> None:
+    pinned = {}
+    for line in LAYER_REQUIREMENTS.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            req = Requirement(line)
+            pinned[req.name] = str(req.specifier).removeprefix("==")
+    assert pinned == locked_runtime_closure(), (
+        "layers/shared/requirements.txt is out of date: python -m uv export --no-dev --no-emit-project "
+        "--no-hashes --no-header --no-annotate --frozen -o layers/shared/requirements.txt"
+    )
+    assert not SDK & set(pinned), "the Lambda runtime ships the AWS SDK; the layer must not"
+
+
+def test_functions_run_arm64_python313_with_the_layer() -> None:
+    globals_ = template()["Globals"]["Function"]
+    assert globals_["Runtime"] == "python3.13"
+    assert globals_["Architectures"] == ["arm64"]
+    assert globals_["Layers"] == [{"Ref": "SharedLayer"}]
+    layer = resource("SharedLayer")
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    for name, fn in resources_of_type("AWS::Serverless::Function").items():
+        assert "Runtime" not in fn["Properties"], name
+        assert "Layers" not in fn["Properties"], name
+
+
+def test_prefix_parameter_default_and_every_parameter_explained() -> None:
+    params = template()["Parameters"]
+    assert params["Prefix"]["Default"] == "hookbridge"
+    for name, param in params.items():
+        assert "Default" in param, f"{name}: sam deploy --guided should only ask what matters"
+        assert len(param.get("Description", "")) > 20, f"{name} needs a description an operator understands"
+
+
+def http_routes() -> dict[str, str]:
+    routes = {}
+    for name, fn in resources_of_type("AWS::Serverless::Function").items():
+        for event in fn["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                routes[f"{event['Properties']['Method']} {event['Properties']['Path']}"] = name
+    return routes
+
+
+def test_contract_routes() -> None:
+    assert http_routes() == {"POST /webhooks/zippex/{subscription}": "ZippexIngestFunction"}
+
+
+def statements(function: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for policy in resource(function)["Properties"].get("Policies", []):
+        out += policy.get("Statement", [])
+    return out
+
+
+@pytest.mark.parametrize(("function", "provider"), [("ZippexIngestFunction", "zippex")])
+def test_ingest_function_reads_only_its_own_secrets_and_only_puts_events(
+    function: str, provider: str
+) -> None:
+    props = resource(function)["Properties"]
+    assert all("Statement" in p for p in props["Policies"]), "no SAM policy templates: they grant more"
+    actions = {(s["Action"], str(s["Resource"])) for s in statements(function)}
+    secret_arn = (
+        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Prefix}/"
+        + provider
+        + "/*"
+    )
+    assert actions == {
+        ("secretsmanager:GetSecretValue", str({"Fn::Sub": secret_arn})),
+        ("dynamodb:PutItem", str({"Fn::GetAtt": ["EventsTable", "Arn"]})),
+    }
+    for statement in statements(function):
+        assert statement["Effect"] == "Allow"
+        assert "*" not in str(statement["Action"])
+
+
+def test_events_table_as_designed() -> None:
+    props = resource("EventsTable")["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
+    assert props["SSESpecification"]["SSEEnabled"] is True
+    [index] = props["GlobalSecondaryIndexes"]
+    assert [k["AttributeName"] for k in index["KeySchema"]] == ["by_day", "received_at"]
+
+
+def test_publisher_stream_mapping_is_safe() -> None:
+    stream = resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert 0 < stream["MaximumRetryAttempts"] <= 10
+    assert stream["FilterCriteria"]["Filters"] == [{"Pattern": '{"eventName": ["INSERT"]}'}]
+    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["PublisherDeadLetterQueue", "Arn"]
+    }
+    assert resource("PublisherDeadLetterAlarm")["Properties"]["Dimensions"][0]["Value"] == {
+        "Fn::GetAtt": ["PublisherDeadLetterQueue", "QueueName"]
+    }
+    assert resource("EventArchive")["Properties"]["SourceArn"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
+
+
+@pytest.mark.parametrize("name", sample_names("zippex"))
+def test_sample_events_match_the_route(name: str) -> None:
+    event = load_event("zippex", name)
+    assert event["version"] == "2.0"
+    route = event["routeKey"]
+    assert route in http_routes()
+    pattern = re.sub(r"\{[^}]+\}", "[^/]+", route.split(" ", 1)[1])
+    assert re.fullmatch(pattern, event["rawPath"])
