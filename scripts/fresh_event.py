@@ -1,9 +1,10 @@
-"""Print a sample event from events/ re-signed for now, for `sam local invoke -e` or a test by hand.
+"""Print a sample event from events/ authenticated for now, for `sam local invoke -e` or a test by hand.
 
     python -m uv run python scripts/fresh_event.py events/zippex/delivery.delivered.json \
-        [--secret whsec_...] > /tmp/event.json
+        [--secret-file secret.json] > /tmp/event.json
 
-Without --secret it signs with the demo secret the samples use (events/README.md).
+The secret file holds the subscription's secret JSON (the layout in the README). Without one, the
+provider's demo secret (events/<provider>/demo-secret.json) is used, which the samples were made with.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ import json
 import sys
 from pathlib import Path
 
-from hookbridge.providers.zippex import ZIPPEX
+from hookbridge import providers
 from hookbridge.samples import fresh_event
-
-PROVIDERS = {p.name: p for p in (ZIPPEX,)}
-DEMO_SECRETS = {"zippex": "whsec_hookbridge_demo_secret"}
+from hookbridge.secrets import SubscriptionSecret
 
 
 def main() -> int:
@@ -25,14 +24,16 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("event", type=Path, help="a file under events/<provider>/")
-    parser.add_argument("--secret", help="signing secret (default: the samples' demo secret)")
+    parser.add_argument("--secret-file", type=Path, help="the subscription's secret JSON")
     args = parser.parse_args()
     event = json.loads(args.event.read_text())
     name = event["rawPath"].split("/")[2]
-    provider = PROVIDERS.get(name)
-    if provider is None:
-        parser.error(f"no provider {name!r} for {event['rawPath']}")
-    secret = args.secret or DEMO_SECRETS[name]
+    try:
+        provider = providers.load(name)
+    except ValueError as exc:
+        parser.error(str(exc))
+    secret_file = args.secret_file or args.event.parent / "demo-secret.json"
+    secret = SubscriptionSecret.model_validate_json(secret_file.read_text())
     json.dump(fresh_event(event, provider, secret), sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0

@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from tests.support.events import LambdaContext, stream_event
 from tests.support.functions import load_function
-from tests.support.template import create_table
+from tests.support.template import create_table, function_environment
 
 PREFIX = "hookbridge"
 EVENTS_TABLE = "hookbridge-events"
@@ -78,15 +78,11 @@ def stack() -> Iterator[Stack]:
         ]
         # A consumer's rule, as the README tells one to write it.
         events.put_rule(
-            Name="zippex-deliveries",
+            Name="everything",
             EventBusName=BUS,
-            EventPattern=json.dumps(
-                {"source": [f"{PREFIX}.zippex"], "detail-type": [{"prefix": "delivery."}, "unrecognized"]}
-            ),
+            EventPattern=json.dumps({"source": [{"prefix": f"{PREFIX}."}]}),
         )
-        events.put_targets(
-            Rule="zippex-deliveries", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": queue_arn}]
-        )
+        events.put_targets(Rule="everything", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": queue_arn}])
         environ = {
             "HOOKBRIDGE_PREFIX": PREFIX,
             "EVENTS_TABLE": EVENTS_TABLE,
@@ -115,12 +111,31 @@ def invoke() -> Callable[[Handler, dict[str, Any]], dict[str, Any]]:
 
 
 @pytest.fixture
-def zippex_handler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Handler:
-    """The real entry point, functions/zippex_ingest/app.py, configured as the template configures it."""
+def ingest_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Handler]:
+    """The real entry point, functions/ingest/app.py, configured as the template configures a provider's
+    function (a fresh import per provider: Lambda gives each function its own process)."""
+
     for name, value in stack.environ.items():
         monkeypatch.setenv(name, value)
-    handler: Handler = load_function("zippex_ingest").handler
-    return handler
+
+    def for_provider(provider: str) -> Handler:
+        handler: Handler = load_function("ingest").handler
+        environ = function_environment(provider)
+
+        def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            # Settings are read at the first call; each function has its own variables.
+            for name, value in environ.items():
+                monkeypatch.setenv(name, value)
+            return handler(event, context)
+
+        return call
+
+    return for_provider
+
+
+@pytest.fixture
+def zippex_handler(ingest_function: Callable[[str], Handler]) -> Handler:
+    return ingest_function("zippex")
 
 
 @pytest.fixture

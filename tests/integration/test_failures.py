@@ -13,14 +13,13 @@ from botocore.config import Config
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
+from hookbridge import providers
 from hookbridge.handlers import build_ingest_handler
-from hookbridge.providers.zippex import ZIPPEX
-from hookbridge.samples import fresh_event
 from hookbridge.secrets import SecretStore
 from hookbridge.settings import Settings
 from hookbridge.storage import DynamoEventStore
 from tests.integration.conftest import EVENTS_TABLE, PREFIX, Handler, Stack
-from tests.support.events import DEMO_ZIPPEX_SECRET, LambdaContext, load_event, sample_names
+from tests.support.events import LambdaContext, demo_secret, sample_names, signed
 
 
 def _handler(stack: Stack, dynamodb: Any, secretsmanager: Any | None = None) -> Handler:
@@ -31,18 +30,20 @@ def _handler(stack: Stack, dynamodb: Any, secretsmanager: Any | None = None) -> 
         max_age_seconds=300,
         not_found_max_age_seconds=30,
     )
-    return build_ingest_handler(ZIPPEX, settings, secrets, DynamoEventStore(dynamodb, EVENTS_TABLE))
+    return build_ingest_handler(
+        providers.load("zippex"), settings, secrets, DynamoEventStore(dynamodb, EVENTS_TABLE)
+    )
 
 
 def _event() -> dict[str, Any]:
-    return fresh_event(load_event("zippex", "delivery.delivered"), ZIPPEX, DEMO_ZIPPEX_SECRET)
+    return signed("zippex", "delivery.delivered")
 
 
 @pytest.mark.parametrize(
     "code", ["ProvisionedThroughputExceededException", "InternalServerError", "ThrottlingException"]
 )
 def test_dynamodb_errors_give_503_and_store_nothing(stack: Stack, code: str) -> None:
-    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
+    stack.add_secret("zippex", "demo", demo_secret("zippex"))
     dynamodb = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 1}))
     with Stubber(dynamodb) as stub:
         stub.add_client_error(
@@ -56,7 +57,7 @@ def test_dynamodb_errors_give_503_and_store_nothing(stack: Stack, code: str) -> 
 
 
 def test_dynamodb_timeout_gives_503(stack: Stack) -> None:
-    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
+    stack.add_secret("zippex", "demo", demo_secret("zippex"))
     dynamodb = boto3.client("dynamodb", config=Config(retries={"total_max_attempts": 2}))
 
     def timeout(**_: Any) -> None:
@@ -106,18 +107,22 @@ def test_no_secret_signature_or_payload_in_any_log_line(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)  # everything every library logs, at every level
-    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
-    events = [
-        fresh_event(load_event("zippex", n), ZIPPEX, DEMO_ZIPPEX_SECRET) for n in sample_names("zippex")
-    ]
-    forged = fresh_event(load_event("zippex", "delivery.created"), ZIPPEX, "whsec_forger")
+    stack.add_secret("zippex", "demo", demo_secret("zippex"))
+    events = [signed("zippex", n) for n in sample_names("zippex")]
+    forged = signed("zippex", "delivery.created", {"signing_secrets": ["whsec_forger"]})
     for event in [*events, events[0], forged]:
         invoke(zippex_handler, event)
     invoke(publisher_handler, stack.stream_event())
 
     logged = all_logs(capsys, caplog)
     assert "webhook accepted" in logged  # we did capture the functions' logs
-    forbidden = [DEMO_ZIPPEX_SECRET, "whsec_forger", "Coastal Bites", "Jane Smith", "2085 Main St"]
+    forbidden = [
+        demo_secret("zippex")["signing_secrets"][0],
+        "whsec_forger",
+        "Coastal Bites",
+        "Jane Smith",
+        "2085 Main St",
+    ]
     forbidden += [e["headers"]["zippex-signature"].split("v1=")[1] for e in [*events, forged]]
     for text in forbidden:
         assert text not in logged

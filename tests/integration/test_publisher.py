@@ -10,21 +10,17 @@ import pytest
 from botocore.stub import Stubber
 
 from hookbridge.handlers import build_publisher_handler
-from hookbridge.providers.zippex import ZIPPEX
 from hookbridge.publishing import Publisher
-from hookbridge.samples import fresh_event
 from hookbridge.settings import Settings
 from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, Handler, Stack
-from tests.support.events import DEMO_ZIPPEX_SECRET, EVENTS, LambdaContext, load_event, sample_names
+from tests.support.events import EVENTS, LambdaContext, demo_secret, load_event, sample_names, signed
 
 
 @pytest.fixture
 def stored(stack: Stack, zippex_handler: Handler, invoke: Any) -> list[dict[str, Any]]:
     """Every Zippex sample stored through the ingest function; returns their API Gateway events."""
-    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
-    events = [
-        fresh_event(load_event("zippex", n), ZIPPEX, DEMO_ZIPPEX_SECRET) for n in sample_names("zippex")
-    ]
+    stack.add_secret("zippex", "demo", demo_secret("zippex"))
+    events = [signed("zippex", n) for n in sample_names("zippex")]
     for event in events:
         assert invoke(zippex_handler, event)["statusCode"] == 200
     return events
@@ -107,9 +103,9 @@ def test_put_events_down_fails_every_record_and_loses_none(
 def test_a_payload_too_big_for_one_entry_goes_as_payload_ref(
     stack: Stack, zippex_handler: Handler, publisher_handler: Handler, invoke: Any
 ) -> None:
-    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
+    stack.add_secret("zippex", "demo", demo_secret("zippex"))
     body = json.dumps({"id": "evt_large", "type": "delivery.created", "data": {"notes": "x" * 300_000}})
-    event = fresh_event(load_event("zippex", "delivery.created"), ZIPPEX, DEMO_ZIPPEX_SECRET, body=body)
+    event = signed("zippex", "delivery.created", body=body)
     assert invoke(zippex_handler, event)["statusCode"] == 200
 
     assert invoke(publisher_handler, stack.stream_event()) == {"batchItemFailures": []}
@@ -125,8 +121,8 @@ def test_a_payload_too_big_for_one_entry_goes_as_payload_ref(
 def test_unrecognized_body_is_published_as_raw_text(
     stack: Stack, zippex_handler: Handler, publisher_handler: Handler, invoke: Any
 ) -> None:
-    stack.add_secret("zippex", "demo", {"signing_secrets": [DEMO_ZIPPEX_SECRET]})
-    event = fresh_event(load_event("zippex", "delivery.created"), ZIPPEX, DEMO_ZIPPEX_SECRET, body="not json")
+    stack.add_secret("zippex", "demo", demo_secret("zippex"))
+    event = signed("zippex", "delivery.created", body="not json")
     assert invoke(zippex_handler, event)["statusCode"] == 200
     assert invoke(publisher_handler, stack.stream_event()) == {"batchItemFailures": []}
     [message] = stack.bus_messages()

@@ -8,16 +8,42 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hookbridge import providers
+from hookbridge.samples import fresh_event
+from hookbridge.secrets import SubscriptionSecret
+
 EVENTS = Path(__file__).resolve().parents[2] / "events"
-DEMO_ZIPPEX_SECRET = "whsec_hookbridge_demo_secret"
+DEMO_SECRET = "demo-secret"  # events/<provider>/demo-secret.json: the secret the samples are signed with
 
 
 def load_event(provider: str, name: str) -> dict[str, Any]:
     return json.loads((EVENTS / provider / f"{name}.json").read_text())
 
 
+def demo_secret(provider: str) -> dict[str, Any]:
+    return load_event(provider, DEMO_SECRET)
+
+
 def sample_names(provider: str) -> list[str]:
-    return sorted(p.stem for p in (EVENTS / provider).glob("*.json"))
+    return sorted(p.stem for p in (EVENTS / provider).glob("*.json") if p.stem != DEMO_SECRET)
+
+
+def signed(
+    provider: str,
+    name: str,
+    secret: dict[str, Any] | None = None,
+    now: float | None = None,
+    body: str | None = None,
+) -> dict[str, Any]:
+    """A sample event authenticated for ``now`` (default: the real clock) with ``secret`` (default: the
+    demo secret)."""
+    return fresh_event(
+        load_event(provider, name),
+        providers.load(provider),
+        SubscriptionSecret.model_validate(secret if secret is not None else demo_secret(provider)),
+        now=now,
+        body=body,
+    )
 
 
 @dataclass

@@ -63,3 +63,17 @@ def create_table(client: Any, logical_id: str, name: str) -> None:
     client.create_table(TableName=name, **args)
     if "TimeToLiveSpecification" in props:
         client.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+
+
+def function_environment(provider: str) -> dict[str, str]:
+    """The variables the template gives a provider's ingest function (beyond Globals), with parameter
+    references resolved to their defaults."""
+    params = template()["Parameters"]
+    for fn in resources_of_type("AWS::Serverless::Function").values():
+        variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+        if variables.get("PROVIDER") == provider:
+            return {
+                name: str(params[value["Ref"]]["Default"]) if isinstance(value, dict) else str(value)
+                for name, value in variables.items()
+            }
+    raise KeyError(f"no ingest function for {provider} in template.yaml")

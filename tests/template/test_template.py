@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from packaging.requirements import Requirement
 
-from tests.support.events import load_event, sample_names
+from hookbridge import providers
+from tests.support.events import EVENTS, load_event, sample_names
 from tests.support.template import ROOT, resource, resources_of_type, template
 
 LAYER_REQUIREMENTS = ROOT / "layers" / "shared" / "requirements.txt"
@@ -75,7 +76,39 @@ def http_routes() -> dict[str, str]:
 
 
 def test_contract_routes() -> None:
-    assert http_routes() == {"POST /webhooks/zippex/{subscription}": "ZippexIngestFunction"}
+    assert http_routes() == {
+        "POST /webhooks/zippex/{subscription}": "ZippexIngestFunction",
+        "POST /webhooks/zencargo/{subscription}": "ZencargoIngestFunction",
+        "POST /webhooks/zonos/{subscription}": "ZonosIngestFunction",
+        "POST /webhooks/zinc/{subscription}/{event_type}": "ZincIngestFunction",
+    }
+
+
+@pytest.mark.parametrize("provider", providers.names())
+def test_every_provider_module_has_its_function_route_and_events(provider: str) -> None:
+    """The recipe for a new provider: module, template block, events folder, tests."""
+    function = f"{provider.capitalize()}IngestFunction"
+    props = resource(function)["Properties"]
+    assert props["CodeUri"] == "functions/ingest"
+    assert props["Environment"]["Variables"]["PROVIDER"] == provider
+    [route] = [r for r, fn in http_routes().items() if fn == function]
+    assert route.startswith(f"POST /webhooks/{provider}/{{subscription}}")
+    extra = re.findall(r"\{(\w+)\}", route.removeprefix(f"POST /webhooks/{provider}/{{subscription}}"))
+    assert extra == list(providers.load(provider).path_values), "route and provider path_values differ"
+    assert resource(f"{provider.capitalize()}IngestLogs")["Properties"]["LogGroupName"] == {
+        "Fn::Sub": f"/aws/lambda/${{{function}}}"
+    }
+    assert sample_names(provider), f"events/{provider}/ has no samples"
+    assert (EVENTS / provider / "demo-secret.json").exists()
+
+
+def test_every_ingest_function_is_a_provider_module() -> None:
+    functions = {
+        fn["Properties"]["Environment"]["Variables"]["PROVIDER"]
+        for fn in resources_of_type("AWS::Serverless::Function").values()
+        if fn["Properties"]["CodeUri"] == "functions/ingest"
+    }
+    assert functions == set(providers.names())
 
 
 def statements(function: str) -> list[dict[str, Any]]:
@@ -133,9 +166,9 @@ def test_publisher_stream_mapping_is_safe() -> None:
     assert resource("EventArchive")["Properties"]["SourceArn"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
 
 
-@pytest.mark.parametrize("name", sample_names("zippex"))
-def test_sample_events_match_the_route(name: str) -> None:
-    event = load_event("zippex", name)
+@pytest.mark.parametrize(("provider", "name"), [(p, n) for p in providers.names() for n in sample_names(p)])
+def test_sample_events_match_the_route(provider: str, name: str) -> None:
+    event = load_event(provider, name)
     assert event["version"] == "2.0"
     route = event["routeKey"]
     assert route in http_routes()

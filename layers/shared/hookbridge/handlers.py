@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+from hookbridge import providers
 from hookbridge.http import create_app
 from hookbridge.ingest import IngestPipeline
 from hookbridge.model import Provider, StoredEvent
@@ -57,8 +58,7 @@ def build_ingest_handler(
     secrets: SecretStore,
     store: DynamoEventStore,
 ) -> LambdaHandler:
-    logger, metrics = _observability(settings, f"ingest-{provider.name}")
-    metrics.set_default_dimensions(provider=provider.name)
+    logger, metrics = _observability(settings, f"ingest-{provider.name}")  # service dimension
     app = create_app(IngestPipeline(provider, settings, secrets, store), metrics)
 
     @logger.inject_lambda_context(clear_state=True)
@@ -69,11 +69,14 @@ def build_ingest_handler(
     return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
 
 
-def ingest_handler(provider: Provider, environ: Mapping[str, str] = os.environ) -> LambdaHandler:
-    """The Lambda handler of one provider's ingest function."""
+def ingest_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
+    """The Lambda handler of an ingest function; PROVIDER names its provider module."""
 
     def build() -> LambdaHandler:
         settings = Settings.from_environ(environ)
+        if settings.provider is None:
+            raise ValueError("PROVIDER must be set for an ingest function")
+        provider = providers.load(settings.provider)
         session = boto3.session.Session()
         secrets = SecretStore(
             SecretsProvider(boto3_client=session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)),

@@ -26,7 +26,7 @@ def create_app(pipeline: IngestPipeline, metrics: Metrics) -> APIGatewayHttpReso
     provider = pipeline.provider.name
     app = APIGatewayHttpResolver()
 
-    @app.post(f"/webhooks/{provider}/<subscription>{pipeline.provider.route_suffix}")
+    @app.post(pipeline.provider.route)
     def receive(subscription: str, **path: str) -> Response[str]:
         event = app.current_event
         result = pipeline.handle(

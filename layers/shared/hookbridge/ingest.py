@@ -66,12 +66,16 @@ class IngestPipeline:
         self.check_size(len(request.body))
         if not SUBSCRIPTION_NAME.match(request.subscription):
             raise NotFound("not a subscription name")
+        for name, allowed in self.provider.path_values.items():
+            if request.path.get(name) not in allowed:
+                raise NotFound(f"unknown {name}")
         secret = self._secrets.get(self.provider.name, request.subscription)
         verified_by = self.provider.verify(request, secret, self._clock())
         payload = parse_json(request.body)
         description = self.provider.describe(request, payload)
         event = self._record(request, description, verified_by, is_json=payload is not NOT_JSON)
-        outcome = self._store.put_once(event, self._clock())
+        # Windows are measured on API Gateway's receive time, the same clock that set dedupe_until.
+        outcome = self._store.put_once(event, request.received_at_ms / 1000)
         return IngestResult(outcome, description.event_type)
 
     def _record(

@@ -44,6 +44,14 @@ class EventDescription:
 
 
 @dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a provider adds to a request to authenticate it."""
+
+    headers: Mapping[str, str] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Provider:
     """A provider is data plus two small functions; the pipeline does the rest."""
 
@@ -54,9 +62,17 @@ class Provider:
     # Describes a verified request; ``payload`` is the parsed JSON, or NOT_JSON.
     describe: Callable[[WebhookRequest, Any], EventDescription]
     event_types: tuple[str, ...]
-    # Headers the provider would send for a body: for sample events, tests and the command line.
-    sign: Callable[[str, bytes, int], Mapping[str, str]]
-    route_suffix: str = ""  # path segments after /webhooks/{provider}/{subscription}
+    # What the provider would send for a body at a time: for sample events, tests and the command line.
+    sign: Callable[[SubscriptionSecret, bytes, int], Credentials]
+    # Path segments after /webhooks/{provider}/{subscription}, each with the values that exist; any other
+    # value is 404 before a secret is read.
+    path_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @property
+    def route(self) -> str:
+        """The route in Powertools' syntax."""
+        extra = "".join(f"/<{name}>" for name in self.path_values)
+        return f"/webhooks/{self.name}/<subscription>{extra}"
 
 
 def parse_json(body: bytes) -> Any:

@@ -1,6 +1,7 @@
 """Sample events for ``sam local invoke -e``, the tests and the command line, made fresh.
 
-A stored signature goes stale after the provider's tolerance, so a sample is re-signed for "now".
+A stored signature goes stale after the provider's tolerance, so a sample is re-signed for "now" with the
+subscription's secret, the way its provider would (headers and query parameters).
 """
 
 from __future__ import annotations
@@ -9,18 +10,20 @@ import copy
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from hookbridge.model import Provider
+from hookbridge.secrets import SubscriptionSecret
 
 
 def fresh_event(
     event: dict[str, Any],
     provider: Provider,
-    signing_secret: str,
+    secret: SubscriptionSecret,
     now: float | None = None,
     body: str | None = None,
 ) -> dict[str, Any]:
-    """A copy of an API Gateway HTTP API (2.0) event, received and signed at ``now``."""
+    """A copy of an API Gateway HTTP API (2.0) event, received and authenticated at ``now``."""
     now = time.time() if now is None else now
     fresh = copy.deepcopy(event)
     if body is not None:
@@ -30,6 +33,10 @@ def fresh_event(
     context = fresh.setdefault("requestContext", {})
     context["timeEpoch"] = int(now * 1000)
     context["time"] = datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-    headers = fresh.setdefault("headers", {})
-    headers.update({k.lower(): v for k, v in provider.sign(signing_secret, raw, int(now)).items()})
+    credentials = provider.sign(secret, raw, int(now))
+    fresh.setdefault("headers", {}).update({k.lower(): v for k, v in credentials.headers.items()})
+    if credentials.query:
+        query = {**(fresh.get("queryStringParameters") or {}), **credentials.query}
+        fresh["queryStringParameters"] = query
+        fresh["rawQueryString"] = urlencode(query)
     return fresh

@@ -21,6 +21,7 @@ class Settings(BaseModel):
 
     prefix: str = Field("hookbridge", alias="HOOKBRIDGE_PREFIX", pattern=r"^[a-z][a-z0-9-]{0,30}$")
     events_table: str = Field(alias="EVENTS_TABLE", min_length=3)
+    provider: str | None = Field(None, alias="PROVIDER")  # the ingest functions' provider module
     event_bus: str | None = Field(None, alias="EVENT_BUS", min_length=1)
     retention_days: int = Field(30, alias="RETENTION_DAYS", ge=1, le=3650)
     # Content-hash dedupe window for the deliveries of this function's provider that carry no event id.

@@ -64,3 +64,16 @@ def secret_matches(given: str, allowed: Iterable[str]) -> bool:
         if value:
             matched |= hmac.compare_digest(given_bytes, value.encode("utf-8", "replace"))
     return matched
+
+
+def credentials_match(username: str, password: str, allowed: Iterable[tuple[str, str]]) -> bool:
+    """Constant-time check of a username and password pair against the configured pairs."""
+    user_bytes = username.encode("utf-8", "replace")
+    password_bytes = password.encode("utf-8", "replace")
+    matched = False
+    for allowed_user, allowed_password in allowed:
+        if allowed_user and allowed_password:
+            user_ok = hmac.compare_digest(user_bytes, allowed_user.encode("utf-8", "replace"))
+            password_ok = hmac.compare_digest(password_bytes, allowed_password.encode("utf-8", "replace"))
+            matched |= user_ok & password_ok
+    return matched

@@ -15,7 +15,15 @@ from datetime import datetime
 from typing import Any
 
 from hookbridge.errors import Unauthorized
-from hookbridge.model import NOT_JSON, UNRECOGNIZED, EventDescription, Provider, WebhookRequest
+from hookbridge.model import (
+    NOT_JSON,
+    UNRECOGNIZED,
+    Credentials,
+    EventDescription,
+    Provider,
+    WebhookRequest,
+)
+from hookbridge.providers._fields import short_str
 from hookbridge.secrets import SubscriptionSecret
 from hookbridge.verification import check_timestamp, digest_matches, require_keys
 
@@ -88,26 +96,22 @@ def describe(request: WebhookRequest, payload: Any) -> EventDescription:
     header_id = request.headers.get(ALT_EVENT_ID_HEADER) or None
     if payload is NOT_JSON or not isinstance(payload, dict):
         return EventDescription(event_type=UNRECOGNIZED, recognized=False, event_id=header_id)
-    event_type = _short_str(payload.get("type"))
+    event_type = short_str(payload.get("type"))
     data = payload.get("data")
     return EventDescription(
         event_type=event_type or UNRECOGNIZED,
         recognized=event_type is not None,
-        event_id=_short_str(payload.get("id")) or header_id,
-        occurred_at=_short_str(payload.get("created_at")),
-        subject=_short_str(data.get("id")) if isinstance(data, dict) else None,
+        event_id=short_str(payload.get("id")) or header_id,
+        occurred_at=short_str(payload.get("created_at")),
+        subject=short_str(data.get("id")) if isinstance(data, dict) else None,
     )
 
 
-def _short_str(value: object) -> str | None:
-    # Values become keys and EventBridge detail-types: a long or empty string is not what Zippex documents.
-    return value if isinstance(value, str) and 0 < len(value) <= 128 else None
+def sign(secret: SubscriptionSecret, body: bytes, timestamp: int) -> Credentials:
+    """The header Zippex would send, signed with the newest signing secret."""
+    key = require_keys(secret.signing_keys())[0]
+    digest = hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return Credentials(headers={"Zippex-Signature": f"t={timestamp},v1={digest}"})
 
 
-def sign(secret: str, body: bytes, timestamp: int) -> dict[str, str]:
-    """Headers Zippex would send; for sample events, tests and the command line."""
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return {"Zippex-Signature": f"t={timestamp},v1={digest}"}
-
-
-ZIPPEX = Provider(name="zippex", verify=verify, describe=describe, event_types=EVENT_TYPES, sign=sign)
+PROVIDER = Provider(name="zippex", verify=verify, describe=describe, event_types=EVENT_TYPES, sign=sign)

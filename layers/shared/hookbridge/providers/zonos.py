@@ -1,0 +1,99 @@
+"""Zonos (cross-border commerce).
+
+Zonos gives a webhook a secret but publishes no signing scheme, so a subscription configures what its
+requests carry, in its secret:
+- a shared token (``tokens``), in the header ``token_header``, or else the query parameter ``token``;
+- a body HMAC-SHA256 with ``signing_secrets`` in the header ``hmac_header``, ``hmac_encoding`` hex or base64.
+Whatever is configured must pass (both, when both are); a subscription that configures neither rejects
+everything.
+
+Zonos creates one webhook per type, so the type is the body's ``type`` when present, else the ``type``
+query parameter of the registered URL. Dedupe is on an event id when the body carries one (``eventId``, or
+``id`` beside a ``type`` in an event envelope), else on a content hash within a window: a bare order's
+``id`` names the order, not the notification, and two genuine status changes share it.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from hookbridge.errors import Unauthorized
+from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, Provider, WebhookRequest
+from hookbridge.providers._fields import short_str
+from hookbridge.secrets import SubscriptionSecret
+from hookbridge.verification import (
+    digest_matches,
+    hmac_sha256,
+    require_header,
+    require_keys,
+    secret_matches,
+)
+
+TOKEN_PARAMETER = "token"  # noqa: S105 - a query parameter name, not a secret
+TYPE_PARAMETER = "type"
+
+EVENT_TYPES = (
+    "ORDER_CREATED",
+    "ORDER_CANCELED",
+    "ORDER_STATUS_CHANGED",
+    "SHIPMENT_CREATED",
+    "SHIPMENT_CANCELED",
+)
+
+
+def verify(request: WebhookRequest, secret: SubscriptionSecret, now: float) -> str:
+    schemes = []
+    tokens = [t.get_secret_value() for t in secret.tokens if t.get_secret_value()]
+    if tokens:
+        if secret.token_header:
+            given = require_header(request.headers, secret.token_header)
+        else:
+            given = request.query.get(TOKEN_PARAMETER, "")
+        if not secret_matches(given, tokens):
+            raise Unauthorized("token mismatch")
+        schemes.append("token")
+    if secret.hmac_header:
+        keys = require_keys(secret.signing_keys())
+        signature = require_header(request.headers, secret.hmac_header)
+        if not digest_matches(keys, request.body, [signature], secret.hmac_encoding):
+            raise Unauthorized("signature mismatch")
+        schemes.append("hmac-sha256")
+    if not schemes:
+        raise Unauthorized("subscription configures neither a token nor an HMAC")
+    return "+".join(schemes)
+
+
+def describe(request: WebhookRequest, payload: Any) -> EventDescription:
+    body = payload if isinstance(payload, dict) else {}
+    body_type = short_str(body.get("type"))
+    event_type = body_type or short_str(request.query.get(TYPE_PARAMETER))
+    event_id = short_str(body.get("eventId")) or (short_str(body.get("id")) if body_type else None)
+    data = body.get("data")
+    subject = short_str(data.get("id")) if isinstance(data, dict) else short_str(body.get("orderId"))
+    return EventDescription(
+        event_type=event_type or UNRECOGNIZED,
+        recognized=isinstance(payload, dict) and event_type is not None,
+        event_id=event_id,
+        occurred_at=short_str(body.get("createdAt")),
+        subject=subject,
+    )
+
+
+def sign(secret: SubscriptionSecret, body: bytes, timestamp: int) -> Credentials:
+    headers: dict[str, str] = {}
+    query: dict[str, str] = {}
+    tokens = [t.get_secret_value() for t in secret.tokens if t.get_secret_value()]
+    if tokens:
+        if secret.token_header:
+            headers[secret.token_header] = tokens[0]
+        else:
+            query[TOKEN_PARAMETER] = tokens[0]
+    if secret.hmac_header:
+        digest = hmac_sha256(require_keys(secret.signing_keys())[0], body)
+        encoded = digest.hex() if secret.hmac_encoding == "hex" else base64.b64encode(digest).decode()
+        headers[secret.hmac_header] = encoded
+    return Credentials(headers=headers, query=query)
+
+
+PROVIDER = Provider(name="zonos", verify=verify, describe=describe, event_types=EVENT_TYPES, sign=sign)

@@ -1,0 +1,97 @@
+"""Zencargo: base64 HMAC of the body, content-hash dedupe within the template's window."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import Handler, Stack
+from tests.support.events import demo_secret, signed
+from tests.support.template import function_environment
+
+TOKEN = demo_secret("zencargo")["signing_secrets"][0]
+WINDOW = int(function_environment("zencargo")["DEDUPE_WINDOW_SECONDS"])
+
+
+@pytest.fixture
+def zencargo(stack: Stack, ingest_function: Callable[[str], Handler]) -> Handler:
+    stack.add_secret("zencargo", "demo", {"signing_secrets": ["new_sign_token", TOKEN]})
+    return ingest_function("zencargo")
+
+
+def status(handler: Handler, event: dict[str, Any], invoke: Any) -> tuple[int, str | None]:
+    response = invoke(handler, event)
+    return response["statusCode"], json.loads(response["body"]).get("status")
+
+
+def test_signature_as_zencargo_documents_it(stack: Stack, zencargo: Handler, invoke: Any) -> None:
+    event = signed("zencargo", "BOOKING_CREATED")
+    # Base64.strict_encode64(OpenSSL::HMAC.digest('sha256', SIGN_TOKEN, data))
+    expected = base64.b64encode(hmac.new(TOKEN.encode(), event["body"].encode(), hashlib.sha256).digest())
+    assert event["headers"]["zencargo-hmac-sha256"] == expected.decode()
+    assert status(zencargo, event, invoke) == (200, "accepted")
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda e: e.update(body=e["body"].replace("ZCOMPANY-1", "ZCOMPANY-2")),
+        lambda e: e["headers"].pop("zencargo-hmac-sha256"),
+        lambda e: e["headers"].update({"zencargo-hmac-sha256": "not base64!"}),
+        lambda e: e["headers"].update({"zencargo-hmac-sha256": ""}),
+        lambda e: e["headers"].update(
+            {"zencargo-hmac-sha256": e["headers"]["zencargo-hmac-sha256"].encode().hex()}  # hex, not base64
+        ),
+    ],
+    ids=["tampered-body", "missing-header", "garbage-header", "empty-header", "wrong-encoding"],
+)
+def test_forgeries_get_401_and_store_nothing(
+    stack: Stack, zencargo: Handler, invoke: Any, forge: Any
+) -> None:
+    event = signed("zencargo", "BOOKING_CREATED")
+    forge(event)
+    assert status(zencargo, event, invoke) == (401, None)
+    assert stack.items() == []
+
+
+def test_wrong_token_gets_401(stack: Stack, zencargo: Handler, invoke: Any) -> None:
+    event = signed("zencargo", "BOOKING_CREATED", {"signing_secrets": ["not_the_token"]})
+    assert status(zencargo, event, invoke) == (401, None)
+
+
+def test_rotation_both_tokens_pass(stack: Stack, zencargo: Handler, invoke: Any) -> None:
+    old = signed("zencargo", "BOOKING_CREATED")
+    new = signed("zencargo", "LOT_BOOKED", {"signing_secrets": ["new_sign_token"]})
+    assert status(zencargo, old, invoke) == (200, "accepted")
+    assert status(zencargo, new, invoke) == (200, "accepted")
+
+
+def test_identical_notification_is_a_duplicate_inside_the_window_and_new_after_it(
+    stack: Stack, zencargo: Handler, invoke: Any
+) -> None:
+    """A replay of a captured request after the window is stored again: Zencargo sends no timestamp or id,
+    so it cannot be told from a genuine second notification with the same body (a stage changing twice)."""
+    start = time.time()
+    assert status(zencargo, signed("zencargo", "SHIPMENT_STAGE_CHANGED", now=start), invoke)[1] == "accepted"
+    retry = signed("zencargo", "SHIPMENT_STAGE_CHANGED", now=start + WINDOW - 1)
+    assert status(zencargo, retry, invoke)[1] == "duplicate"
+    later = signed("zencargo", "SHIPMENT_STAGE_CHANGED", now=start + WINDOW + 1)
+    assert status(zencargo, later, invoke)[1] == "accepted"
+    keys = sorted(i["pk"]["S"] for i in stack.items())
+    assert len(keys) == 2
+    assert keys[1] == keys[0] + "#1"  # the earlier record is kept, not overwritten
+
+
+def test_unknown_topic_is_accepted_under_its_own_name(stack: Stack, zencargo: Handler, invoke: Any) -> None:
+    body = json.dumps({"data": {"topic": "INVOICE_ISSUED", "targetType": "INVOICE", "targetId": "INV-1"}})
+    assert status(zencargo, signed("zencargo", "BOOKING_CREATED", body=body), invoke) == (200, "accepted")
+    [item] = stack.items()
+    assert (item["event_type"]["S"], item["subject"]["S"]) == ("INVOICE_ISSUED", "INV-1")
+    assert item["recognized"]["BOOL"] is True
