@@ -86,6 +86,7 @@ def stack() -> Iterator[Stack]:
         environ = {
             "HOOKBRIDGE_PREFIX": PREFIX,
             "EVENTS_TABLE": EVENTS_TABLE,
+            "SUBSCRIPTIONS_TABLE": SUBSCRIPTIONS_TABLE,
             "EVENT_BUS": BUS,
             "RETENTION_DAYS": "30",
             "LOG_LEVEL": "DEBUG",

@@ -133,6 +133,7 @@ def test_ingest_function_reads_only_its_own_secrets_and_only_puts_events(
     assert actions == {
         ("secretsmanager:GetSecretValue", str({"Fn::Sub": secret_arn})),
         ("dynamodb:PutItem", str({"Fn::GetAtt": ["EventsTable", "Arn"]})),
+        ("dynamodb:UpdateItem", str({"Fn::GetAtt": ["SubscriptionsTable", "Arn"]})),  # rejection counts
     }
     for statement in statements(function):
         assert statement["Effect"] == "Allow"
@@ -174,3 +175,32 @@ def test_sample_events_match_the_route(provider: str, name: str) -> None:
     assert route in http_routes()
     pattern = re.sub(r"\{[^}]+\}", "[^/]+", route.split(" ", 1)[1])
     assert re.fullmatch(pattern, event["rawPath"])
+
+
+def test_health_function_is_scheduled_and_scoped() -> None:
+    props = resource("HealthFunction")["Properties"]
+    assert props["Events"]["Schedule"]["Properties"]["Schedule"] == {
+        "Fn::Sub": "rate(${HealthCheckRateMinutes} minutes)"
+    }
+    assert template()["Parameters"]["HealthCheckRateMinutes"]["Default"] == 5
+    resources = {str(s["Resource"]) for s in statements("HealthFunction")}
+    assert "*" not in " ".join(resources).replace("/zippex/*", "").replace("/zonos/*", "")
+    actions = {
+        a
+        for s in statements("HealthFunction")
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert actions == {
+        "dynamodb:Scan",
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+        "secretsmanager:GetSecretValue",
+        "sqs:GetQueueAttributes",
+        "events:PutEvents",
+    }
+    alarm = resource("UnhealthySubscriptionsAlarm")["Properties"]
+    assert (alarm["MetricName"], alarm["Dimensions"]) == (
+        "UnhealthySubscriptions",
+        [{"Name": "service", "Value": "health"}],
+    )

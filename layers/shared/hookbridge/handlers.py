@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -22,9 +22,13 @@ from hookbridge.http import create_app
 from hookbridge.ingest import IngestPipeline
 from hookbridge.model import Provider, StoredEvent
 from hookbridge.publishing import Envelope, Publisher, build_envelope
+from hookbridge.rejections import RejectionCounter, RejectionRecorder
 from hookbridge.secrets import SecretStore
 from hookbridge.settings import Settings
 from hookbridge.storage import DynamoEventStore
+
+if TYPE_CHECKING:
+    from hookbridge.health import HealthChecker
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -57,9 +61,11 @@ def build_ingest_handler(
     settings: Settings,
     secrets: SecretStore,
     store: DynamoEventStore,
+    rejections: RejectionRecorder | None = None,
 ) -> LambdaHandler:
     logger, metrics = _observability(settings, f"ingest-{provider.name}")  # service dimension
-    app = create_app(IngestPipeline(provider, settings, secrets, store), metrics)
+    pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections)
+    app = create_app(pipeline, metrics)
 
     @logger.inject_lambda_context(clear_state=True)
     @metrics.log_metrics(raise_on_empty_metrics=False)
@@ -84,10 +90,14 @@ def ingest_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
             max_age_seconds=settings.secret_max_age_seconds,
             not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
         )
-        store = DynamoEventStore(
-            session.client("dynamodb", config=WARM_PATH_CLIENT_CONFIG), settings.events_table
+        dynamodb = session.client("dynamodb", config=WARM_PATH_CLIENT_CONFIG)
+        store = DynamoEventStore(dynamodb, settings.events_table)
+        rejections = (
+            RejectionCounter(dynamodb, settings.subscriptions_table, settings.rejection_flush_seconds)
+            if settings.subscriptions_table
+            else None
         )
-        return build_ingest_handler(provider, settings, secrets, store)
+        return build_ingest_handler(provider, settings, secrets, store, rejections)
 
     return _lazy(build)
 
@@ -133,6 +143,72 @@ def publisher_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
         settings = Settings.from_environ(environ)
         client = boto3.session.Session().client("events", config=PUBLISHER_CLIENT_CONFIG)
         return build_publisher_handler(settings, Publisher(client))
+
+    return _lazy(build)
+
+
+def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHandler:
+    from hookbridge.health import summary
+
+    logger, metrics = _observability(settings, "health")
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics(raise_on_empty_metrics=False)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        result = summary(checker.run())
+        metrics.add_metric(name="UnhealthySubscriptions", unit="Count", value=result["unhealthy"])
+        return result
+
+    return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
+
+
+def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
+    """The Lambda handler of the scheduled health check."""
+
+    def build() -> LambdaHandler:
+        # Imported here, not at the top: the ingest functions load this module and never need these.
+        from hookbridge.health import HealthChecker, LastEventFinder, ProviderProbes
+        from hookbridge.provider_api import JsonHttpClient
+        from hookbridge.registry import SubscriptionRegistry
+
+        settings = Settings.from_environ(environ)
+        if not (settings.subscriptions_table and settings.event_bus and settings.dead_letter_queue_url):
+            raise ValueError("SUBSCRIPTIONS_TABLE, EVENT_BUS and DEAD_LETTER_QUEUE_URL must be set")
+        queue_url = settings.dead_letter_queue_url
+        session = boto3.session.Session()
+        dynamodb = session.client("dynamodb", config=PUBLISHER_CLIENT_CONFIG)
+        sqs = session.client("sqs", config=PUBLISHER_CLIENT_CONFIG)
+
+        def dead_letter_depth() -> int:
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            return int(attributes["ApproximateNumberOfMessages"])
+
+        checker = HealthChecker(
+            registry=SubscriptionRegistry(dynamodb, settings.subscriptions_table),
+            last_events=LastEventFinder(dynamodb, settings.events_table, settings.index_shards),
+            secrets=SecretStore(
+                SecretsProvider(
+                    boto3_client=session.client("secretsmanager", config=PUBLISHER_CLIENT_CONFIG)
+                ),
+                prefix=settings.prefix,
+                max_age_seconds=settings.secret_max_age_seconds,
+                not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
+            ),
+            probes=ProviderProbes(
+                http=JsonHttpClient(timeout_seconds=settings.provider_api_timeout_seconds),
+                zippex_api_url=settings.zippex_api_url,
+                zonos_api_url=settings.zonos_api_url,
+                reenable_zonos=settings.reenable_disabled_zonos_webhooks,
+            ),
+            events=session.client("events", config=PUBLISHER_CLIENT_CONFIG),
+            bus=settings.event_bus,
+            prefix=settings.prefix,
+            metrics_namespace=settings.metrics_namespace,
+            dead_letter_depth=dead_letter_depth,
+        )
+        return build_health_handler(settings, checker)
 
     return _lazy(build)
 

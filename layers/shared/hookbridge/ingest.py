@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from hookbridge.errors import NotFound, PayloadTooLarge
+from hookbridge.errors import NotFound, PayloadTooLarge, Unauthorized
 from hookbridge.model import (
     NOT_JSON,
     EventDescription,
@@ -26,6 +26,7 @@ from hookbridge.model import (
     iso_ms,
     parse_json,
 )
+from hookbridge.rejections import NoRejectionRecorder, RejectionRecorder
 from hookbridge.secrets import SecretStore
 from hookbridge.settings import Settings
 from hookbridge.storage import EventStore
@@ -51,7 +52,9 @@ class IngestPipeline:
         secrets: SecretStore,
         store: EventStore,
         clock: Callable[[], float] = time.time,
+        rejections: RejectionRecorder | None = None,
     ) -> None:
+        self._rejections = rejections or NoRejectionRecorder()
         self.provider = provider
         self._settings = settings
         self._secrets = secrets
@@ -70,7 +73,12 @@ class IngestPipeline:
             if request.path.get(name) not in allowed:
                 raise NotFound(f"unknown {name}")
         secret = self._secrets.get(self.provider.name, request.subscription)
-        verified_by = self.provider.verify(request, secret, self._clock())
+        try:
+            verified_by = self.provider.verify(request, secret, self._clock())
+        except Unauthorized:
+            # Counted only here, where the subscription is known to exist: the count is bounded.
+            self._rejections.record(self.provider.name, request.subscription)
+            raise
         payload = parse_json(request.body)
         description = self.provider.describe(request, payload)
         event = self._record(request, description, verified_by, is_json=payload is not NOT_JSON)

@@ -23,6 +23,15 @@ class Settings(BaseModel):
     events_table: str = Field(alias="EVENTS_TABLE", min_length=3)
     provider: str | None = Field(None, alias="PROVIDER")  # the ingest functions' provider module
     event_bus: str | None = Field(None, alias="EVENT_BUS", min_length=1)
+    subscriptions_table: str | None = Field(None, alias="SUBSCRIPTIONS_TABLE", min_length=3)
+    dead_letter_queue_url: str | None = Field(None, alias="DEAD_LETTER_QUEUE_URL", min_length=1)
+    # How often an ingest container adds its count of rejected requests to the registry.
+    rejection_flush_seconds: int = Field(60, alias="REJECTION_FLUSH_SECONDS", ge=1)
+    zippex_api_url: str = Field("https://api.zippex.com", alias="ZIPPEX_API_URL")
+    zonos_api_url: str = Field("https://api.zonos.com/graphql", alias="ZONOS_API_URL")
+    provider_api_timeout_seconds: float = Field(5.0, alias="PROVIDER_API_TIMEOUT_SECONDS", gt=0, le=30)
+    # Off by default: turning a provider's webhook back on is an operator's decision.
+    reenable_disabled_zonos_webhooks: bool = Field(False, alias="REENABLE_DISABLED_ZONOS_WEBHOOKS")
     retention_days: int = Field(30, alias="RETENTION_DAYS", ge=1, le=3650)
     # Content-hash dedupe window for the deliveries of this function's provider that carry no event id.
     dedupe_window_seconds: int = Field(3600, alias="DEDUPE_WINDOW_SECONDS", ge=1)

@@ -1,0 +1,298 @@
+"""The scheduled health check: is each subscription still receiving, and does its provider still send?
+
+Signals per subscription: the provider's own view where it has an API (Zippex: our webhook listed and
+``active``; Zonos: webhook ``status`` and the share of recent deliveries answered non-2xx), the time since
+the last stored event against the subscription's normal quiet period, requests rejected since the last
+check, and events stored but not published (the publisher's dead-letter queue).
+
+Status, first match wins: disabled (the provider says so), unknown (a probe failed), silent (quiet for
+longer than normal), degraded (rejections, delivery failures, unpublished events), healthy. A change is
+published on the bus once: the new status is recorded only after the change event went out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from hookbridge.provider_api import JsonHttpClient, ProviderApiError, ZippexApi, ZonosApi
+from hookbridge.registry import Health, HealthStatus, Subscription, SubscriptionRegistry
+from hookbridge.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
+
+log = logging.getLogger(__name__)
+
+HEALTH_DETAIL_TYPE = "Subscription Health Changed"
+REJECTIONS_DEGRADED = 5  # rejected requests since the last check that make a subscription degraded
+FAILURE_RATE_DEGRADED = 0.2  # share of a provider's recent deliveries that failed
+MAX_PARALLEL_CHECKS = 8
+
+
+@dataclass
+class Signals:
+    provider_disabled: bool = False
+    provider_failure_rate: float | None = None
+    last_event_at: datetime | None = None
+    rejected: int = 0
+    unpublished: int = 0
+    probe_failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def evaluate(subscription: Subscription, signals: Signals, now: datetime) -> tuple[HealthStatus, list[str]]:
+    reasons = list(signals.notes)
+    if signals.provider_disabled:
+        return "disabled", ["the provider reports the webhook disabled or gone", *reasons]
+    if signals.probe_failures:
+        return "unknown", [*signals.probe_failures, *reasons]
+    quiet = timedelta(seconds=subscription.quiet_period_seconds)
+    if signals.last_event_at is None or now - signals.last_event_at > quiet:
+        since = (
+            "no event stored"
+            if signals.last_event_at is None
+            else f"last event {signals.last_event_at:%Y-%m-%dT%H:%M:%SZ}"
+        )
+        return "silent", [f"{since}; normal quiet period is {subscription.quiet_period_seconds} s", *reasons]
+    degraded = []
+    if signals.rejected >= REJECTIONS_DEGRADED:
+        degraded.append(f"{signals.rejected} requests rejected since the last check")
+    if signals.provider_failure_rate is not None and signals.provider_failure_rate > FAILURE_RATE_DEGRADED:
+        degraded.append(f"{signals.provider_failure_rate:.0%} of the provider's recent deliveries failed")
+    if signals.unpublished:
+        degraded.append(f"{signals.unpublished} batches of stored events not published (dead-letter queue)")
+    if degraded:
+        return "degraded", [*degraded, *reasons]
+    return "healthy", reasons
+
+
+class LastEventFinder:
+    """The newest stored event of a subscription, from the by-subscription index (newest day first)."""
+
+    def __init__(self, client: DynamoDBClient, table: str, shards: int) -> None:
+        self._client = client
+        self._table = table
+        self._shards = shards
+
+    def last_event_at(
+        self, provider: str, subscription: str, now: datetime, lookback: timedelta
+    ) -> datetime | None:
+        day = now.date()
+        oldest = (now - lookback).date()
+        while day >= oldest:
+            newest: str | None = None
+            for shard in range(self._shards):
+                items = self._client.query(
+                    TableName=self._table,
+                    IndexName="by_subscription",
+                    KeyConditionExpression="by_day = :day",
+                    ExpressionAttributeValues={
+                        ":day": {"S": f"{provider}#{subscription}#{day.isoformat()}#{shard}"}
+                    },
+                    ScanIndexForward=False,
+                    Limit=1,
+                ).get("Items", [])
+                if items:
+                    newest = max(newest or "", items[0]["received_at"]["S"])
+            if newest:
+                return datetime.fromisoformat(newest.replace("Z", "+00:00"))
+            day -= timedelta(days=1)
+        return None
+
+
+class ProviderProbe(Protocol):
+    def __call__(self, subscription: Subscription, api_key: str, signals: Signals) -> None: ...
+
+
+@dataclass
+class ProviderProbes:
+    """The provider-side view, for providers with an API."""
+
+    http: JsonHttpClient
+    zippex_api_url: str
+    zonos_api_url: str
+    reenable_zonos: bool = False
+
+    def for_provider(self, provider: str) -> ProviderProbe | None:
+        return {"zippex": self.zippex, "zonos": self.zonos}.get(provider)
+
+    def zippex(self, subscription: Subscription, api_key: str, signals: Signals) -> None:
+        hooks = ZippexApi(self.zippex_api_url, api_key, self.http).list_webhooks()
+        hook = next((h for h in hooks if h.get("id") == subscription.webhook_id), None)
+        if hook is None or hook.get("active") is not True:
+            signals.provider_disabled = True
+
+    def zonos(self, subscription: Subscription, api_key: str, signals: Signals) -> None:
+        api = ZonosApi(self.zonos_api_url, api_key, self.http)
+        hook = next((h for h in api.webhooks() if h.get("id") == subscription.webhook_id), None)
+        if hook is None:
+            signals.provider_disabled = True
+            return
+        if hook.get("status") != "ENABLED":
+            if self.reenable_zonos:
+                api.enable(hook)
+                signals.notes.append("the webhook was disabled at Zonos and has been re-enabled")
+            else:
+                signals.provider_disabled = True
+                return
+        statuses = api.webhook_log_statuses(str(hook.get("type")))
+        if statuses:
+            failed = sum(1 for s in statuses if s is None or not 200 <= s < 300)
+            signals.provider_failure_rate = failed / len(statuses)
+
+
+@dataclass
+class CheckResult:
+    subscription: Subscription
+    health: Health
+    changed: bool
+
+
+class HealthChecker:
+    def __init__(
+        self,
+        *,
+        registry: SubscriptionRegistry,
+        last_events: LastEventFinder,
+        secrets: SecretStore,
+        probes: ProviderProbes,
+        events: EventBridgeClient,
+        bus: str,
+        prefix: str,
+        metrics_namespace: str,
+        dead_letter_depth: Callable[[], int],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._registry = registry
+        self._last_events = last_events
+        self._secrets = secrets
+        self._probes = probes
+        self._events = events
+        self._bus = bus
+        self._prefix = prefix
+        self._namespace = metrics_namespace
+        self._dead_letter_depth = dead_letter_depth
+        self._clock = clock
+
+    def run(self) -> list[CheckResult]:
+        now = self._clock()
+        try:
+            unpublished = self._dead_letter_depth()
+            depth_failure = None
+        except Exception as exc:  # one failed signal must not stop the check
+            unpublished, depth_failure = 0, f"dead-letter queue depth unavailable: {type(exc).__name__}"
+        subscriptions = list(self._registry.list())
+        with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CHECKS) as pool:
+            results = list(pool.map(lambda s: self._check(s, now, unpublished, depth_failure), subscriptions))
+        return [r for r in results if r is not None]
+
+    def _check(
+        self, subscription: Subscription, now: datetime, unpublished: int, depth_failure: str | None
+    ) -> CheckResult | None:
+        signals = Signals(
+            rejected=max(0, subscription.rejected_total - subscription.rejected_total_at_check),
+            unpublished=unpublished,
+        )
+        if depth_failure:
+            signals.notes.append(depth_failure)
+        self._probe_provider(subscription, signals)
+        try:
+            lookback = timedelta(seconds=subscription.quiet_period_seconds) + timedelta(days=1)
+            signals.last_event_at = self._last_events.last_event_at(
+                subscription.provider, subscription.subscription, now, lookback
+            )
+        except Exception as exc:
+            signals.probe_failures.append(f"events table query failed: {type(exc).__name__}")
+        status, reasons = evaluate(subscription, signals, now)
+        health = Health(status=status, reasons=tuple(reasons), checked_at=now.isoformat(timespec="seconds"))
+        previous = subscription.health.status if subscription.health else None
+        changed = previous != status
+        self._emit_metric(subscription, status)
+        try:
+            if changed:
+                self._publish_change(subscription, health, previous)
+            self._registry.record_health(subscription, health)
+        except Exception:
+            # Not recorded: the next run sees the old status and publishes the change again.
+            log.exception("could not publish or record health", extra={"subscription": _name(subscription)})
+            return None
+        log.info(
+            "health checked",
+            extra={"subscription": _name(subscription), "status": status, "changed": changed},
+        )
+        return CheckResult(subscription, health, changed)
+
+    def _probe_provider(self, subscription: Subscription, signals: Signals) -> None:
+        probe = self._probes.for_provider(subscription.provider)
+        if probe is None:
+            return
+        if subscription.webhook_id is None:
+            signals.notes.append("no provider webhook id recorded: provider status not checked")
+            return
+        try:
+            api_key = self._secrets.get(subscription.provider, subscription.subscription).api_key
+            if api_key is None:
+                signals.notes.append("no api_key in the secret: provider status not checked")
+                return
+            probe(subscription, api_key.get_secret_value(), signals)
+        except ProviderApiError as exc:
+            signals.probe_failures.append(f"provider API: {exc}")
+        except Exception as exc:
+            signals.probe_failures.append(f"provider probe failed: {type(exc).__name__}")
+
+    def _publish_change(self, subscription: Subscription, health: Health, previous: str | None) -> None:
+        detail = {
+            "provider": subscription.provider,
+            "subscription": subscription.subscription,
+            "status": health.status,
+            "previous_status": previous,
+            "reasons": list(health.reasons),
+            "checked_at": health.checked_at,
+            "contact": subscription.contact,
+        }
+        response = self._events.put_events(
+            Entries=[
+                {
+                    "Source": f"{self._prefix}.health",
+                    "DetailType": HEALTH_DETAIL_TYPE,
+                    "Detail": json.dumps(detail),
+                    "EventBusName": self._bus,
+                }
+            ]
+        )
+        if response.get("FailedEntryCount"):
+            raise RuntimeError(f"PutEvents failed: {response['Entries'][0].get('ErrorCode')}")
+
+    def _emit_metric(self, subscription: Subscription, status: str) -> None:
+        # One metric per subscription: the dimensions are registry records, so their number is bounded.
+        with single_metric(
+            name="SubscriptionHealthy",
+            unit=MetricUnit.Count,
+            value=1 if status == "healthy" else 0,
+            namespace=self._namespace,
+        ) as metric:
+            metric.add_dimension(name="provider", value=subscription.provider)
+            metric.add_dimension(name="subscription", value=subscription.subscription)
+
+
+def _name(subscription: Subscription) -> str:
+    return f"{subscription.provider}/{subscription.subscription}"
+
+
+def summary(results: Iterable[CheckResult]) -> dict[str, Any]:
+    results = list(results)
+    return {
+        "checked": len(results),
+        "changed": sum(r.changed for r in results),
+        "unhealthy": sum(r.health.status != "healthy" for r in results),
+        "statuses": {_name(r.subscription): r.health.status for r in results},
+    }

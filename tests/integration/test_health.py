@@ -1,0 +1,336 @@
+"""The health check against moto and fake provider APIs on 127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+from hookbridge.health import HEALTH_DETAIL_TYPE, HealthChecker, LastEventFinder, ProviderProbes
+from hookbridge.provider_api import JsonHttpClient, ProviderApiError, ZippexApi
+from hookbridge.registry import Subscription, SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
+from hookbridge.secrets import SecretStore
+from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
+from tests.support.events import LambdaContext, demo_secret, signed
+from tests.support.fake_providers import ProviderState, fake_provider_server
+from tests.support.functions import load_function
+from tests.support.template import ROOT
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+
+ZIPPEX_SECRET = {**demo_secret("zippex"), "api_key": "zx_live_test"}
+ZONOS_SECRET = {**demo_secret("zonos"), "api_key": "zonos_credential"}
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[str, ProviderState]]:
+    with fake_provider_server() as server:
+        yield server
+
+
+@pytest.fixture
+def registry(stack: Stack) -> SubscriptionRegistry:
+    return SubscriptionRegistry(stack.dynamodb, SUBSCRIPTIONS_TABLE)
+
+
+@pytest.fixture
+def make_checker(
+    stack: Stack, registry: SubscriptionRegistry, api: tuple[str, ProviderState]
+) -> Callable[..., HealthChecker]:
+    url, _ = api
+
+    def make(now: datetime | None = None, dead_letters: int = 0, reenable: bool = False) -> HealthChecker:
+        return HealthChecker(
+            registry=registry,
+            last_events=LastEventFinder(stack.dynamodb, EVENTS_TABLE, shards=1),
+            secrets=SecretStore(SecretsProvider(boto3_client=stack.secrets), PREFIX, 0, 0),
+            probes=ProviderProbes(
+                http=JsonHttpClient(timeout_seconds=0.5, backoff_seconds=0, sleep=lambda _: None),
+                zippex_api_url=url,
+                zonos_api_url=f"{url}/graphql",
+                reenable_zonos=reenable,
+            ),
+            events=stack.events,
+            bus=BUS,
+            prefix=PREFIX,
+            metrics_namespace=PREFIX,
+            dead_letter_depth=lambda: dead_letters,
+            clock=lambda: now or datetime.now(UTC),
+        )
+
+    return make
+
+
+@pytest.fixture
+def zippex_sub(stack: Stack, registry: SubscriptionRegistry, api: tuple[str, ProviderState]) -> Subscription:
+    """A registered Zippex subscription, active at Zippex, with one event stored just now."""
+    _, state = api
+    stack.add_secret("zippex", "demo", ZIPPEX_SECRET)
+    state.zippex_hooks.append({"id": "wh_1", "url": "https://x/webhooks/zippex/demo", "active": True})
+    return registry.create(
+        Subscription(provider="zippex", subscription="demo", webhook_id="wh_1", quiet_period_seconds=3600)
+    )
+
+
+def store_event(ingest_function: Callable[[str], Handler], provider: str, name: str) -> None:
+    response = ingest_function(provider)(signed(provider, name), LambdaContext())
+    assert response["statusCode"] == 200, response
+
+
+def statuses(checker: HealthChecker) -> dict[str, str]:
+    return {
+        f"{r.subscription.provider}/{r.subscription.subscription}": r.health.status for r in checker.run()
+    }
+
+
+def health_events(stack: Stack) -> list[dict[str, Any]]:
+    return [m["detail"] for m in stack.bus_messages() if m["detail-type"] == HEALTH_DETAIL_TYPE]
+
+
+def test_healthy_then_disabled_is_published_once_per_change(
+    stack: Stack, make_checker: Any, zippex_sub: Subscription, ingest_function: Any, api: Any, registry: Any
+) -> None:
+    store_event(ingest_function, "zippex", "delivery.created")
+    stack.bus_messages()  # drop nothing: the publisher did not run, only health events reach the queue
+    checker = make_checker()
+    assert statuses(checker) == {"zippex/demo": "healthy"}
+    assert statuses(checker) == {"zippex/demo": "healthy"}
+    [first] = health_events(stack)
+    assert (first["status"], first["previous_status"]) == ("healthy", None)
+
+    api[1].zippex_hooks[0]["active"] = False  # Zippex disabled it after failures
+    assert statuses(checker) == {"zippex/demo": "disabled"}
+    assert statuses(checker) == {"zippex/demo": "disabled"}
+    [change] = health_events(stack)
+    assert (change["status"], change["previous_status"]) == ("disabled", "healthy")
+    record = registry.get("zippex", "demo")
+    assert record.health.status == "disabled"
+    assert record.health.reasons[0].startswith("the provider reports")
+
+
+def test_webhook_missing_at_provider_is_disabled(
+    stack: Stack, make_checker: Any, zippex_sub: Any, api: Any
+) -> None:
+    api[1].zippex_hooks.clear()
+    assert statuses(make_checker()) == {"zippex/demo": "disabled"}
+
+
+def test_silent_when_quiet_for_longer_than_normal(
+    stack: Stack, make_checker: Any, zippex_sub: Subscription, ingest_function: Any
+) -> None:
+    assert statuses(make_checker()) == {"zippex/demo": "silent"}  # nothing ever stored
+    store_event(ingest_function, "zippex", "delivery.created")
+    assert statuses(make_checker()) == {"zippex/demo": "healthy"}
+    two_hours_on = datetime.now(UTC) + timedelta(hours=2)
+    assert statuses(make_checker(now=two_hours_on)) == {"zippex/demo": "silent"}
+
+
+def test_degraded_by_rejections_counted_by_the_ingest_function(
+    stack: Stack,
+    make_checker: Any,
+    zippex_sub: Subscription,
+    ingest_function: Any,
+    registry: Any,
+    monkeypatch: Any,
+) -> None:
+    store_event(ingest_function, "zippex", "delivery.created")
+    monkeypatch.setenv("REJECTION_FLUSH_SECONDS", "1")
+    handler = ingest_function("zippex")
+    forged = signed("zippex", "delivery.created", {"signing_secrets": ["whsec_forger"]})
+    for _ in range(6):
+        assert handler(forged, LambdaContext())["statusCode"] == 401
+    # The first rejection flushed at once; later ones wait for the interval, so the count is bounded.
+    assert registry.get("zippex", "demo").rejected_total >= 1
+    stack.dynamodb.update_item(
+        TableName=SUBSCRIPTIONS_TABLE,
+        Key={"provider": {"S": "zippex"}, "subscription": {"S": "demo"}},
+        UpdateExpression="SET rejected_total = :n",
+        ExpressionAttributeValues={":n": {"N": "7"}},
+    )
+    checker = make_checker()
+    assert statuses(checker) == {"zippex/demo": "degraded"}
+    assert registry.get("zippex", "demo").health.reasons[0] == "7 requests rejected since the last check"
+    assert statuses(checker) == {"zippex/demo": "healthy"}  # counted from the last check on
+
+
+def test_rejections_of_an_unregistered_subscription_create_no_record(
+    stack: Stack, ingest_function: Any, registry: SubscriptionRegistry
+) -> None:
+    stack.add_secret("zippex", "demo", ZIPPEX_SECRET)
+    forged = signed("zippex", "delivery.created", {"signing_secrets": ["whsec_forger"]})
+    assert ingest_function("zippex")(forged, LambdaContext())["statusCode"] == 401
+    assert list(registry.list()) == []
+
+
+def test_degraded_by_unpublished_events(
+    stack: Stack, make_checker: Any, zippex_sub: Any, ingest_function: Any
+) -> None:
+    store_event(ingest_function, "zippex", "delivery.created")
+    assert statuses(make_checker(dead_letters=2)) == {"zippex/demo": "degraded"}
+
+
+def test_zonos_status_and_delivery_failures(
+    stack: Stack, make_checker: Any, registry: Any, api: Any, ingest_function: Any
+) -> None:
+    _, state = api
+    stack.add_secret("zonos", "demo", ZONOS_SECRET)
+    registry.create(
+        Subscription(provider="zonos", subscription="demo", webhook_id="whk_1", quiet_period_seconds=3600)
+    )
+    state.zonos_hooks.append(
+        {
+            "id": "whk_1",
+            "url": "https://x/webhooks/zonos/demo?type=ORDER_CREATED",
+            "type": "ORDER_CREATED",
+            "status": "ENABLED",
+        }
+    )
+    state.zonos_logs["ORDER_CREATED"] = [200] * 9 + [500]
+    store_event(ingest_function, "zonos", "ORDER_CREATED")
+    assert statuses(make_checker()) == {"zonos/demo": "healthy"}  # 10 % failed
+    state.zonos_logs["ORDER_CREATED"] = [200, 500, 503, None]
+    assert statuses(make_checker()) == {"zonos/demo": "degraded"}
+    assert registry.get("zonos", "demo").health.reasons[0] == "75% of the provider's recent deliveries failed"
+    state.zonos_hooks[0]["status"] = "DISABLED"
+    assert statuses(make_checker()) == {"zonos/demo": "disabled"}
+    assert state.zonos_hooks[0]["status"] == "DISABLED"  # not re-enabled unless asked
+
+
+def test_zonos_reenable_option(
+    stack: Stack, make_checker: Any, registry: Any, api: Any, ingest_function: Any
+) -> None:
+    _, state = api
+    stack.add_secret("zonos", "demo", ZONOS_SECRET)
+    registry.create(
+        Subscription(provider="zonos", subscription="demo", webhook_id="whk_1", quiet_period_seconds=3600)
+    )
+    state.zonos_hooks.append(
+        {"id": "whk_1", "url": "https://x", "type": "ORDER_CREATED", "status": "DISABLED"}
+    )
+    store_event(ingest_function, "zonos", "ORDER_CREATED")
+    assert statuses(make_checker(reenable=True)) == {"zonos/demo": "healthy"}
+    assert state.zonos_hooks[0]["status"] == "ENABLED"
+    assert "re-enabled" in registry.get("zonos", "demo").health.reasons[0]
+
+
+def test_retries_5xx_and_429_then_succeeds(
+    stack: Stack, make_checker: Any, zippex_sub: Any, api: Any, ingest_function: Any
+) -> None:
+    store_event(ingest_function, "zippex", "delivery.created")
+    api[1].failures = [503, 429]
+    assert statuses(make_checker()) == {"zippex/demo": "healthy"}
+    assert api[1].requests == ["GET /v1/webhooks"] * 3
+
+
+def test_a_failing_or_timing_out_probe_is_unknown_and_others_are_still_checked(
+    stack: Stack, make_checker: Any, zippex_sub: Any, api: Any, registry: Any, ingest_function: Any
+) -> None:
+    store_event(ingest_function, "zippex", "delivery.created")
+    stack.add_secret("zencargo", "demo", demo_secret("zencargo"))
+    registry.create(Subscription(provider="zencargo", subscription="demo", quiet_period_seconds=3600))
+    store_event(ingest_function, "zencargo", "BOOKING_CREATED")
+
+    api[1].failures = [500, 502, 503]
+    assert statuses(make_checker()) == {"zippex/demo": "unknown", "zencargo/demo": "healthy"}
+    assert "HTTP 503" in registry.get("zippex", "demo").health.reasons[0]
+
+    api[1].delay_seconds = 1.0  # beyond the client's 0.5 s timeout, on every attempt
+    assert statuses(make_checker()) == {"zippex/demo": "unknown", "zencargo/demo": "healthy"}
+    assert "TimeoutError" in registry.get("zippex", "demo").health.reasons[0]
+
+
+def test_wrong_api_key_is_unknown(stack: Stack, make_checker: Any, registry: Any, api: Any) -> None:
+    stack.add_secret("zippex", "demo", {**ZIPPEX_SECRET, "api_key": "zx_live_wrong"})
+    registry.create(Subscription(provider="zippex", subscription="demo", webhook_id="wh_1"))
+    assert statuses(make_checker()) == {"zippex/demo": "unknown"}
+    assert "HTTP 401" in registry.get("zippex", "demo").health.reasons[0]
+
+
+def test_the_scheduled_function_end_to_end(
+    stack: Stack, zippex_sub: Any, api: Any, ingest_function: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_event(ingest_function, "zippex", "delivery.created")
+    queue_url = stack.sqs.create_queue(QueueName="publisher-dlq")["QueueUrl"]
+    for name, value in {
+        **stack.environ,
+        "SUBSCRIPTIONS_TABLE": SUBSCRIPTIONS_TABLE,
+        "DEAD_LETTER_QUEUE_URL": queue_url,
+        "ZIPPEX_API_URL": api[0],
+    }.items():
+        monkeypatch.setenv(name, value)
+    handler = load_function("health").handler
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    assert handler(event, LambdaContext()) == {
+        "checked": 1,
+        "changed": 1,
+        "unhealthy": 0,
+        "statuses": {"zippex/demo": "healthy"},
+    }
+    stack.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps({"requestContext": {}}))
+    assert handler(event, LambdaContext())["statuses"] == {"zippex/demo": "degraded"}
+
+
+def test_registry_create_list_delete(registry: SubscriptionRegistry) -> None:
+    registry.create(
+        Subscription(
+            provider="zippex",
+            subscription="prod",
+            webhook_id="wh_1",
+            contact="ops@example.com",
+            expected_events=("delivery.created",),
+        )
+    )
+    registry.create(Subscription(provider="zinc", subscription="prod"))
+    with pytest.raises(SubscriptionExists):
+        registry.create(Subscription(provider="zinc", subscription="prod"))
+    assert [s.subscription for s in registry.list(provider="zippex")] == ["prod"]
+    record = registry.get("zippex", "prod")
+    assert (record.webhook_id, record.contact, record.expected_events) == (
+        "wh_1",
+        "ops@example.com",
+        ("delivery.created",),
+    )
+    registry.delete("zippex", "prod")
+    with pytest.raises(SubscriptionNotFound):
+        registry.delete("zippex", "prod")
+    assert [s.provider for s in registry.list()] == ["zinc"]
+
+
+def test_subscriptions_script(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "subscriptions_script", ROOT / "scripts" / "subscriptions.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    table = ["--table", SUBSCRIPTIONS_TABLE]
+    assert (
+        script.main(
+            [*table, "create", "zippex", "prod", "--webhook-id", "wh_1", "--event", "delivery.created"]
+        )
+        == 0
+    )
+    assert script.main([*table, "create", "zippex", "prod"]) == 1
+    capsys.readouterr()
+    assert script.main([*table, "list"]) == 0
+    [line] = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["webhook_id"] == "wh_1"
+    assert script.main([*table, "delete", "zippex", "prod"]) == 0
+    assert script.main([*table, "delete", "zippex", "prod"]) == 1
+
+
+def test_zippex_registration_returns_the_secret_once(api: tuple[str, ProviderState]) -> None:
+    url, state = api
+    client = ZippexApi(url, state.zippex_key, JsonHttpClient(timeout_seconds=1))
+    created = client.create_webhook("https://x/webhooks/zippex/prod", ["*"], "hookbridge")
+    assert created["secret"] == state.created_secret
+    assert [h["id"] for h in client.list_webhooks()] == [created["id"]]
+    assert "secret" not in client.list_webhooks()[0]
+    with pytest.raises(ProviderApiError, match="HTTP 401"):
+        ZippexApi(url, "wrong", JsonHttpClient(timeout_seconds=1)).list_webhooks()
