@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from hookbridge_cli.local import lambda_stream_event
 
 from hookbridge import providers
 from hookbridge.samples import fresh_event
@@ -55,27 +56,5 @@ class LambdaContext:
 
 
 def stream_event(records: list[dict[str, Any]], stream_arn: str) -> dict[str, Any]:
-    """The Lambda event for DynamoDB stream records as GetRecords returns them (boto3 decoded binary
-    values to bytes; Lambda sends them base64-encoded, as here)."""
-    return {
-        "Records": [
-            {
-                "eventID": r["eventID"],
-                "eventName": r["eventName"],
-                "eventVersion": r.get("eventVersion", "1.1"),
-                "eventSource": "aws:dynamodb",
-                "awsRegion": "eu-west-1",
-                "dynamodb": json.loads(json.dumps(r["dynamodb"], default=_wire)),
-                "eventSourceARN": stream_arn,
-            }
-            for r in records
-        ]
-    }
-
-
-def _wire(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode()
-    if hasattr(value, "timestamp"):
-        return int(value.timestamp())
-    raise TypeError(type(value))
+    """The Lambda event for stream records as GetRecords returns them (the local stack's own conversion)."""
+    return lambda_stream_event(records, stream_arn)

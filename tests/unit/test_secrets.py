@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError, EndpointConnectionError
@@ -106,3 +109,32 @@ def test_secret_values_never_appear_in_repr() -> None:
     text = repr(secret) + str(secret)
     for value in ("whsec_x", "tkn_7q", "usr_9z", "pw_8y", "key_1"):
         assert value not in text
+
+
+class BrokenHandler(logging.Handler):
+    """Fails the way a StreamHandler with a closed stream does: it reports through handleError."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            raise OSError("log destination gone")
+        except OSError:
+            self.handleError(record)
+
+
+def test_a_failing_log_handler_does_not_print_the_malformed_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """logging prints the exception being handled when a handler fails: never one holding the secret."""
+    value = "whsec_" + "leak"  # built here, so a printed source line of this test cannot contain it
+    raw = json.dumps({"signing_secrets": value})
+    handler = BrokenHandler()
+    logger = logging.getLogger("hookbridge.secrets")
+    logger.addHandler(handler)
+    try:
+        with pytest.raises(Unavailable):
+            store(FakeSource({"hookbridge/zippex/prod": raw})).get("zippex", "prod")
+    finally:
+        logger.removeHandler(handler)
+    printed = capsys.readouterr().err
+    assert "log destination gone" in printed  # the handler did fail and logging did report it
+    assert value not in printed

@@ -51,6 +51,9 @@ def _observability(settings: Settings, service: str) -> tuple[Logger, Metrics]:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
     # service "hookbridge": module loggers ("hookbridge.ingest", ...) propagate to this one's handler.
     logger = Logger(service="hookbridge", level=settings.log_level)
+    # Powertools applies the level only when it first configures the logger in a process; the local stack
+    # and the tests build several functions in one process, each with its own level.
+    logger.setLevel(settings.log_level)
     logger.append_keys(function=service)
     metrics = Metrics(namespace=settings.metrics_namespace, service=service)
     return logger, metrics

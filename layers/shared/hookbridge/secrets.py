@@ -109,9 +109,11 @@ def _parse(raw: object) -> SubscriptionSecret:
     except ValidationError as exc:
         # Locations and error types only: the input would be the secret itself.
         problems = [f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['type']}" for e in exc.errors()]
-        log.error("subscription secret is malformed", extra={"problems": problems})
-        # 503, not 401: the provider keeps retrying while an operator fixes the secret.
-        raise Unavailable("subscription secret is malformed") from None
+    # Logged outside the except block on purpose: if a log handler fails, logging prints the exception
+    # being handled, and a ValidationError carries the secret's value.
+    log.error("subscription secret is malformed", extra={"problems": problems})
+    # 503, not 401: the provider keeps retrying while an operator fixes the secret.
+    raise Unavailable("subscription secret is malformed")
 
 
 def _cause(exc: GetParameterError) -> BaseException | None:

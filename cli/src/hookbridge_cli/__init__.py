@@ -1,0 +1,1 @@
+"""The hookbridge command line."""

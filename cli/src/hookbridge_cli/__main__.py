@@ -1,0 +1,3 @@
+from hookbridge_cli.main import app
+
+app(prog_name="hookbridge")

@@ -1,0 +1,82 @@
+"""Names and settings of the local stack, light enough for every command to import (the stack itself,
+with moto's server, is imported only by `hookbridge dev`)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext as PowertoolsLambdaContext
+
+PREFIX = "hookbridge"
+REGION = "eu-west-1"
+DEMO_SUBSCRIPTION = "demo"
+
+
+@dataclass(frozen=True)
+class LocalNames:
+    events_table: str = f"{PREFIX}-events"
+    subscriptions_table: str = f"{PREFIX}-subscriptions"
+    bus: str = PREFIX
+    dead_letter_queue: str = f"{PREFIX}-publisher-dlq"
+    tap_queue: str = f"{PREFIX}-dev-tap"
+
+
+LOCAL = LocalNames()
+
+
+def local_environment(aws_port: int) -> dict[str, str]:
+    """What a process needs to talk to the local stack with boto3."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port}",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        # botocore >= 1.40 sends DynamoDB Streams calls to an account endpoint moto does not serve.
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }
+
+
+def lambda_stream_event(records: list[dict[str, Any]], stream_arn: str) -> dict[str, Any]:
+    """The Lambda event for DynamoDB stream records as GetRecords returns them: boto3 decoded binary values
+    to bytes, Lambda delivers them base64-encoded."""
+
+    def wire(value: Any) -> Any:
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode()
+        if hasattr(value, "timestamp"):
+            return int(value.timestamp())
+        raise TypeError(type(value))
+
+    return {
+        "Records": [
+            {
+                "eventID": r["eventID"],
+                "eventName": r["eventName"],
+                "eventVersion": r.get("eventVersion", "1.1"),
+                "eventSource": "aws:dynamodb",
+                "awsRegion": REGION,
+                "dynamodb": json.loads(json.dumps(r["dynamodb"], default=wire)),
+                "eventSourceARN": stream_arn,
+            }
+            for r in records
+        ]
+    }
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def context(function_name: str) -> PowertoolsLambdaContext:
+    """A Lambda context for a function run in this process."""
+    return cast("PowertoolsLambdaContext", LambdaContext(function_name))

@@ -1,0 +1,296 @@
+"""The whole stack on this machine, without Docker or AWS.
+
+moto's server stands in for AWS; the tables, bus and queues are created from template.yaml; a local HTTP
+server routes the template's HTTP API routes to the real handlers with API Gateway 2.0 events; a poller
+reads the events table's stream and drives the real publisher as Lambda would (retrying from the first
+failed record); and a tap queue behind a bus rule shows what reaches the bus.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from hookbridge import providers
+from hookbridge.handlers import LambdaHandler, ingest_handler, publisher_handler
+from hookbridge.registry import Subscription, SubscriptionExists, SubscriptionRegistry
+from hookbridge_cli.local import (
+    DEMO_SUBSCRIPTION,
+    LOCAL,
+    PREFIX,
+    context,
+    lambda_stream_event,
+    local_environment,
+)
+from hookbridge_cli.template import EVENTS, HttpRoute, create_table, function_env, http_routes
+
+
+def api_gateway_event(
+    route: HttpRoute,
+    path: str,
+    params: dict[str, str],
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    source_ip: str,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API payload 2.0 event, as API Gateway builds it."""
+    joined_query: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        joined_query[name] = f"{joined_query[name]},{value}" if name in joined_query else value
+    try:
+        text, is_base64 = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, is_base64 = base64.b64encode(body).decode(), True
+    now = time.time()
+    return {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        **({"queryStringParameters": joined_query} if joined_query else {}),
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "http": {
+                "method": route.method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "pathParameters": params,
+        "body": text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+class LocalStack:
+    def __init__(
+        self,
+        aws_port: int = 5005,
+        http_port: int = 3000,
+        on_bus_event: Callable[[dict[str, Any]], None] | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.verbose = verbose
+        self.aws_port = aws_port
+        self.http_port = http_port
+        self.names = LOCAL
+        self._on_bus_event = on_bus_event or (lambda _: None)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._moto: ThreadedMotoServer | None = None
+        self._http: ThreadingHTTPServer | None = None
+        self.bus_events: list[dict[str, Any]] = []
+        self.errors: list[str] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        os.environ.update(local_environment(self.aws_port))
+        if not self.verbose:
+            # The live view is the bus; the functions' own logs and metrics are there with --verbose.
+            os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
+        self._moto.start()
+        self._create_resources()
+        self._seed()
+        self._start_http()
+        for target in (self._poll_stream, self._tap_bus):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self._moto is not None:
+            self._moto.stop()
+
+    # ------------------------------------------------------------------ resources
+    def client(self, service: str) -> Any:
+        return boto3.session.Session().client(service)  # type: ignore[call-overload]
+
+    def _create_resources(self) -> None:
+        dynamodb = self.client("dynamodb")
+        create_table(dynamodb, "EventsTable", self.names.events_table)
+        create_table(dynamodb, "SubscriptionsTable", self.names.subscriptions_table)
+        events, sqs = self.client("events"), self.client("sqs")
+        events.create_event_bus(Name=self.names.bus)
+        self.dead_letter_queue_url = sqs.create_queue(QueueName=self.names.dead_letter_queue)["QueueUrl"]
+        self.tap_queue_url = sqs.create_queue(QueueName=self.names.tap_queue)["QueueUrl"]
+        tap_arn = sqs.get_queue_attributes(QueueUrl=self.tap_queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events.put_rule(
+            Name="dev-tap",
+            EventBusName=self.names.bus,
+            EventPattern=json.dumps({"source": [{"prefix": f"{PREFIX}."}]}),
+        )
+        events.put_targets(
+            Rule="dev-tap", EventBusName=self.names.bus, Targets=[{"Id": "tap", "Arn": tap_arn}]
+        )
+
+    def resource_names(self) -> dict[str, str]:
+        return {
+            "EventsTable": self.names.events_table,
+            "SubscriptionsTable": self.names.subscriptions_table,
+            "EventBus": self.names.bus,
+            "PublisherDeadLetterQueue": self.dead_letter_queue_url,
+        }
+
+    def _seed(self) -> None:
+        """One demo subscription per provider, with the secret the sample events are signed with."""
+        secrets = self.client("secretsmanager")
+        registry = SubscriptionRegistry(self.client("dynamodb"), self.names.subscriptions_table)
+        self.demo: dict[str, dict[str, Any]] = {}
+        for provider in providers.names():
+            secret = json.loads((EVENTS / provider / "demo-secret.json").read_text())
+            secrets.create_secret(
+                Name=f"{PREFIX}/{provider}/{DEMO_SUBSCRIPTION}", SecretString=json.dumps(secret)
+            )
+            with contextlib.suppress(SubscriptionExists):
+                registry.create(
+                    Subscription(provider=provider, subscription=DEMO_SUBSCRIPTION, contact="you@localhost")
+                )
+            self.demo[provider] = secret
+
+    def demo_url(self, provider: str) -> str:
+        url = f"{self.base_url}/webhooks/{provider}/{DEMO_SUBSCRIPTION}"
+        if providers.load(provider).path_values:
+            url += "/" + "/".join(f"{{{name}}}" for name in providers.load(provider).path_values)
+        return url
+
+    # ------------------------------------------------------------------ HTTP API
+    def _start_http(self) -> None:
+        names = self.resource_names()
+        quiet = {} if self.verbose else {"LOG_LEVEL": "WARNING"}
+        routes = [(route, ingest_handler({**route.environment, **quiet})) for route in http_routes(names)]
+        stack = self
+
+        class Router(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                for route, handler in routes:
+                    params = route.match(url.path)
+                    if params is not None and route.method == self.command:
+                        headers: dict[str, str] = {}
+                        for name, value in self.headers.items():
+                            key = name.lower()
+                            headers[key] = f"{headers[key]},{value}" if key in headers else value
+                        event = api_gateway_event(
+                            route, url.path, params, url.query, headers, body, self.client_address[0]
+                        )
+                        try:
+                            result = handler(event, context(route.function))
+                        except Exception as exc:  # what API Gateway answers when the function fails
+                            stack.errors.append(f"{route.function}: {exc!r}")
+                            result = {"statusCode": 500, "body": '{"message":"Internal Server Error"}'}
+                        return self._reply(
+                            result.get("statusCode", 200),
+                            result.get("body") or "",
+                            result.get("headers") or {},
+                        )
+                return self._reply(404, '{"message":"Not Found"}', {})
+
+            def _reply(self, status: int, body: str, headers: dict[str, str]) -> None:
+                data = body.encode()
+                self.send_response(status)
+                for name, value in {"Content-Type": "application/json", **headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_POST = do_GET = do_PUT = _serve
+
+        self._http = ThreadingHTTPServer(("127.0.0.1", self.http_port), Router)
+        thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # ------------------------------------------------------------------ publisher, as Lambda drives it
+    def _poll_stream(self) -> None:
+        dynamodb, streams = self.client("dynamodb"), self.client("dynamodbstreams")
+        quiet = {} if self.verbose else {"LOG_LEVEL": "WARNING"}
+        handler: LambdaHandler = publisher_handler(
+            {**function_env("PublisherFunction", self.resource_names()), **quiet}
+        )
+        arn = dynamodb.describe_table(TableName=self.names.events_table)["Table"]["LatestStreamArn"]
+        iterators: dict[str, str] = {}
+        pending: dict[str, list[dict[str, Any]]] = {}
+        while not self._stop.is_set():
+            try:
+                for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                    shard_id = shard["ShardId"]
+                    if shard_id not in iterators:
+                        iterators[shard_id] = streams.get_shard_iterator(
+                            StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+                        )["ShardIterator"]
+                    answer = streams.get_records(ShardIterator=iterators[shard_id])
+                    iterators[shard_id] = answer["NextShardIterator"]
+                    batch = pending.setdefault(shard_id, [])
+                    batch += [r for r in answer["Records"] if r["eventName"] == "INSERT"]
+                    if batch:
+                        result = handler(lambda_stream_event(batch, arn), context("PublisherFunction"))
+                        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+                        # Like Lambda: retry from the first failed record on.
+                        first = next(
+                            (i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed),
+                            len(batch),
+                        )
+                        pending[shard_id] = batch[first:]
+            except Exception as exc:
+                self.errors.append(f"stream poller: {exc!r}")
+            self._stop.wait(0.3)
+
+    def _tap_bus(self) -> None:
+        sqs = self.client("sqs")
+        while not self._stop.is_set():
+            try:
+                messages = sqs.receive_message(
+                    QueueUrl=self.tap_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+                ).get("Messages", [])
+                for message in messages:
+                    event = json.loads(message["Body"])
+                    self.bus_events.append(event)
+                    self._on_bus_event(event)
+                    sqs.delete_message(QueueUrl=self.tap_queue_url, ReceiptHandle=message["ReceiptHandle"])
+            except Exception as exc:
+                self.errors.append(f"bus tap: {exc!r}")
+            self._stop.wait(0.3)
