@@ -46,7 +46,13 @@ class Stack:
         iterator = self.streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
-        return self.streams.get_records(ShardIterator=iterator)["Records"]
+        records: list[dict[str, Any]] = []
+        while True:  # GetRecords answers at most 1,000 records a call
+            page = self.streams.get_records(ShardIterator=iterator)
+            records += page["Records"]
+            if not page["Records"] or "NextShardIterator" not in page:
+                return records
+            iterator = page["NextShardIterator"]
 
     def stream_event(self) -> dict[str, Any]:
         arn = self.dynamodb.describe_table(TableName=EVENTS_TABLE)["Table"]["LatestStreamArn"]

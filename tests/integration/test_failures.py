@@ -10,7 +10,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
 from hookbridge import providers
@@ -126,3 +126,65 @@ def test_no_secret_signature_or_payload_in_any_log_line(
     forbidden += [e["headers"]["zippex-signature"].split("v1=")[1] for e in [*events, forged]]
     for text in forbidden:
         assert text not in logged
+
+
+class SecretsManagerSwitch:
+    """Counts GetSecretValue calls and can make Secrets Manager unreachable, on a real (moto) client."""
+
+    def __init__(self) -> None:
+        self.client = boto3.client("secretsmanager", config=Config(retries={"total_max_attempts": 1}))
+        self.calls = 0
+        self.down = False
+        self.client.meta.events.register("before-send.secrets-manager.GetSecretValue", self._before_send)
+
+    def _before_send(self, **_: Any) -> None:
+        self.calls += 1
+        if self.down:
+            raise EndpointConnectionError(endpoint_url="https://secretsmanager.eu-west-1.amazonaws.com")
+
+
+def test_a_rotated_secret_is_picked_up_without_a_cold_start(stack: Stack) -> None:
+    stack.add_secret("zippex", "demo", {"signing_secrets": ["whsec_old"]})
+    switch = SecretsManagerSwitch()
+    handler = _handler(stack, boto3.client("dynamodb"), switch.client)
+    old = signed("zippex", "delivery.created", {"signing_secrets": ["whsec_old"]})
+    assert handler(old, LambdaContext())["statusCode"] == 200  # caches ["whsec_old"]
+
+    stack.secrets.put_secret_value(
+        SecretId=f"{PREFIX}/zippex/demo", SecretString='{"signing_secrets": ["whsec_new"]}'
+    )
+    new = signed("zippex", "delivery.picked_up", {"signing_secrets": ["whsec_new"]})
+    assert handler(new, LambdaContext())["statusCode"] == 200
+    assert switch.calls == 2  # the first fetch, and one refresh when the cached secret failed
+
+
+def test_forged_requests_cost_at_most_one_secrets_manager_call_per_interval(stack: Stack) -> None:
+    stack.add_secret("zippex", "demo", demo_secret("zippex"))
+    switch = SecretsManagerSwitch()
+    handler = _handler(stack, boto3.client("dynamodb"), switch.client)
+    forged = signed("zippex", "delivery.created", {"signing_secrets": ["whsec_forger"]})
+    for _ in range(50):
+        assert handler(forged, LambdaContext())["statusCode"] == 401
+    assert switch.calls == 2  # the first fetch and a single refresh
+    assert stack.items() == []
+
+
+def test_secrets_manager_down_with_a_warm_cache_still_accepts(stack: Stack) -> None:
+    stack.add_secret("zippex", "demo", demo_secret("zippex"))
+    switch = SecretsManagerSwitch()
+    handler = _handler(stack, boto3.client("dynamodb"), switch.client)
+    assert handler(signed("zippex", "delivery.created"), LambdaContext())["statusCode"] == 200
+    switch.down = True
+    assert handler(signed("zippex", "delivery.delivered"), LambdaContext())["statusCode"] == 200
+    assert len(stack.items()) == 2
+
+
+def test_secrets_manager_down_with_a_cold_cache_is_503_and_stores_nothing(stack: Stack) -> None:
+    stack.add_secret("zippex", "demo", demo_secret("zippex"))
+    switch = SecretsManagerSwitch()
+    switch.down = True
+    response = _handler(stack, boto3.client("dynamodb"), switch.client)(
+        signed("zippex", "delivery.created"), LambdaContext()
+    )
+    assert response["statusCode"] == 503  # the provider retries: nothing is lost
+    assert stack.items() == []

@@ -181,7 +181,7 @@ def test_subscription_without_signing_secret_fails_closed(
 
 
 @pytest.mark.usefixtures("subscription")
-@pytest.mark.parametrize("name", ["unknown", "no..dots", "x" * 65])
+@pytest.mark.parametrize("name", ["unknown", "no..dots", "x" * 65, "#", "a b", "%00"])
 def test_unknown_subscription_is_404(stack: Stack, zippex_handler: Handler, invoke: Any, name: str) -> None:
     event = signed()
     event["pathParameters"] = {"subscription": name}

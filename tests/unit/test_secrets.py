@@ -19,7 +19,7 @@ class FakeSource:
         self.error = error
         self.calls: list[str] = []
 
-    def get(self, name: str, max_age: int | None = None) -> str:
+    def get(self, name: str, max_age: int | None = None, *, force_fetch: bool = False) -> str:
         self.calls.append(name)
         try:
             if self.error is not None:

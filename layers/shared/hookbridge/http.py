@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from hookbridge.errors import Unauthorized, WebhookError
@@ -62,10 +63,17 @@ def create_app(pipeline: IngestPipeline, metrics: Metrics) -> APIGatewayHttpReso
         headers = {"Retry-After": "30"} if exc.status == 503 else None
         return _json(exc.status, {"message": exc.public_message}, headers)
 
+    @app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]
+    def routing_error(exc: ServiceError) -> Response[str]:
+        # Powertools' own answers (no route matches the path: 404), which the catch-all below would hide.
+        metrics.add_metric(name=f"Webhook{exc.status_code}", unit=MetricUnit.Count, value=1)
+        return _json(exc.status_code, {"message": "Not found" if exc.status_code == 404 else "Bad request"})
+
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def unexpected(exc: Exception) -> Response[str]:
         # A bug, not a verdict on the webhook: 500 makes the provider retry, and nothing was acknowledged.
-        log.exception("unexpected error")
+        # exc_info explicitly: Powertools calls this handler after its own except block has ended.
+        log.error("unexpected error", exc_info=exc)
         metrics.add_metric(name="Webhook500", unit=MetricUnit.Count, value=1)
         return _json(500, {"message": "Internal error"})
 

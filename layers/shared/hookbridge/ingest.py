@@ -72,19 +72,29 @@ class IngestPipeline:
         for name, allowed in self.provider.path_values.items():
             if request.path.get(name) not in allowed:
                 raise NotFound(f"unknown {name}")
-        secret = self._secrets.get(self.provider.name, request.subscription)
-        try:
-            verified_by = self.provider.verify(request, secret, self._clock())
-        except Unauthorized:
-            # Counted only here, where the subscription is known to exist: the count is bounded.
-            self._rejections.record(self.provider.name, request.subscription)
-            raise
+        verified_by = self._verify(request)
         payload = parse_json(request.body)
         description = self.provider.describe(request, payload)
         event = self._record(request, description, verified_by, is_json=payload is not NOT_JSON)
         # Windows are measured on API Gateway's receive time, the same clock that set dedupe_until.
         outcome = self._store.put_once(event, request.received_at_ms / 1000)
         return IngestResult(outcome, description.event_type)
+
+    def _verify(self, request: WebhookRequest) -> str:
+        secret = self._secrets.get(self.provider.name, request.subscription)
+        try:
+            return self.provider.verify(request, secret, self._clock())
+        except Unauthorized:
+            # The cached secret may predate a rotation: verify once more with a fresh copy (rate-limited).
+            fresh = self._secrets.refreshed(self.provider.name, request.subscription)
+            if fresh is not None and fresh != secret:
+                try:
+                    return self.provider.verify(request, fresh, self._clock())
+                except Unauthorized:
+                    pass
+            # Counted only here, where the subscription is known to exist: the count is bounded.
+            self._rejections.record(self.provider.name, request.subscription)
+            raise
 
     def _record(
         self, request: WebhookRequest, description: EventDescription, verified_by: str, is_json: bool

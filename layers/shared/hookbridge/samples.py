@@ -23,7 +23,10 @@ def fresh_event(
     now: float | None = None,
     body: str | None = None,
 ) -> dict[str, Any]:
-    """A copy of an API Gateway HTTP API (2.0) event, received and authenticated at ``now``."""
+    """A copy of an API Gateway HTTP API (2.0) event, received and authenticated at ``now``.
+
+    The credentials ``secret`` produces replace those of the same name in the event; others the event
+    carries stay (a sample made with a secret of another layout keeps its own headers)."""
     now = time.time() if now is None else now
     fresh = copy.deepcopy(event)
     if body is not None:

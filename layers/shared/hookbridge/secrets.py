@@ -55,7 +55,9 @@ def secret_name(prefix: str, provider: str, subscription: str) -> str:
 class SecretSource(Protocol):
     """The part of Powertools' SecretsProvider we use (a port, so unit tests can pass a fake)."""
 
-    def get(self, name: str, max_age: int | None = None) -> str | bytes | dict[str, object] | None: ...
+    def get(
+        self, name: str, max_age: int | None = None, *, force_fetch: bool = False
+    ) -> str | bytes | dict[str, object] | None: ...
 
 
 class SecretStore:
@@ -67,7 +69,10 @@ class SecretStore:
         not_found_max_age_seconds: int,
         clock: Callable[[], float] = time.monotonic,
         not_found_capacity: int = 4096,
+        refresh_interval_seconds: float = 60,
     ) -> None:
+        self._refresh_interval = refresh_interval_seconds
+        self._refreshed: dict[str, float] = {}  # name -> monotonic time of the last forced fetch
         self._source = source
         self._prefix = prefix
         self._max_age = max_age_seconds
@@ -76,7 +81,19 @@ class SecretStore:
         self._not_found: OrderedDict[str, float] = OrderedDict()  # name -> monotonic expiry
         self._not_found_capacity = not_found_capacity
 
-    def get(self, provider: str, subscription: str) -> SubscriptionSecret:
+    def refreshed(self, provider: str, subscription: str) -> SubscriptionSecret | None:
+        """The secret fetched anew, when a verification with the cached one failed: the secret may have
+        been rotated since it was cached. At most once per interval per subscription, so forged requests
+        cannot hammer Secrets Manager; None when a refresh is not due. Only subscriptions whose secret
+        exists get here, so the map stays as small as the number of real subscriptions."""
+        name = secret_name(self._prefix, provider, subscription)
+        now = self._clock()
+        if now - self._refreshed.get(name, float("-inf")) < self._refresh_interval:
+            return None
+        self._refreshed[name] = now
+        return self.get(provider, subscription, force_fetch=True)
+
+    def get(self, provider: str, subscription: str, force_fetch: bool = False) -> SubscriptionSecret:
         name = secret_name(self._prefix, provider, subscription)
         expiry = self._not_found.get(name)
         if expiry is not None:
@@ -84,7 +101,7 @@ class SecretStore:
                 raise NotFound("no secret for this subscription (cached)")
             del self._not_found[name]
         try:
-            raw = self._source.get(name, max_age=self._max_age)
+            raw = self._source.get(name, max_age=self._max_age, force_fetch=force_fetch)
         except GetParameterError as exc:
             if _is_not_found(exc):
                 self._remember_not_found(name)
