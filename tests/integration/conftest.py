@@ -20,6 +20,7 @@ PREFIX = "hookbridge"
 EVENTS_TABLE = "hookbridge-events"
 SUBSCRIPTIONS_TABLE = "hookbridge-subscriptions"
 BUS = "hookbridge"
+PAYLOAD_BUCKET = "hookbridge-payloads"
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -75,6 +76,9 @@ def stack() -> Iterator[Stack]:
         dynamodb = boto3.client("dynamodb")
         create_table(dynamodb, "EventsTable", EVENTS_TABLE)
         create_table(dynamodb, "SubscriptionsTable", SUBSCRIPTIONS_TABLE)
+        boto3.client("s3").create_bucket(
+            Bucket=PAYLOAD_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
         events = boto3.client("events")
         events.create_event_bus(Name=BUS)
         sqs = boto3.client("sqs")
@@ -93,6 +97,7 @@ def stack() -> Iterator[Stack]:
             "HOOKBRIDGE_PREFIX": PREFIX,
             "EVENTS_TABLE": EVENTS_TABLE,
             "SUBSCRIPTIONS_TABLE": SUBSCRIPTIONS_TABLE,
+            "PAYLOAD_BUCKET": PAYLOAD_BUCKET,
             "EVENT_BUS": BUS,
             "RETENTION_DAYS": "30",
             "LOG_LEVEL": "DEBUG",

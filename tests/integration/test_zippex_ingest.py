@@ -215,7 +215,7 @@ def test_unknown_subscription_not_found_is_cached(stack: Stack, zippex_handler: 
 
 @pytest.mark.usefixtures("subscription")
 def test_oversized_body_is_413(stack: Stack, zippex_handler: Handler, invoke: Any) -> None:
-    big = json.dumps({"id": "evt_big", "type": "delivery.created", "pad": "x" * 400_000})
+    big = json.dumps({"id": "evt_big", "type": "delivery.created", "pad": "x" * 4_000_001})
     response = invoke(zippex_handler, signed(body=big))
     assert response["statusCode"] == 413
     assert stack.items() == []

@@ -124,7 +124,10 @@ def test_ingest_function_reads_only_its_own_secrets_and_only_puts_events(
 ) -> None:
     props = resource(function)["Properties"]
     assert all("Statement" in p for p in props["Policies"]), "no SAM policy templates: they grant more"
-    actions = {(s["Action"], str(s["Resource"])) for s in statements(function)}
+    actions = {
+        (tuple(s["Action"]) if isinstance(s["Action"], list) else s["Action"], str(s["Resource"]))
+        for s in statements(function)
+    }
     secret_arn = (
         "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Prefix}/"
         + provider
@@ -134,6 +137,7 @@ def test_ingest_function_reads_only_its_own_secrets_and_only_puts_events(
         ("secretsmanager:GetSecretValue", str({"Fn::Sub": secret_arn})),
         ("dynamodb:PutItem", str({"Fn::GetAtt": ["EventsTable", "Arn"]})),
         ("dynamodb:UpdateItem", str({"Fn::GetAtt": ["SubscriptionsTable", "Arn"]})),  # rejection counts
+        (("s3:PutObject", "s3:DeleteObject"), str({"Fn::Sub": "${PayloadBucket.Arn}/" + provider + "/*"})),
     }
     for statement in statements(function):
         assert statement["Effect"] == "Allow"
@@ -204,3 +208,56 @@ def test_health_function_is_scheduled_and_scoped() -> None:
         "UnhealthySubscriptions",
         [{"Name": "service", "Value": "health"}],
     )
+
+
+@pytest.mark.parametrize("provider", providers.names())
+def test_each_provider_function_can_reserve_its_own_concurrency(provider: str) -> None:
+    props = resource(f"{provider.capitalize()}IngestFunction")["Properties"]
+    assert props["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["ReservesConcurrency", {"Ref": "ProviderReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_every_function_policy_is_scoped_to_named_resources() -> None:
+    for name, fn in resources_of_type("AWS::Serverless::Function").items():
+        for policy in fn["Properties"].get("Policies", []):
+            for statement in policy.get("Statement", []):
+                resources = (
+                    statement["Resource"]
+                    if isinstance(statement["Resource"], list)
+                    else [statement["Resource"]]
+                )
+                for value in resources:
+                    text = str(value)
+                    assert text != "*", f"{name}: {statement.get('Sid')} on every resource"
+                    # A wildcard only to name one provider's secrets or payloads.
+                    assert "*" not in text or re.search(
+                        r"(secret:\$\{Prefix\}|\$\{PayloadBucket.Arn\})/[a-z]+/\*", text
+                    ), (name, text)
+            # SAM policy templates only when scoped by a resource of this stack.
+            for template_name, args in ((k, v) for k, v in policy.items() if k != "Statement"):
+                assert args, (name, template_name)
+                assert all("Ref" in str(v) for v in args.values()), (name, template_name)
+
+
+def test_encryption_at_rest_and_route_throttling() -> None:
+    for name, table in resources_of_type("AWS::DynamoDB::Table").items():
+        assert table["Properties"]["SSESpecification"]["SSEEnabled"] is True, name
+    for name, queue in resources_of_type("AWS::SQS::Queue").items():
+        props = queue["Properties"]
+        assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
+    throttling = resource("HttpApi")["Properties"]["DefaultRouteSettings"]
+    assert throttling["ThrottlingBurstLimit"] > 0
+    assert throttling["ThrottlingRateLimit"] > 0
+    for name, group in resources_of_type("AWS::Logs::LogGroup").items():
+        assert group["Properties"]["RetentionInDays"] > 0, name
+
+
+def test_payload_bucket_is_private_encrypted_tls_only_and_expires_with_retention() -> None:
+    props = resource("PayloadBucket")["Properties"]
+    assert props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == {"Ref": "RetentionDays"}
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    [deny] = resource("PayloadBucketPolicy")["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -24,6 +24,7 @@ class LocalNames:
     bus: str = PREFIX
     dead_letter_queue: str = f"{PREFIX}-publisher-dlq"
     tap_queue: str = f"{PREFIX}-dev-tap"
+    payload_bucket: str = f"{PREFIX}-payloads"
 
 
 LOCAL = LocalNames()

@@ -72,6 +72,7 @@ class Target:
     bus: str
     dead_letter_queue_url: str
     webhook_base_url: str
+    payload_bucket: str | None = None
 
     def client(self, service: str) -> Any:
         return boto3.session.Session().client(service)  # type: ignore[call-overload]
@@ -88,6 +89,7 @@ def target(local: bool, stack: str, aws_port: int) -> Target:
             LOCAL.bus,
             queue,
             "http://127.0.0.1:3000/webhooks",
+            LOCAL.payload_bucket,
         )
     outputs = {
         o["OutputKey"]: o["OutputValue"]
@@ -108,6 +110,7 @@ def target(local: bool, stack: str, aws_port: int) -> Target:
         outputs["EventBusName"],
         outputs["PublisherDeadLetterQueueUrl"],
         outputs["WebhookBaseUrl"],
+        outputs.get("PayloadBucketName"),
     )
 
 
@@ -535,7 +538,9 @@ def events_show(
             raise Refused(f"no event {key}")
         item["payload"] = {"B": base64_text(item["payload"]["B"])}
         stored = StoredEvent.from_stream_image(item)
-        envelope = build_envelope("show", stored, prefix=t.prefix, bus=t.bus, table=t.events_table)
+        envelope = build_envelope(
+            "show", stored, prefix=t.prefix, bus=t.bus, table=t.events_table, payload_bucket=t.payload_bucket
+        )
         out.print_json(envelope.entry["Detail"])
 
     run(main)
@@ -585,6 +590,7 @@ def events_replay(
                         prefix=t.prefix,
                         bus=t.bus,
                         table=t.events_table,
+                        payload_bucket=t.payload_bucket,
                     )
                 )
         failed = Publisher(t.client("events")).publish(envelopes)
@@ -652,6 +658,7 @@ def _redrive_batch(t: Target, streams: Any, publisher: Publisher, info: dict[str
             prefix=t.prefix,
             bus=t.bus,
             table=t.events_table,
+            payload_bucket=t.payload_bucket,
         )
         for r in lambda_stream_event(records, info["streamArn"])["Records"]
     ]

@@ -31,6 +31,7 @@ from hookbridge_cli.local import (
     DEMO_SUBSCRIPTION,
     LOCAL,
     PREFIX,
+    REGION,
     context,
     lambda_stream_event,
     local_environment,
@@ -145,6 +146,9 @@ class LocalStack:
         dynamodb = self.client("dynamodb")
         create_table(dynamodb, "EventsTable", self.names.events_table)
         create_table(dynamodb, "SubscriptionsTable", self.names.subscriptions_table)
+        self.client("s3").create_bucket(
+            Bucket=self.names.payload_bucket, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
         events, sqs = self.client("events"), self.client("sqs")
         events.create_event_bus(Name=self.names.bus)
         self.dead_letter_queue_url = sqs.create_queue(QueueName=self.names.dead_letter_queue)["QueueUrl"]
@@ -167,6 +171,7 @@ class LocalStack:
             "SubscriptionsTable": self.names.subscriptions_table,
             "EventBus": self.names.bus,
             "PublisherDeadLetterQueue": self.dead_letter_queue_url,
+            "PayloadBucket": self.names.payload_bucket,
         }
 
     def _seed(self) -> None:

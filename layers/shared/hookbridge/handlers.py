@@ -21,6 +21,7 @@ from hookbridge import providers
 from hookbridge.http import create_app
 from hookbridge.ingest import IngestPipeline
 from hookbridge.model import Provider, StoredEvent
+from hookbridge.payloads import PayloadStore
 from hookbridge.publishing import Envelope, Publisher, build_envelope
 from hookbridge.rejections import RejectionCounter, RejectionRecorder
 from hookbridge.secrets import SecretStore
@@ -65,9 +66,10 @@ def build_ingest_handler(
     secrets: SecretStore,
     store: DynamoEventStore,
     rejections: RejectionRecorder | None = None,
+    payloads: PayloadStore | None = None,
 ) -> LambdaHandler:
     logger, metrics = _observability(settings, f"ingest-{provider.name}")  # service dimension
-    pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections)
+    pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections, payloads=payloads)
     app = create_app(pipeline, metrics)
 
     @logger.inject_lambda_context(clear_state=True)
@@ -100,7 +102,12 @@ def ingest_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
             if settings.subscriptions_table
             else None
         )
-        return build_ingest_handler(provider, settings, secrets, store, rejections)
+        payloads = (
+            PayloadStore(session.client("s3", config=WARM_PATH_CLIENT_CONFIG), settings.payload_bucket)
+            if settings.payload_bucket
+            else None
+        )
+        return build_ingest_handler(provider, settings, secrets, store, rejections, payloads)
 
     return _lazy(build)
 
@@ -129,7 +136,14 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
                 undecodable.append(sequence)
                 continue
             envelopes.append(
-                build_envelope(sequence, stored, prefix=settings.prefix, bus=bus, table=settings.events_table)
+                build_envelope(
+                    sequence,
+                    stored,
+                    prefix=settings.prefix,
+                    bus=bus,
+                    table=settings.events_table,
+                    payload_bucket=settings.payload_bucket,
+                )
             )
         failed = publisher.publish(envelopes) + undecodable
         metrics.add_metric(name="EventsPublished", unit="Count", value=len(envelopes) - len(failed))

@@ -12,7 +12,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from hookbridge.errors import NotFound, PayloadTooLarge, Unauthorized
@@ -26,6 +26,7 @@ from hookbridge.model import (
     iso_ms,
     parse_json,
 )
+from hookbridge.payloads import PayloadStore
 from hookbridge.rejections import NoRejectionRecorder, RejectionRecorder
 from hookbridge.secrets import SecretStore
 from hookbridge.settings import Settings
@@ -53,7 +54,9 @@ class IngestPipeline:
         store: EventStore,
         clock: Callable[[], float] = time.time,
         rejections: RejectionRecorder | None = None,
+        payloads: PayloadStore | None = None,
     ) -> None:
+        self._payloads = payloads
         self._rejections = rejections or NoRejectionRecorder()
         self.provider = provider
         self._settings = settings
@@ -76,9 +79,21 @@ class IngestPipeline:
         payload = parse_json(request.body)
         description = self.provider.describe(request, payload)
         event = self._record(request, description, verified_by, is_json=payload is not NOT_JSON)
+        if len(request.body) > self._settings.inline_payload_bytes:
+            event = self._store_payload_apart(event, request.body)
         # Windows are measured on API Gateway's receive time, the same clock that set dedupe_until.
         outcome = self._store.put_once(event, request.received_at_ms / 1000)
+        if outcome.status == "duplicate" and event.payload_s3_key and self._payloads is not None:
+            self._payloads.discard(event.payload_s3_key)
         return IngestResult(outcome, description.event_type)
+
+    def _store_payload_apart(self, event: StoredEvent, body: bytes) -> StoredEvent:
+        """Writes a body too large for the item to the payload bucket, before the item that points at it."""
+        if self._payloads is None:
+            raise PayloadTooLarge("body too large for an item, and no payload bucket is configured")
+        key = f"{event.provider}/{event.subscription}/{event.received_at[:10]}/{event.id}"
+        self._payloads.put(key, body)
+        return replace(event, payload=b"", payload_s3_key=key)
 
     def _verify(self, request: WebhookRequest) -> str:
         secret = self._secrets.get(self.provider.name, request.subscription)

@@ -121,6 +121,7 @@ class StoredEvent:
     occurred_at: str | None = None
     subject: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    payload_s3_key: str | None = None  # set when the body is in the payload bucket (payload is then b"")
 
     def to_item(self) -> dict[str, Any]:
         """The item in DynamoDB's wire format (the low-level client is cheaper to import and call)."""
@@ -135,13 +136,14 @@ class StoredEvent:
             "is_json": {"BOOL": self.is_json},
             "received_at": {"S": self.received_at},
             "verified_by": {"S": self.verified_by},
-            "payload": {"B": self.payload},
             "payload_sha256": {"S": self.payload_sha256},
             "expires_at": {"N": str(self.expires_at)},
             "dedupe_until": {"N": str(self.dedupe_until)},
             "by_day": {"S": self.by_day},
         }
-        for name in ("event_id", "occurred_at", "subject"):
+        if self.payload_s3_key is None:
+            item["payload"] = {"B": self.payload}
+        for name in ("event_id", "occurred_at", "subject", "payload_s3_key"):
             value = getattr(self, name)
             if value is not None:
                 item[name] = {"S": value}
@@ -152,7 +154,7 @@ class StoredEvent:
     @classmethod
     def from_stream_image(cls, image: Mapping[str, Any]) -> StoredEvent:
         """From a stream record's NewImage as Lambda delivers it: binary values arrive base64-encoded."""
-        payload = image["payload"]["B"]
+        payload = image.get("payload", {}).get("B", b"")
         return cls(
             key=image["pk"]["S"],
             id=image["id"]["S"],
@@ -173,6 +175,7 @@ class StoredEvent:
             occurred_at=_optional_s(image, "occurred_at"),
             subject=_optional_s(image, "subject"),
             extra={k: v["S"] for k, v in image.get("extra", {}).get("M", {}).items()},
+            payload_s3_key=_optional_s(image, "payload_s3_key"),
         )
 
 

@@ -47,7 +47,15 @@ def entry_size(source: str, detail_type: str, detail: str) -> int:
     return _TIME_BYTES + len(source.encode()) + len(detail_type.encode()) + len(detail.encode())
 
 
-def build_envelope(record_id: str, event: StoredEvent, *, prefix: str, bus: str, table: str) -> Envelope:
+def build_envelope(
+    record_id: str,
+    event: StoredEvent,
+    *,
+    prefix: str,
+    bus: str,
+    table: str,
+    payload_bucket: str | None = None,
+) -> Envelope:
     source = f"{prefix}.{event.provider}"
     metadata: dict[str, Any] = {
         "provider": event.provider,
@@ -64,7 +72,12 @@ def build_envelope(record_id: str, event: StoredEvent, *, prefix: str, bus: str,
         "payload_ref": None,
         **dict(event.extra),
     }
-    detail = _detail(metadata, _data(event))
+    if event.payload_s3_key is not None:
+        # Stored apart because it is larger than an item, so larger than a bus entry too.
+        metadata["payload_ref"] = {"store": "s3", "bucket": payload_bucket, "key": event.payload_s3_key}
+        detail = _detail(metadata, "null")
+    else:
+        detail = _detail(metadata, _data(event))
     size = entry_size(source, event.event_type, detail)
     if size > MAX_REQUEST_BYTES:
         # Never truncated: the entry says where the stored payload is, and carries no data.

@@ -11,9 +11,11 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# API Gateway HTTP APIs accept 10 MB and Lambda 6 MB, but a DynamoDB item holds 400 KB: the default keeps
-# a body, base64-free (stored as binary), plus its metadata inside one item.
-DEFAULT_MAX_BODY_BYTES = 350_000
+# Lambda takes a 6 MB request event, and API Gateway base64-encodes binary bodies (4/3 larger): 4 MB fits.
+DEFAULT_MAX_BODY_BYTES = 4_000_000
+# A DynamoDB item holds 400 KB: a body up to this stays in the item (binary, with its metadata); a larger
+# one goes to the payload bucket and the item points at it.
+DEFAULT_INLINE_PAYLOAD_BYTES = 350_000
 
 
 class Settings(BaseModel):
@@ -35,7 +37,11 @@ class Settings(BaseModel):
     retention_days: int = Field(30, alias="RETENTION_DAYS", ge=1, le=3650)
     # Content-hash dedupe window for the deliveries of this function's provider that carry no event id.
     dedupe_window_seconds: int = Field(3600, alias="DEDUPE_WINDOW_SECONDS", ge=1)
-    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", ge=1, le=380_000)
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", ge=1, le=4_400_000)
+    inline_payload_bytes: int = Field(
+        DEFAULT_INLINE_PAYLOAD_BYTES, alias="INLINE_PAYLOAD_BYTES", ge=1, le=380_000
+    )
+    payload_bucket: str | None = Field(None, alias="PAYLOAD_BUCKET", min_length=3)
     # How many partitions the "events of a subscription by day" index spreads one day over.
     index_shards: int = Field(1, alias="EVENT_INDEX_SHARDS", ge=1, le=64)
     secret_max_age_seconds: int = Field(300, alias="SECRET_MAX_AGE_SECONDS", ge=0)

@@ -1,0 +1,37 @@
+"""Bodies too large for a DynamoDB item, in the payload bucket (its lifecycle matches the retention).
+
+The object is written before the item that points at it, so an acknowledged event never points at nothing.
+A duplicate's object is deleted at once, best effort; anything left over expires with the lifecycle.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from hookbridge.storage import StorageUnavailable
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+log = logging.getLogger(__name__)
+
+
+class PayloadStore:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    def put(self, key: str, body: bytes) -> None:
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageUnavailable(f"payload bucket failed: {type(exc).__name__}") from exc
+
+    def discard(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError):
+            log.warning("could not delete a duplicate's payload; the lifecycle will", extra={"key": key})
