@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,7 +22,7 @@ from hookbridge_cli.stack import LocalStack
 from typer.testing import CliRunner
 
 from hookbridge import providers
-from tests.support.events import sample_names
+from tests.support.events import sample_names, signed
 from tests.support.fake_providers import fake_provider_server
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
@@ -292,3 +293,24 @@ def test_zippex_register_stores_the_secret_without_showing_it(
         f"{stack.base_url}/webhooks",
     )
     assert sent.output.startswith("200 "), sent.output
+
+
+def test_events_show_and_replay_a_large_event_stored_in_s3(stack: LocalStack, cli: Any) -> None:
+    body = json.dumps({"id": "evt_cli_large", "type": "delivery.created", "pad": "z" * 500_000})
+    event = signed("zippex", "delivery.created", body=body)
+    request = urllib.request.Request(  # noqa: S310 - the local stack
+        f"{stack.base_url}/webhooks/zippex/demo",
+        data=body.encode(),
+        method="POST",
+        headers={k: v for k, v in event["headers"].items() if k != "host"},
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+        assert response.status == 200
+    listed = [
+        json.loads(line) for line in cli("events", "list", "zippex", "demo", "--json").output.splitlines()
+    ]
+    [large] = [e for e in listed if e["event_id"] == "evt_cli_large"]
+    shown = cli("events", "show", large["key"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["metadata"]["payload_ref"]["store"] == "s3"
+    assert cli("events", "replay", "zippex", "demo").exit_code == 0

@@ -29,7 +29,7 @@ from rich.table import Table
 
 from hookbridge import providers
 from hookbridge.model import StoredEvent
-from hookbridge.publishing import Publisher, build_envelope
+from hookbridge.publishing import Envelope, Publisher, build_envelope
 from hookbridge.registry import Subscription, SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
 from hookbridge.samples import fresh_event
 from hookbridge.secrets import SubscriptionSecret, secret_name
@@ -533,23 +533,25 @@ def events_show(
 
     def main() -> None:
         t = target(local, stack, aws_port)
-        item = t.client("dynamodb").get_item(TableName=t.events_table, Key={"pk": {"S": key}}).get("Item")
-        if item is None:
-            raise Refused(f"no event {key}")
-        item["payload"] = {"B": base64_text(item["payload"]["B"])}
-        stored = StoredEvent.from_stream_image(item)
-        envelope = build_envelope(
-            "show", stored, prefix=t.prefix, bus=t.bus, table=t.events_table, payload_bucket=t.payload_bucket
-        )
+        envelope = _stored_envelope(t, t.client("dynamodb"), key)
         out.print_json(envelope.entry["Detail"])
 
     run(main)
 
 
-def base64_text(payload: bytes) -> str:
-    import base64
-
-    return base64.b64encode(payload).decode()
+def _stored_envelope(t: Target, dynamodb: Any, key: str) -> Envelope:
+    """A stored event as the publisher puts it on the bus (large payloads as their payload_ref)."""
+    item = dynamodb.get_item(TableName=t.events_table, Key={"pk": {"S": key}}).get("Item")
+    if item is None:
+        raise Refused(f"no event {key}")
+    return build_envelope(
+        key,
+        StoredEvent.from_stream_image(item),
+        prefix=t.prefix,
+        bus=t.bus,
+        table=t.events_table,
+        payload_bucket=t.payload_bucket,
+    )
 
 
 @events_app.command("replay")
@@ -578,21 +580,8 @@ def events_replay(
                 _parse_time(until, now),
             )
         ]
-        envelopes = []
         with out.status(f"reading {len(keys)} events"):
-            for key in keys:
-                item = dynamodb.get_item(TableName=t.events_table, Key={"pk": {"S": key}})["Item"]
-                item["payload"] = {"B": base64_text(item["payload"]["B"])}
-                envelopes.append(
-                    build_envelope(
-                        key,
-                        StoredEvent.from_stream_image(item),
-                        prefix=t.prefix,
-                        bus=t.bus,
-                        table=t.events_table,
-                        payload_bucket=t.payload_bucket,
-                    )
-                )
+            envelopes = [_stored_envelope(t, dynamodb, key) for key in keys]
         failed = Publisher(t.client("events")).publish(envelopes)
         out.print(f"replayed {len(envelopes) - len(failed)} of {len(envelopes)} events")
         if failed:
