@@ -1,0 +1,99 @@
+"""python -m uv run python -m bench [--no-build]: every figure, as ratios to baselines of the same run.
+
+Writes bench/RESULTS.md with the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import cold, size, warm
+from hookbridge import providers
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--no-build", action="store_true", help="measure an existing .aws-sam/build")
+    parser.add_argument("--sizes", default=",".join(warm.SIZES), help="warm-path body sizes to run")
+    args = parser.parse_args()
+
+    lines = [
+        "# hookbridge benchmark results",
+        "",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()} on "
+        f"{platform.machine()}, {os.cpu_count()} CPUs ({platform.platform()}). "
+        "Shared, noisy machine: compare ratios, not times.",
+        "",
+        "## Warm path (in-process, AWS answered by in-memory fakes that count calls)",
+        "",
+        "`bare` = the same request verified and parsed with the standard library alone;",
+        "`powertools` = a minimal Powertools HTTP-resolver handler that only verifies, parses and answers.",
+        "Target: ours / powertools at 1 KB within 1.5.",
+        "",
+        "| provider | body | ours p50 µs | ours p99 µs | bare p50 µs | powertools p50 µs | ours / bare |"
+        " ours / powertools | AWS calls per accepted | item bytes | WCU (table + index) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for provider in providers.names():
+        for size_name in args.sizes.split(","):
+            r = warm.measure(provider, size_name)
+            wcu = math.ceil(r.item_bytes / 1024) + 1  # the by-subscription index item is under 1 KB
+            lines.append(
+                f"| {provider} | {size_name} | {r.ours_p50_us:.0f} | {r.ours_p99_us:.0f} | "
+                f"{r.bare_p50_us:.0f} | {r.powertools_p50_us:.0f} | {r.vs_bare:.1f} | "
+                f"{r.vs_powertools:.2f} | "
+                f"{r.aws_calls_per_accepted:g} | {r.item_bytes} | {wcu} |"
+            )
+            print(lines[-1], flush=True)
+
+    timings = cold.measure()
+    base = timings["import boto3"]
+    lines += [
+        "",
+        f"## Cold start (fresh interpreter until the handler is ready to serve; median of {cold.RUNS})",
+        "",
+        "Target: within 1.5 of `import boto3` alone.",
+        "",
+        "| what | seconds | / import boto3 |",
+        "|---|---|---|",
+        *(f"| {name} | {seconds:.3f} | {seconds / base:.2f} |" for name, seconds in timings.items()),
+        "",
+        "Slowest imports of the ingest function (ms spent in each package's own modules):",
+        "",
+        *(f"- {package}: {ms:.0f}" for package, ms in cold.slowest_imports()),
+    ]
+    print("\n".join(lines[-16:]), flush=True)
+
+    if not args.no_build:
+        size.build()
+    built = size.sizes()
+    total = sum(built.values())
+    lines += [
+        "",
+        "## Deployed size (after `sam build`, unzipped)",
+        "",
+        "Target: under 15 MB in all.",
+        "",
+        "| artifact | MB |",
+        "|---|---|",
+        *(f"| {name} | {b / 1e6:.2f} |" for name, b in built.items()),
+        f"| **all** | **{total / 1e6:.2f}** |",
+    ]
+    RESULTS.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[-(len(built) + 3) :]))
+    print(
+        f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""Cold start: a fresh interpreter until a function's handler is ready to serve, against `import boto3`
+alone, both measured here in the same run (median of several)."""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = 7
+
+BOTO3 = "import boto3"
+# Imports the entry point as Lambda does and makes the first invocation build everything (settings, AWS
+# clients, the app); the request is refused for its size, so nothing goes to AWS.
+FUNCTION = """
+import importlib.util
+spec = importlib.util.spec_from_file_location("app", "functions/{name}/app.py")
+app = importlib.util.module_from_spec(spec); spec.loader.exec_module(app)
+class C: function_name = "f"; memory_limit_in_mb = 512; invoked_function_arn = "arn"; aws_request_id = "r"
+{call}
+"""
+INGEST_CALL = """app.handler({"version": "2.0", "rawPath": "/webhooks/zippex/demo", "routeKey": "POST x",
+ "requestContext": {"http": {"method": "POST", "path": "/webhooks/zippex/demo"}, "stage": "$default",
+  "timeEpoch": 0},
+ "headers": {}, "body": "x" * 5000000, "isBase64Encoded": False}, C())"""
+PUBLISHER_CALL = 'app.handler({"Records": []}, C())'
+ENV = {
+    "EVENTS_TABLE": "events",
+    "SUBSCRIPTIONS_TABLE": "subscriptions",
+    "EVENT_BUS": "bus",
+    "PROVIDER": "zippex",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "x",
+    "AWS_SECRET_ACCESS_KEY": "x",
+    "POWERTOOLS_METRICS_NAMESPACE": "hookbridge",
+    "LOG_LEVEL": "ERROR",
+}
+
+
+def _time(code: str) -> float:
+    start = time.perf_counter()
+    command = [sys.executable, "-c", code]  # our own interpreter and code
+    subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, **ENV}, stdout=subprocess.DEVNULL)  # noqa: S603
+    return time.perf_counter() - start
+
+
+def measure() -> dict[str, float]:
+    """Median seconds for `import boto3` and for each function ready to serve, interleaved."""
+    codes = {
+        "import boto3": BOTO3,
+        "ingest": FUNCTION.format(name="ingest", call=INGEST_CALL),
+        "publisher": FUNCTION.format(name="publisher", call=PUBLISHER_CALL),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in codes}
+    for _ in range(RUNS):
+        for name, code in codes.items():
+            samples[name].append(_time(code))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def slowest_imports(top: int = 8) -> list[tuple[str, float]]:
+    """Packages by the import time spent in their own modules (ms), for the ingest function."""
+    code = FUNCTION.format(name="ingest", call=INGEST_CALL)
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-X", "importtime", "-c", code],
+        cwd=ROOT,
+        env={**os.environ, **ENV},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    totals: dict[str, float] = {}
+    for line in result.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+)\s+\|\s+\d+\s+\|\s*(\S+)", line)
+        if match:
+            package = match.group(2).split(".")[0]
+            totals[package] = totals.get(package, 0) + int(match.group(1)) / 1000
+    return sorted(totals.items(), key=lambda kv: kv[1], reverse=True)[:top]
