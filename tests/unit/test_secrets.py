@@ -138,3 +138,22 @@ def test_a_failing_log_handler_does_not_print_the_malformed_secret(
     printed = capsys.readouterr().err
     assert "log destination gone" in printed  # the handler did fail and logging did report it
     assert value not in printed
+
+
+def test_a_cached_secret_is_validated_once_and_a_changed_one_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = FakeSource({"hookbridge/zippex/prod": '{"signing_secrets": ["a"]}'})
+    secrets = store(source)
+    validations: list[object] = []
+    original = SubscriptionSecret.model_validate_json
+
+    def counting(raw: object) -> SubscriptionSecret:
+        validations.append(raw)
+        return original(raw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SubscriptionSecret, "model_validate_json", counting)
+    first = secrets.get("zippex", "prod")
+    assert secrets.get("zippex", "prod") is first
+    assert len(validations) == 1
+    source.values["hookbridge/zippex/prod"] = '{"signing_secrets": ["b"]}'  # rotated
+    assert secrets.get("zippex", "prod").signing_keys() == [b"b"]
+    assert len(validations) == 2

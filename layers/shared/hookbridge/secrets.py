@@ -72,6 +72,9 @@ class SecretStore:
         refresh_interval_seconds: float = 60,
     ) -> None:
         self._refresh_interval = refresh_interval_seconds
+        # name -> (raw value, its parsed model): Powertools hands back the same cached string on every warm
+        # request, so it is validated once, not per request. One entry per existing secret.
+        self._parsed: dict[str, tuple[object, SubscriptionSecret]] = {}
         self._refreshed: dict[str, float] = {}  # name -> monotonic time of the last forced fetch
         self._source = source
         self._prefix = prefix
@@ -107,7 +110,12 @@ class SecretStore:
                 self._remember_not_found(name)
                 raise NotFound("no secret for this subscription") from None
             raise Unavailable(f"secrets manager failed: {_error_code(exc)}") from exc
-        return _parse(raw)
+        cached = self._parsed.get(name)
+        if cached is not None and cached[0] == raw:
+            return cached[1]
+        parsed = _parse(raw)
+        self._parsed[name] = (raw, parsed)
+        return parsed
 
     def _remember_not_found(self, name: str) -> None:
         if self._not_found_max_age <= 0:
