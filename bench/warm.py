@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from hookbridge_cli.template import EVENTS
+from hookbridge_cli.local import LambdaContext
+from hookbridge_cli.samples import demo_secret, distinct_payload, load_event, sample_names
 
 from bench.fakes import Calls, FakeDynamoDB, FakeS3, FakeSecrets
 from hookbridge import providers
@@ -35,42 +36,16 @@ SIZES = {"1 KB": 1024, "32 KB": 32 * 1024, "512 KB": 512 * 1024}
 ITERATIONS = {"1 KB": 1500, "32 KB": 600, "512 KB": 60}
 
 
-@dataclass
-class Context:
-    function_name: str = "bench"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:bench"
-    aws_request_id: str = "bench"
-
-
-def demo_secret(provider: str) -> dict[str, Any]:
-    secret: dict[str, Any] = json.loads((EVENTS / provider / "demo-secret.json").read_text())
-    return secret
-
-
-def sample(provider: str) -> dict[str, Any]:
-    names = sorted(p for p in (EVENTS / provider).glob("*.json") if p.stem != "demo-secret")
-    event: dict[str, Any] = json.loads(names[0].read_text())
-    return event
-
-
 def body_of_size(provider: str, base: dict[str, Any], size: int, n: int) -> str:
-    """The provider's sample made a distinct event of about ``size`` bytes."""
-    body = json.loads(base["body"])
-    if provider in ("zippex", "zonos"):
-        body["id"] = f"evt_bench_{n}"
-    elif provider == "zencargo":
-        body["data"]["targetId"] = f"ZBENCH-{n}"
-    else:
-        body["request_id"] = f"req_bench_{n}"
-    text = json.dumps(body)
-    body["pad"] = "x" * max(0, size - len(text) - 10)
+    """The provider's sample made the n-th distinct event, padded to about ``size`` bytes."""
+    body = distinct_payload(provider, json.loads(base["body"]), n)
+    body["pad"] = "x" * max(0, size - len(json.dumps(body)) - 10)
     return json.dumps(body)
 
 
 def events(provider: str, size: int, count: int) -> list[dict[str, Any]]:
     secret = SubscriptionSecret.model_validate(demo_secret(provider))
-    base = sample(provider)
+    base = load_event(provider, sample_names(provider)[0])
     now = time.time()
     return [
         fresh_event(
@@ -193,7 +168,7 @@ def measure(provider: str, size_name: str) -> WarmResult:
     with contextlib.redirect_stdout(io.StringIO()) as sink:
         ours, dynamodb = our_handler(provider, calls)
         bare, powertools = bare_handler(provider), powertools_handler(provider)
-        context = Context()
+        context = LambdaContext()
         for handler in (ours, bare, powertools):  # warm up: cold-path work is not the warm path
             assert handler(prepared[0], context)["statusCode"] == 200
         calls.clear()

@@ -16,22 +16,24 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from hookbridge import providers
 from tests.integration.conftest import Handler, Stack
-from tests.support.events import LambdaContext, demo_secret, load_event, sample_names, signed
+from tests.support.events import (
+    LambdaContext,
+    demo_secret,
+    distinct_payload,
+    load_event,
+    sample_names,
+    signed,
+)
 
 DISTINCT_PER_PROVIDER = 250
 FORGED_PER_PROVIDER = 100
 
 
 def unique_body(provider: str, n: int) -> str:
-    """A sample of the provider's, made a distinct event (its id or subject changed)."""
-    body = json.loads(load_event(provider, sample_names(provider)[n % len(sample_names(provider))])["body"])
-    if provider in ("zippex", "zonos"):
-        body["id"] = f"evt_{provider}_{n}"
-    elif provider == "zencargo":
-        body["data"]["targetId"] = f"ZTEST-{n}"
-    else:
-        body["request_id"] = f"req_{n}"
-    return json.dumps(body)
+    """A sample of the provider's, made its n-th distinct event."""
+    names = sample_names(provider)
+    payload = json.loads(load_event(provider, names[n % len(names)])["body"])
+    return json.dumps(distinct_payload(provider, payload, n))
 
 
 def wrong_secret(provider: str) -> dict[str, Any]:

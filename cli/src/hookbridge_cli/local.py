@@ -72,7 +72,7 @@ def lambda_stream_event(records: list[dict[str, Any]], stream_arn: str) -> dict[
 
 @dataclass
 class LambdaContext:
-    function_name: str
+    function_name: str = "hookbridge-local"
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = ""
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))

@@ -41,6 +41,7 @@ from hookbridge_cli.local import (
     lambda_stream_event,
     local_environment,
 )
+from hookbridge_cli.samples import sample_names
 from hookbridge_cli.template import EVENTS
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None)
@@ -210,7 +211,7 @@ def send(
             raise Refused(str(exc)) from None
         sample = EVENTS / provider / f"{event_type}.json"
         if not sample.is_file():
-            names = sorted(p.stem for p in (EVENTS / provider).glob("*.json") if p.stem != "demo-secret")
+            names = sample_names(provider)
             raise Refused(f"no sample {event_type!r} for {provider}; one of: {', '.join(names)}")
         secret = _send_secret(provider, subscription, secret_file, local, stack, aws_port)
         event = fresh_event(json.loads(sample.read_text()), chosen, secret)

@@ -36,7 +36,8 @@ from hookbridge_cli.local import (
     lambda_stream_event,
     local_environment,
 )
-from hookbridge_cli.template import EVENTS, HttpRoute, create_table, function_env, http_routes
+from hookbridge_cli.samples import demo_secret
+from hookbridge_cli.template import HttpRoute, create_table, function_env, http_routes
 
 
 def api_gateway_event(
@@ -180,7 +181,7 @@ class LocalStack:
         registry = SubscriptionRegistry(self.client("dynamodb"), self.names.subscriptions_table)
         self.demo: dict[str, dict[str, Any]] = {}
         for provider in providers.names():
-            secret = json.loads((EVENTS / provider / "demo-secret.json").read_text())
+            secret = demo_secret(provider)
             secrets.create_secret(
                 Name=f"{PREFIX}/{provider}/{DEMO_SUBSCRIPTION}", SecretString=json.dumps(secret)
             )
