@@ -174,9 +174,9 @@ def test_degraded_by_unpublished_events(
     assert statuses(make_checker(dead_letters=2)) == {"zippex/demo": "degraded"}
 
 
-def test_zonos_status_and_delivery_failures(
-    stack: Stack, make_checker: Any, registry: Any, api: Any, ingest_function: Any
-) -> None:
+@pytest.fixture
+def zonos_sub(stack: Stack, registry: SubscriptionRegistry, api: tuple[str, ProviderState]) -> ProviderState:
+    """A registered Zonos subscription whose ORDER_CREATED webhook Zonos lists as enabled."""
     _, state = api
     stack.add_secret("zonos", "demo", ZONOS_SECRET)
     registry.create(
@@ -190,6 +190,13 @@ def test_zonos_status_and_delivery_failures(
             "status": "ENABLED",
         }
     )
+    return state
+
+
+def test_zonos_status_and_delivery_failures(
+    make_checker: Any, registry: Any, zonos_sub: ProviderState, ingest_function: Any
+) -> None:
+    state = zonos_sub
     state.zonos_logs["ORDER_CREATED"] = [200] * 9 + [500]
     store_event(ingest_function, "zonos", "ORDER_CREATED")
     assert statuses(make_checker()) == {"zonos/demo": "healthy"}  # 10 % failed
@@ -202,16 +209,10 @@ def test_zonos_status_and_delivery_failures(
 
 
 def test_zonos_reenable_option(
-    stack: Stack, make_checker: Any, registry: Any, api: Any, ingest_function: Any
+    make_checker: Any, registry: Any, zonos_sub: ProviderState, ingest_function: Any
 ) -> None:
-    _, state = api
-    stack.add_secret("zonos", "demo", ZONOS_SECRET)
-    registry.create(
-        Subscription(provider="zonos", subscription="demo", webhook_id="whk_1", quiet_period_seconds=3600)
-    )
-    state.zonos_hooks.append(
-        {"id": "whk_1", "url": "https://x", "type": "ORDER_CREATED", "status": "DISABLED"}
-    )
+    state = zonos_sub
+    state.zonos_hooks[0]["status"] = "DISABLED"
     store_event(ingest_function, "zonos", "ORDER_CREATED")
     assert statuses(make_checker(reenable=True)) == {"zonos/demo": "healthy"}
     assert state.zonos_hooks[0]["status"] == "ENABLED"

@@ -271,18 +271,7 @@ def subscriptions_list(
 
     def main() -> None:
         t = target(local, stack, aws_port)
-        rows = [
-            {
-                "provider": s.provider,
-                "subscription": s.subscription,
-                "webhook_id": s.webhook_id,
-                "status": s.health.status if s.health else None,
-                "checked_at": s.health.checked_at if s.health else None,
-                "reasons": "; ".join(s.health.reasons) if s.health else None,
-                "contact": s.contact,
-            }
-            for s in SubscriptionRegistry(t.client("dynamodb"), t.subscriptions_table).list()
-        ]
+        rows = _subscription_rows(t)
         emit(
             rows,
             ["provider", "subscription", "webhook_id", "status", "checked_at", "reasons"],
@@ -291,6 +280,22 @@ def subscriptions_list(
         )
 
     run(main)
+
+
+def _subscription_rows(t: Target) -> list[dict[str, Any]]:
+    """Every subscription with its last health check, as `subscriptions list` and `health` print them."""
+    return [
+        {
+            "provider": s.provider,
+            "subscription": s.subscription,
+            "webhook_id": s.webhook_id,
+            "status": s.health.status if s.health else None,
+            "checked_at": s.health.checked_at if s.health else None,
+            "reasons": "; ".join(s.health.reasons) if s.health else None,
+            "contact": s.contact,
+        }
+        for s in SubscriptionRegistry(t.client("dynamodb"), t.subscriptions_table).list()
+    ]
 
 
 @subscriptions_app.command("create")
@@ -681,16 +686,7 @@ def health(
         # The function prints its metrics (EMF) to stdout, as in Lambda; here only the table is wanted.
         with out.status("checking subscriptions"), contextlib.redirect_stdout(io.StringIO()):
             result = health_handler(environ)({}, context("hookbridge-cli"))
-        registry = SubscriptionRegistry(t.client("dynamodb"), t.subscriptions_table)
-        rows = [
-            {
-                "provider": s.provider,
-                "subscription": s.subscription,
-                "status": s.health.status if s.health else None,
-                "reasons": "; ".join(s.health.reasons) if s.health else "",
-            }
-            for s in registry.list()
-        ]
+        rows = _subscription_rows(t)
         emit(
             rows,
             ["provider", "subscription", "status", "reasons"],
