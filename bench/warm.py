@@ -69,7 +69,7 @@ def our_handler(provider: str, calls: Calls) -> tuple[Callable[..., Any], FakeDy
         secrets,
         DynamoEventStore(dynamodb, "events"),  # type: ignore[arg-type]
         None,
-        PayloadStore(FakeS3(calls), "payloads"),  # type: ignore[arg-type]
+        PayloadStore(lambda: FakeS3(calls), "payloads"),  # type: ignore[arg-type,return-value]
     )
     return handler, dynamodb
 

@@ -143,3 +143,20 @@ def test_sample_stream_event_publishes(stack: Stack, publisher_handler: Handler,
     assert message["detail-type"] == "delivery.delivered"
     assert message["detail"]["data"] == sample
     assert message["detail"]["metadata"]["event_id"] == sample["id"]
+
+
+def test_published_events_are_counted_per_provider_once_per_batch(
+    stack: Stack,
+    stored: list[dict[str, Any]],
+    publisher_handler: Handler,
+    invoke: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The ingest functions emit no metric for an accepted webhook: this count is the one to chart."""
+    capsys.readouterr()
+    assert invoke(publisher_handler, stack.stream_event()) == {"batchItemFailures": []}
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    [published] = [line for line in lines if "EventsPublished" in line]
+    assert published["EventsPublished"] == [float(len(stored))]
+    assert published["provider"] == "zippex"
+    assert published["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "provider"]]

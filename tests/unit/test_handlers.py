@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
 import pytest
 
@@ -46,3 +48,49 @@ def test_an_unexpected_error_is_a_500_logged_with_its_traceback(caplog: pytest.L
     [record] = [r for r in caplog.records if r.getMessage() == "unexpected error"]
     assert record.exc_info is not None
     assert "a bug in describe" in str(record.exc_info[1])
+
+
+def _zencargo_handler(log_level: str) -> Any:
+    from hookbridge import providers
+    from hookbridge.handlers import build_ingest_handler
+    from hookbridge.secrets import SecretStore
+    from tests.property.test_verification import MemorySecrets, MemoryStore
+
+    settings = Settings.model_validate({"EVENTS_TABLE": "events", "LOG_LEVEL": log_level})
+    secrets = SecretStore(MemorySecrets(), "hookbridge", 300, 30)
+    return build_ingest_handler(providers.load("zencargo"), settings, secrets, MemoryStore())  # type: ignore[arg-type]
+
+
+def _printed(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_an_accepted_webhook_prints_no_line_and_a_duplicate_one_metric(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture, recwarn: pytest.WarningsRecorder
+) -> None:
+    """The warm path's only output is the write: the publisher counts accepted events in batches, API
+    Gateway's access log records the request. Powertools' log_metrics would also warn on every one."""
+    from tests.support.events import LambdaContext, signed
+
+    handler = _zencargo_handler("INFO")
+    event = signed("zencargo", "BOOKING_CREATED", {"signing_secrets": ["k" * 16]})
+
+    assert json.loads(handler(event, LambdaContext())["body"])["status"] == "accepted"
+    assert _printed(capsys) == []
+    assert not [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert not [w for w in recwarn if "metrics" in str(w.message)]
+
+    assert json.loads(handler(event, LambdaContext())["body"])["status"] == "duplicate"
+    [line] = _printed(capsys)
+    assert line["WebhookDuplicate"] == [1.0]
+    assert line["service"] == "ingest-zencargo"
+
+
+def test_debug_adds_a_line_per_accepted_webhook(caplog: pytest.LogCaptureFixture) -> None:
+    from tests.support.events import LambdaContext, signed
+
+    handler = _zencargo_handler("DEBUG")
+    handler(signed("zencargo", "BOOKING_CREATED", {"signing_secrets": ["k" * 16]}), LambdaContext())
+    [record] = [r for r in caplog.records if r.getMessage() == "webhook accepted"]
+    assert record.__dict__["subscription"] == "demo"
+    assert record.__dict__["event_type"] == "BOOKING_CREATED"

@@ -91,7 +91,9 @@ def _reject_constant(name: str) -> Any:
 
 
 def iso_ms(epoch_ms: int) -> str:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """``2026-03-10T14:45:01.123Z`` (isoformat: strftime costs more than the rest of the record)."""
+    seconds = datetime.fromtimestamp(epoch_ms // 1000, UTC).isoformat()  # 2026-03-10T14:45:01+00:00
+    return f"{seconds[:-6]}.{epoch_ms % 1000:03d}Z"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ A duplicate's object is deleted at once, best effort; anything left over expires
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -20,9 +22,14 @@ log = logging.getLogger(__name__)
 
 
 class PayloadStore:
-    def __init__(self, client: S3Client, bucket: str) -> None:
-        self._client = client
+    def __init__(self, client: Callable[[], S3Client], bucket: str) -> None:
+        # A factory: an S3 client costs ~100 ms of cold start, and almost no container ever needs one.
+        self._make_client = client
         self.bucket = bucket
+
+    @cached_property
+    def _client(self) -> S3Client:
+        return self._make_client()
 
     def put(self, key: str, body: bytes) -> None:
         try:

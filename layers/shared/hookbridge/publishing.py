@@ -41,6 +41,7 @@ class Envelope:
     record_id: str  # the stream record's sequence number: what Lambda retries
     entry: PutEventsRequestEntryTypeDef
     size: int
+    provider: str
 
 
 def entry_size(source: str, detail_type: str, detail: str) -> int:
@@ -90,7 +91,7 @@ def build_envelope(
         "Detail": detail,
         "EventBusName": bus,
     }
-    return Envelope(record_id, entry, size)
+    return Envelope(record_id, entry, size, event.provider)
 
 
 def _data(event: StoredEvent) -> str:
