@@ -94,3 +94,19 @@ def test_debug_adds_a_line_per_accepted_webhook(caplog: pytest.LogCaptureFixture
     [record] = [r for r in caplog.records if r.getMessage() == "webhook accepted"]
     assert record.__dict__["subscription"] == "demo"
     assert record.__dict__["event_type"] == "BOOKING_CREATED"
+
+
+def test_powertools_log_event_setting_cannot_log_signatures_or_payloads(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """POWERTOOLS_LOGGER_LOG_EVENT=true would make inject_lambda_context log every whole event."""
+    from tests.support.events import LambdaContext, signed
+
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    handler = _zencargo_handler("DEBUG")
+    event = signed("zencargo", "BOOKING_CREATED", {"signing_secrets": ["k" * 16]})
+    assert handler(event, LambdaContext())["statusCode"] == 200
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "webhook accepted" in logged  # we did capture the logs
+    assert event["headers"]["zencargo-hmac-sha256"] not in logged
+    assert event["body"][:40] not in logged

@@ -47,6 +47,8 @@ PUBLISHER_CLIENT_CONFIG = Config(
 # At DEBUG these log whole requests and responses: secret values, webhook payloads and request
 # signatures. Our own LOG_LEVEL, or the Lambda application log level, must never turn that on.
 SDK_LOGGERS = ("botocore", "boto3", "urllib3")
+# Every inject_lambda_context passes log_event=False: the POWERTOOLS_LOGGER_LOG_EVENT variable would
+# otherwise log each whole event, signature headers and payload included.
 
 
 def _observability(settings: Settings, service: str) -> tuple[Logger, Metrics]:
@@ -74,7 +76,7 @@ def build_ingest_handler(
     pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections, payloads=payloads)
     app = create_app(pipeline, metrics)
 
-    @logger.inject_lambda_context(clear_state=True)
+    @logger.inject_lambda_context(clear_state=True, log_event=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             return app.resolve(event, context)
@@ -127,7 +129,7 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
     bus: str = settings.event_bus
     logger, metrics = _observability(settings, "publisher")
 
-    @logger.inject_lambda_context(clear_state=True)
+    @logger.inject_lambda_context(clear_state=True, log_event=False)
     @metrics.log_metrics(raise_on_empty_metrics=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Powertools' batch utility hands records over one at a time; PutEvents takes ten a call and
@@ -190,7 +192,7 @@ def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHa
 
     logger, metrics = _observability(settings, "health")
 
-    @logger.inject_lambda_context(clear_state=True)
+    @logger.inject_lambda_context(clear_state=True, log_event=False)
     @metrics.log_metrics(raise_on_empty_metrics=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = summary(checker.run())
