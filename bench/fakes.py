@@ -31,7 +31,8 @@ class FakeDynamoDB:
         key = Item["pk"]["S"]
         if key in self.items:
             raise ClientError(
-                {"Error": {"Code": "ConditionalCheckFailedException"}, "Item": self.items[key]}, "PutItem"
+                {"Error": {"Code": "ConditionalCheckFailedException"}, "Item": self.items[key]},  # type: ignore[typeddict-unknown-key]  # DynamoDB's own answer carries it
+                "PutItem",
             )
         self.items[key] = Item  # sized after the run: not the warm path's cost
         return {}

@@ -86,13 +86,13 @@ def _bare_verify(provider: str, event: dict[str, Any], body: bytes, secret: dict
         parts = dict(p.split("=", 1) for p in headers["zippex-signature"].split(","))
         if abs(time.time() - int(parts["t"])) > 300:
             return False
-        digest = hmac.new(
+        signed = hmac.new(
             secret["signing_secrets"][0].encode(), parts["t"].encode() + b"." + body, hashlib.sha256
         )
-        return hmac.compare_digest(digest.hexdigest(), parts["v1"])
+        return hmac.compare_digest(signed.hexdigest(), parts["v1"])
     if provider == "zencargo":
-        digest = hmac.new(secret["signing_secrets"][0].encode(), body, hashlib.sha256).digest()
-        return hmac.compare_digest(base64.b64encode(digest).decode(), headers["zencargo-hmac-sha256"])
+        raw = hmac.new(secret["signing_secrets"][0].encode(), body, hashlib.sha256).digest()
+        return hmac.compare_digest(base64.b64encode(raw).decode(), headers["zencargo-hmac-sha256"])
     if provider == "zinc":
         return hmac.compare_digest(query.get("token", ""), secret["tokens"][0])
     digest = hmac.new(secret["signing_secrets"][0].encode(), body, hashlib.sha256).hexdigest()

@@ -14,3 +14,18 @@ def test_warm_path_measures_one_aws_call_per_accepted_webhook(monkeypatch: pytes
     assert result.ours_p50_us > 0
     assert result.bare_p50_us > 0
     assert 1000 < result.item_bytes < 2048
+
+
+def test_cost_model_sizes_every_sample_and_prices_each_service() -> None:
+    from bench import cost
+
+    writes = cost.provider_writes("zippex")
+    assert writes.samples >= 5
+    assert writes.item_bytes > writes.body_bytes  # the body plus our attributes
+    assert all(2 <= units <= 3 for units in writes.write_units)  # item + index, samples under 1 KB
+    botocore_us = cost.botocore_put_item_us(iterations=20)  # no socket: the answer is in-process
+    assert botocore_us > 0
+    lines = {line.what: line.per_million for line in cost.cost_per_million(writes, 150.0, botocore_us)}
+    assert lines["API Gateway HTTP API"] == 1.00
+    assert lines["DynamoDB writes"] == writes.median_write_units * 0.625
+    assert 3 < sum(lines.values()) < 10
