@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
-from hookbridge_cli.local import LOCAL
+from hookbridge_cli.local import LOCAL, local_environment
 from hookbridge_cli.main import app
 from hookbridge_cli.stack import LocalStack
 from typer.testing import CliRunner
@@ -49,6 +49,15 @@ def stack() -> Iterator[LocalStack]:
         for handler in logging.getLogger("hookbridge").handlers:
             if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
                 handler.stream = sys.stdout  # not setStream: it would flush the closed one
+
+
+@pytest.fixture(autouse=True)
+def _local_aws(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite-wide fixture strips AWS_ENDPOINT_URL before every test; `hookbridge dev` keeps it for the
+    whole process, and the functions build some AWS clients only when first needed (the S3 client for a
+    large body), so each test here runs in the environment the local stack set."""
+    for name, value in local_environment(stack.aws_port).items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

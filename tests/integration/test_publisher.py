@@ -159,4 +159,20 @@ def test_published_events_are_counted_per_provider_once_per_batch(
     [published] = [line for line in lines if "EventsPublished" in line]
     assert published["EventsPublished"] == [float(len(stored))]
     assert published["provider"] == "zippex"
-    assert published["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service", "provider"]]
+    [dimensions] = published["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    assert sorted(dimensions) == ["provider", "service"]
+
+
+def test_disabled_metrics_print_nothing_per_provider(
+    stack: Stack,
+    stored: list[dict[str, Any]],
+    publisher_handler: Handler,
+    invoke: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The local stack turns metrics off so they do not mix with the command line's output."""
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    capsys.readouterr()
+    assert invoke(publisher_handler, stack.stream_event()) == {"batchItemFailures": []}
+    assert '"_aws"' not in capsys.readouterr().out

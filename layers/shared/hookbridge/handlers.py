@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics, single_metric
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -163,14 +163,12 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
         not_published = set(failed)
         published = Counter(e.provider for e in envelopes if e.record_id not in not_published)
         for provider_name, count in sorted(published.items()):
-            with single_metric(
-                name="EventsPublished",
-                unit=MetricUnit.Count,
-                value=count,
-                namespace=settings.metrics_namespace,
-                default_dimensions={"service": "publisher"},
-            ) as metric:
-                metric.add_dimension(name="provider", value=provider_name)
+            # One EMF record per provider (a record has one set of dimension values). Not single_metric:
+            # it prints even when POWERTOOLS_METRICS_DISABLED is set.
+            per_provider = EphemeralMetrics(namespace=settings.metrics_namespace, service="publisher")
+            per_provider.add_dimension(name="provider", value=provider_name)
+            per_provider.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=count)
+            per_provider.flush_metrics()
         return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
 
     return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
