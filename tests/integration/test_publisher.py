@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -148,19 +149,26 @@ def test_sample_stream_event_publishes(stack: Stack, publisher_handler: Handler,
 def test_published_events_are_counted_per_provider_once_per_batch(
     stack: Stack,
     stored: list[dict[str, Any]],
+    ingest_function: Callable[[str], Handler],
     publisher_handler: Handler,
     invoke: Any,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The ingest functions emit no metric for an accepted webhook: this count is the one to chart."""
+    stack.add_secret("zencargo", "demo", demo_secret("zencargo"))
+    assert invoke(ingest_function("zencargo"), signed("zencargo", "BOOKING_CREATED"))["statusCode"] == 200
     capsys.readouterr()
     assert invoke(publisher_handler, stack.stream_event()) == {"batchItemFailures": []}
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    [published] = [line for line in lines if "EventsPublished" in line]
-    assert published["EventsPublished"] == [float(len(stored))]
-    assert published["provider"] == "zippex"
-    [dimensions] = published["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
-    assert sorted(dimensions) == ["provider", "service"]
+    published = {line["provider"]: line for line in lines if "EventsPublished" in line}
+    assert {p: line["EventsPublished"] for p, line in published.items()} == {
+        "zippex": [float(len(stored))],
+        "zencargo": [1.0],
+    }
+    for line in published.values():
+        [dimensions] = line["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+        assert sorted(dimensions) == ["provider", "service"]
+        assert line["service"] == "publisher"
 
 
 def test_disabled_metrics_print_nothing_per_provider(

@@ -47,8 +47,6 @@ PUBLISHER_CLIENT_CONFIG = Config(
 # At DEBUG these log whole requests and responses: secret values, webhook payloads and request
 # signatures. Our own LOG_LEVEL, or the Lambda application log level, must never turn that on.
 SDK_LOGGERS = ("botocore", "boto3", "urllib3")
-# Every inject_lambda_context passes log_event=False: the POWERTOOLS_LOGGER_LOG_EVENT variable would
-# otherwise log each whole event, signature headers and payload included.
 
 
 def _observability(settings: Settings, service: str) -> tuple[Logger, Metrics]:
@@ -64,6 +62,13 @@ def _observability(settings: Settings, service: str) -> tuple[Logger, Metrics]:
     return logger, metrics
 
 
+def _with_lambda_context(logger: Logger) -> Callable[[LambdaHandler], LambdaHandler]:
+    """Powertools' Lambda context on every log line of an invocation. log_event=False is pinned: the
+    POWERTOOLS_LOGGER_LOG_EVENT variable would otherwise log each whole event, signatures and payload
+    included."""
+    return logger.inject_lambda_context(clear_state=True, log_event=False)
+
+
 def build_ingest_handler(
     provider: Provider,
     settings: Settings,
@@ -76,7 +81,7 @@ def build_ingest_handler(
     pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections, payloads=payloads)
     app = create_app(pipeline, metrics)
 
-    @logger.inject_lambda_context(clear_state=True, log_event=False)
+    @_with_lambda_context(logger)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             return app.resolve(event, context)
@@ -129,7 +134,7 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
     bus: str = settings.event_bus
     logger, metrics = _observability(settings, "publisher")
 
-    @logger.inject_lambda_context(clear_state=True, log_event=False)
+    @_with_lambda_context(logger)
     @metrics.log_metrics(raise_on_empty_metrics=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Powertools' batch utility hands records over one at a time; PutEvents takes ten a call and
@@ -165,13 +170,13 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
         for provider_name, count in sorted(published.items()):
             # One EMF record per provider (a record has one set of dimension values). Not single_metric:
             # it prints even when POWERTOOLS_METRICS_DISABLED is set.
-            per_provider = EphemeralMetrics(namespace=settings.metrics_namespace, service="publisher")
+            per_provider = EphemeralMetrics(namespace=metrics.namespace, service=metrics.service)
             per_provider.add_dimension(name="provider", value=provider_name)
             per_provider.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=count)
             per_provider.flush_metrics()
         return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
 
-    return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
+    return handler
 
 
 def publisher_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
@@ -190,14 +195,14 @@ def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHa
 
     logger, metrics = _observability(settings, "health")
 
-    @logger.inject_lambda_context(clear_state=True, log_event=False)
+    @_with_lambda_context(logger)
     @metrics.log_metrics(raise_on_empty_metrics=False)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = summary(checker.run())
         metrics.add_metric(name="UnhealthySubscriptions", unit="Count", value=result["unhealthy"])
         return result
 
-    return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped
+    return handler
 
 
 def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:

@@ -48,12 +48,11 @@ def create_app(pipeline: IngestPipeline, metrics: Metrics) -> APIGatewayHttpReso
         # An accepted webhook costs no line and no metric of ours: its record is the event in the table,
         # API Gateway's access log has the request, and the publisher counts accepted events per provider
         # in batches (EventsPublished). DEBUG adds a line per webhook.
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "webhook %s",
-                outcome.status,
-                extra={"subscription": subscription, "event_type": result.event_type, "id": outcome.id},
-            )
+        log.debug(
+            "webhook %s",
+            outcome.status,
+            extra={"subscription": subscription, "event_type": result.event_type, "id": outcome.id},
+        )
         return _json(200, {"status": outcome.status, "id": outcome.id})
 
     @app.exception_handler(WebhookError)  # type: ignore[untyped-decorator]
