@@ -66,7 +66,7 @@ def main() -> int:
         "",
         "## Write units and cost per million accepted webhooks",
         "",
-        "Typical payloads = the provider's samples in `events/`, stored by the real pipeline. "
+        "Typical payloads = the provider's samples in `events/`, stored by the real handler. "
         f"AWS list prices, us-east-1, read {cost.PRICES_READ}; Lambda time = our warm p50 above plus "
         f"botocore's PutItem CPU, scaled to Lambda's CPU share at the template's memory, plus "
         f"{cost.DYNAMODB_ROUND_TRIP_MS:g} ms assumed for the DynamoDB round trip.",

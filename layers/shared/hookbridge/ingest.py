@@ -77,7 +77,7 @@ class IngestPipeline:
         verified_by = self._verify(request)
         payload = parse_json(request.body)
         description = self.provider.describe(request, payload)
-        event = self.record(request, description, verified_by, is_json=payload is not NOT_JSON)
+        event = self._record(request, description, verified_by, is_json=payload is not NOT_JSON)
         if len(request.body) > self._settings.inline_payload_bytes:
             event = self._store_payload_apart(event, request.body)
         # Windows are measured on API Gateway's receive time, the same clock that set dedupe_until.
@@ -110,10 +110,9 @@ class IngestPipeline:
             self._rejections.record(self.provider.name, request.subscription)
             raise
 
-    def record(
+    def _record(
         self, request: WebhookRequest, description: EventDescription, verified_by: str, is_json: bool
     ) -> StoredEvent:
-        """The record a verified request becomes (the benchmark sizes it for write units)."""
         received_s = request.received_at_ms // 1000
         received_at = iso_ms(request.received_at_ms)
         expires_at = received_s + self._settings.retention_seconds
