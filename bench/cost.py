@@ -25,8 +25,8 @@ from hookbridge_cli.template import resource, template
 from bench import warm
 from bench.fakes import Calls, item_size
 from hookbridge import providers
+from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.samples import fresh_event
-from hookbridge.secrets import SubscriptionSecret
 
 # ---------------------------------------------------------------- AWS list prices, us-east-1, USD
 API_GATEWAY_HTTP_PER_MILLION = 1.00  # first 300 M requests a month; metered per 512 KB

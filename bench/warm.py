@@ -25,12 +25,12 @@ from hookbridge_cli.samples import demo_secret, distinct_payload, load_event, sa
 
 from bench.fakes import Calls, FakeDynamoDB, FakeS3, FakeSecrets
 from hookbridge import providers
+from hookbridge.aws.payloads import PayloadStore
+from hookbridge.aws.secrets import SecretStore, SubscriptionSecret
+from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.handlers import build_ingest_handler
-from hookbridge.payloads import PayloadStore
 from hookbridge.samples import fresh_event
-from hookbridge.secrets import SecretStore, SubscriptionSecret
 from hookbridge.settings import Settings
-from hookbridge.storage import DynamoEventStore
 
 SIZES = {"1 KB": 1024, "32 KB": 32 * 1024, "512 KB": 512 * 1024}
 ITERATIONS = {"1 KB": 1500, "32 KB": 600, "512 KB": 60}

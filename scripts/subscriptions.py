@@ -18,7 +18,12 @@ from collections.abc import Sequence
 
 import boto3
 
-from hookbridge.registry import Subscription, SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
+from hookbridge.aws.registry import (
+    Subscription,
+    SubscriptionExists,
+    SubscriptionNotFound,
+    SubscriptionRegistry,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,10 +14,10 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
 from hookbridge import providers
+from hookbridge.aws.secrets import SecretStore
+from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.handlers import build_ingest_handler
-from hookbridge.secrets import SecretStore
 from hookbridge.settings import Settings
-from hookbridge.storage import DynamoEventStore
 from tests.integration.conftest import EVENTS_TABLE, PREFIX, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, sample_names, signed
 

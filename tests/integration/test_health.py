@@ -11,10 +11,15 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-from hookbridge.health import HEALTH_DETAIL_TYPE, HealthChecker, LastEventFinder, ProviderProbes
-from hookbridge.provider_api import JsonHttpClient, ProviderApiError, ZippexApi
-from hookbridge.registry import Subscription, SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
-from hookbridge.secrets import SecretStore
+from hookbridge.aws.registry import (
+    Subscription,
+    SubscriptionExists,
+    SubscriptionNotFound,
+    SubscriptionRegistry,
+)
+from hookbridge.aws.secrets import SecretStore
+from hookbridge.health.checker import HEALTH_DETAIL_TYPE, HealthChecker, LastEventFinder, ProviderProbes
+from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi
 from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, signed
 from tests.support.fake_providers import ProviderState, fake_provider_server

@@ -10,12 +10,12 @@ import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.exceptions import EndpointConnectionError
 
+from hookbridge.aws.payloads import PayloadStore
+from hookbridge.aws.secrets import SecretStore
+from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.handlers import build_ingest_handler
-from hookbridge.payloads import PayloadStore
 from hookbridge.providers import load
-from hookbridge.secrets import SecretStore
 from hookbridge.settings import Settings
-from hookbridge.storage import DynamoEventStore
 from tests.integration.conftest import EVENTS_TABLE, PAYLOAD_BUCKET, PREFIX, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, signed
 

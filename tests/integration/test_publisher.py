@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from hookbridge.handlers import build_publisher_handler
-from hookbridge.publishing import Publisher
+from hookbridge.publishing.publisher import Publisher
 from hookbridge.settings import Settings
 from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, Handler, Stack
 from tests.support.events import EVENTS, LambdaContext, demo_secret, load_event, sample_names, signed

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import boto3
 
+from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.model import StoredEvent
-from hookbridge.storage import DynamoEventStore
 from tests.integration.conftest import EVENTS_TABLE, Stack
 
 NOW = 1_800_000_000

@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.model import StoredEvent
 from hookbridge.settings import Settings
-from hookbridge.storage import DynamoEventStore
 from tests.integration.conftest import EVENTS_TABLE, Handler, Stack
 from tests.support.events import demo_secret, load_event, sample_names
 from tests.support.events import signed as sign_sample

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hookbridge import providers
+from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.model import WebhookRequest
-from hookbridge.secrets import SubscriptionSecret
 
 NOW = 1_800_000_000
 secrets_text = st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=8, max_size=40)
@@ -140,8 +140,8 @@ class MemoryStore:
 
 
 def handler_for(provider: str) -> Any:
+    from hookbridge.aws.secrets import SecretStore
     from hookbridge.handlers import build_ingest_handler
-    from hookbridge.secrets import SecretStore
     from hookbridge.settings import Settings
 
     store = SecretStore(MemorySecrets(), "hookbridge", 300, 30)

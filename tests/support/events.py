@@ -9,8 +9,8 @@ from hookbridge_cli.samples import DEMO_SECRET, demo_secret, distinct_payload, l
 from hookbridge_cli.template import EVENTS
 
 from hookbridge import providers
+from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.samples import fresh_event
-from hookbridge.secrets import SubscriptionSecret
 
 
 def signed(

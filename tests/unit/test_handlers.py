@@ -27,8 +27,8 @@ def test_an_unexpected_error_is_a_500_logged_with_its_traceback(caplog: pytest.L
     from dataclasses import replace
 
     from hookbridge import providers
+    from hookbridge.aws.secrets import SecretStore
     from hookbridge.handlers import build_ingest_handler
-    from hookbridge.secrets import SecretStore
     from tests.property.test_verification import MemorySecrets, MemoryStore
     from tests.support.events import LambdaContext, signed
 
@@ -52,8 +52,8 @@ def test_an_unexpected_error_is_a_500_logged_with_its_traceback(caplog: pytest.L
 
 def _zencargo_handler(log_level: str) -> Any:
     from hookbridge import providers
+    from hookbridge.aws.secrets import SecretStore
     from hookbridge.handlers import build_ingest_handler
-    from hookbridge.secrets import SecretStore
     from tests.property.test_verification import MemorySecrets, MemoryStore
 
     settings = Settings.model_validate({"EVENTS_TABLE": "events", "LOG_LEVEL": log_level})

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from hookbridge.model import StoredEvent
-from hookbridge.publishing import MAX_REQUEST_BYTES, Envelope, Publisher, build_envelope, chunks, entry_size
+from hookbridge.publishing.publisher import (
+    MAX_REQUEST_BYTES,
+    Envelope,
+    Publisher,
+    build_envelope,
+    chunks,
+    entry_size,
+)
 
 EVENT = StoredEvent(
     key="zippex#prod#id#evt_1",

@@ -7,8 +7,8 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from hookbridge.aws.secrets import SecretStore, SubscriptionSecret
 from hookbridge.errors import NotFound, Unavailable
-from hookbridge.secrets import SecretStore, SubscriptionSecret
 
 
 class FakeSource:
@@ -128,7 +128,7 @@ def test_a_failing_log_handler_does_not_print_the_malformed_secret(
     value = "whsec_" + "leak"  # built here, so a printed source line of this test cannot contain it
     raw = json.dumps({"signing_secrets": value})
     handler = BrokenHandler()
-    logger = logging.getLogger("hookbridge.secrets")
+    logger = logging.getLogger("hookbridge.aws.secrets")
     logger.addHandler(handler)
     try:
         with pytest.raises(Unavailable):

@@ -28,11 +28,16 @@ from rich.console import Console
 from rich.table import Table
 
 from hookbridge import providers
+from hookbridge.aws.registry import (
+    Subscription,
+    SubscriptionExists,
+    SubscriptionNotFound,
+    SubscriptionRegistry,
+)
+from hookbridge.aws.secrets import SubscriptionSecret, secret_name
 from hookbridge.model import StoredEvent
-from hookbridge.publishing import Envelope, Publisher, build_envelope
-from hookbridge.registry import Subscription, SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
+from hookbridge.publishing.publisher import Envelope, Publisher, build_envelope
 from hookbridge.samples import fresh_event
-from hookbridge.secrets import SubscriptionSecret, secret_name
 from hookbridge_cli.local import (
     DEMO_SUBSCRIPTION,
     LOCAL,
@@ -338,7 +343,7 @@ def subscriptions_create(
         if register:
             if provider != "zippex":
                 raise Refused("--register is for Zippex, the provider with a registration API")
-            from hookbridge.provider_api import JsonHttpClient, ZippexApi
+            from hookbridge.health.provider_api import JsonHttpClient, ZippexApi
 
             api_key = os.environ.get(api_key_env)
             if not api_key:

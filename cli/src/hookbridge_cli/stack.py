@@ -25,8 +25,8 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from hookbridge import providers
+from hookbridge.aws.registry import Subscription, SubscriptionExists, SubscriptionRegistry
 from hookbridge.handlers import LambdaHandler, ingest_handler, publisher_handler
-from hookbridge.registry import Subscription, SubscriptionExists, SubscriptionRegistry
 from hookbridge_cli.local import (
     DEMO_SUBSCRIPTION,
     LOCAL,

@@ -20,18 +20,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from hookbridge import providers
-from hookbridge.http import create_app
-from hookbridge.ingest import IngestPipeline
+from hookbridge.aws.payloads import PayloadStore
+from hookbridge.aws.rejections import RejectionCounter, RejectionRecorder
+from hookbridge.aws.secrets import SecretStore
+from hookbridge.aws.storage import DynamoEventStore
+from hookbridge.ingest.http import create_app
+from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.model import Provider, StoredEvent
-from hookbridge.payloads import PayloadStore
-from hookbridge.publishing import Envelope, Publisher, build_envelope
-from hookbridge.rejections import RejectionCounter, RejectionRecorder
-from hookbridge.secrets import SecretStore
+from hookbridge.publishing.publisher import Envelope, Publisher, build_envelope
 from hookbridge.settings import Settings
-from hookbridge.storage import DynamoEventStore
 
 if TYPE_CHECKING:
-    from hookbridge.health import HealthChecker
+    from hookbridge.health.checker import HealthChecker
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -191,7 +191,7 @@ def publisher_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
 
 
 def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHandler:
-    from hookbridge.health import summary
+    from hookbridge.health.checker import summary
 
     logger, metrics = _observability(settings, "health")
 
@@ -210,9 +210,9 @@ def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
 
     def build() -> LambdaHandler:
         # Imported here, not at the top: the ingest functions load this module and never need these.
-        from hookbridge.health import HealthChecker, LastEventFinder, ProviderProbes
-        from hookbridge.provider_api import JsonHttpClient
-        from hookbridge.registry import SubscriptionRegistry
+        from hookbridge.aws.registry import SubscriptionRegistry
+        from hookbridge.health.checker import HealthChecker, LastEventFinder, ProviderProbes
+        from hookbridge.health.provider_api import JsonHttpClient
 
         settings = Settings.from_environ(environ)
         if not (settings.subscriptions_table and settings.event_bus and settings.dead_letter_queue_url):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from hookbridge.secrets import SubscriptionSecret
+from hookbridge.aws.secrets import SubscriptionSecret
 
 NOT_JSON: Final = object()
 """Sentinel for a body that is not strict JSON (the provider's ``describe`` receives it as the payload)."""

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.model import Provider
-from hookbridge.secrets import SubscriptionSecret
 
 
 def fresh_event(

@@ -12,11 +12,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
+from hookbridge.ingest.verification import digest_matches, hmac_sha256, require_header, require_keys
 from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, Provider, WebhookRequest
 from hookbridge.providers._fields import short_str
-from hookbridge.secrets import SubscriptionSecret
-from hookbridge.verification import digest_matches, hmac_sha256, require_header, require_keys
 
 SIGNATURE_HEADER = "Zencargo-Hmac-SHA256"
 

@@ -14,11 +14,11 @@ import base64
 import binascii
 from typing import Any
 
+from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
+from hookbridge.ingest.verification import credentials_match, secret_matches
 from hookbridge.model import Credentials, EventDescription, Provider, WebhookRequest
 from hookbridge.providers._fields import short_str
-from hookbridge.secrets import SubscriptionSecret
-from hookbridge.verification import credentials_match, secret_matches
 
 TOKEN_PARAMETER = "token"  # noqa: S105 - a query parameter name, not a secret
 

@@ -14,7 +14,9 @@ import hmac
 from datetime import datetime
 from typing import Any
 
+from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
+from hookbridge.ingest.verification import check_timestamp, digest_matches, require_keys
 from hookbridge.model import (
     NOT_JSON,
     UNRECOGNIZED,
@@ -24,8 +26,6 @@ from hookbridge.model import (
     WebhookRequest,
 )
 from hookbridge.providers._fields import short_str
-from hookbridge.secrets import SubscriptionSecret
-from hookbridge.verification import check_timestamp, digest_matches, require_keys
 
 TOLERANCE_SECONDS = 300
 SIGNATURE_HEADER = "zippex-signature"

@@ -18,17 +18,17 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
-from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, Provider, WebhookRequest
-from hookbridge.providers._fields import short_str
-from hookbridge.secrets import SubscriptionSecret
-from hookbridge.verification import (
+from hookbridge.ingest.verification import (
     digest_matches,
     hmac_sha256,
     require_header,
     require_keys,
     secret_matches,
 )
+from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, Provider, WebhookRequest
+from hookbridge.providers._fields import short_str
 
 TOKEN_PARAMETER = "token"  # noqa: S105 - a query parameter name, not a secret
 TYPE_PARAMETER = "type"

@@ -14,6 +14,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from hookbridge.aws.payloads import PayloadStore
+from hookbridge.aws.rejections import NoRejectionRecorder, RejectionRecorder
+from hookbridge.aws.secrets import SecretStore
+from hookbridge.aws.storage import EventStore
 from hookbridge.errors import NotFound, PayloadTooLarge, Unauthorized
 from hookbridge.model import (
     NOT_JSON,
@@ -25,11 +29,7 @@ from hookbridge.model import (
     iso_ms,
     parse_json,
 )
-from hookbridge.payloads import PayloadStore
-from hookbridge.rejections import NoRejectionRecorder, RejectionRecorder
-from hookbridge.secrets import SecretStore
 from hookbridge.settings import Settings
-from hookbridge.storage import EventStore
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from hookbridge.provider_api import JsonHttpClient, ProviderApiError, ZippexApi, ZonosApi
-from hookbridge.registry import Health, HealthStatus, Subscription, SubscriptionRegistry
-from hookbridge.secrets import SecretStore
+from hookbridge.aws.registry import Health, HealthStatus, Subscription, SubscriptionRegistry
+from hookbridge.aws.secrets import SecretStore
+from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi, ZonosApi
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from hookbridge.errors import Unauthorized, WebhookError
-from hookbridge.ingest import IngestPipeline
+from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.model import WebhookRequest
 
 log = logging.getLogger(__name__)
