@@ -11,7 +11,9 @@ import pytest
 from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.model import NOT_JSON, WebhookRequest, parse_json
-from hookbridge.providers.zippex import describe, verify
+from hookbridge.providers import load
+
+verify, describe = load("zippex").verify, load("zippex").describe
 
 SECRET = "whsec_b5c6d7e8f9g0h1i2j3k4l5m6"
 BODY = (

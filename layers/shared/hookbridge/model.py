@@ -53,7 +53,7 @@ class Credentials:
 
 @dataclass(frozen=True, slots=True)
 class Provider:
-    """A provider is data plus two small functions; the pipeline does the rest."""
+    """A provider as the pipeline sees it: built from its definition (``hookbridge.providers``)."""
 
     name: str
     # Checks the request against the subscription's secret; returns the scheme used ("hmac-sha256", ...).
@@ -67,6 +67,10 @@ class Provider:
     # Path segments after /webhooks/{provider}/{subscription}, each with the values that exist; any other
     # value is 404 before a secret is read.
     path_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Content-hash dedupe window when the provider's deliveries carry no event id (None: the setting's).
+    dedupe_window_seconds: int | None = None
+    # The header naming each delivery's event id, when that is where the id is (GitHub, Shopify, ...).
+    id_header: str | None = None
 
     @property
     def route(self) -> str:

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.model import Provider
+from hookbridge.providers.schemes import delivery_id
 
 
 def fresh_event(
@@ -36,6 +37,9 @@ def fresh_event(
     context = fresh.setdefault("requestContext", {})
     context["timeEpoch"] = int(now * 1000)
     context["time"] = datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+    if provider.id_header is not None:
+        # Each distinct body is a delivery of its own, as the sender would number it.
+        fresh.setdefault("headers", {})[provider.id_header.lower()] = delivery_id(raw)
     credentials = provider.sign(secret, raw, int(now))
     fresh.setdefault("headers", {}).update({k.lower(): v for k, v in credentials.headers.items()})
     if credentials.query:

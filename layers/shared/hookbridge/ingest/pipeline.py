@@ -62,6 +62,13 @@ class IngestPipeline:
         self._secrets = secrets
         self._store = store
         self._clock = clock
+        # The function's DEDUPE_WINDOW_SECONDS (a stack parameter) when set, else the provider's own.
+        explicit = "dedupe_window_seconds" in settings.model_fields_set
+        self._dedupe_window = (
+            provider.dedupe_window_seconds
+            if provider.dedupe_window_seconds is not None and not explicit
+            else settings.dedupe_window_seconds
+        )
 
     def check_size(self, size: int) -> None:
         if size > self._settings.max_body_bytes:
@@ -127,7 +134,7 @@ class IngestPipeline:
             # identical bodies (a shipment whose stage changes twice).
             content = hashlib.sha256(f"{description.event_type}\n{payload_sha256}".encode()).hexdigest()
             dedupe_key = f"{base}#sha256#{content}"
-            dedupe_until = received_s + self._settings.dedupe_window_seconds
+            dedupe_until = received_s + self._dedupe_window
         # Bucketed by day (and sharded when configured) so one busy subscription is not one hot partition.
         shard = int(payload_sha256[:8], 16) % self._settings.index_shards
         return StoredEvent(

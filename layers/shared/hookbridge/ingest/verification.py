@@ -15,6 +15,11 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
+def hmac_digest(key: bytes, message: bytes, algorithm: str) -> bytes:
+    """HMAC with ``algorithm`` (sha1, sha256 or sha512: what senders use)."""
+    return hmac.digest(key, message, algorithm)
+
+
 def require_header(headers: Mapping[str, str], name: str) -> str:
     value = headers.get(name.lower())
     if not value:
@@ -39,14 +44,15 @@ def digest_matches(
     message: bytes,
     candidates: Iterable[str],
     encoding: str,
+    algorithm: str = "sha256",
 ) -> bool:
-    """True when any ``candidates`` value (hex or base64 as sent) is the HMAC-SHA256 of ``message``
-    under any of ``keys``. Several keys support rotation; several candidates, providers that send more
-    than one signature during their own rotation."""
+    """True when any ``candidates`` value (hex or base64 as sent) is the HMAC (SHA-256 unless
+    ``algorithm`` says otherwise) of ``message`` under any of ``keys``. Several keys support rotation;
+    several candidates, providers that send more than one signature during their own rotation."""
     sent = [c.strip() for c in candidates if c.strip()]
     matched = False
     for key in keys:
-        digest = hmac_sha256(key, message)
+        digest = hmac.digest(key, message, algorithm)
         expected = digest.hex() if encoding == "hex" else base64.b64encode(digest).decode()
         for candidate in sent:
             if encoding == "hex":

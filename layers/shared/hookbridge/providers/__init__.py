@@ -1,32 +1,76 @@
-"""One module per provider, each exposing ``PROVIDER``: its verification scheme and how it names events.
+"""The providers: one definition file each in ``definitions/<name>.toml`` (see ``definition.py``), and
+code only for what a definition cannot state (a module named by the definition's ``code``).
 
-Adding a provider is adding a module here; ``load`` finds it by name (the ingest function's PROVIDER
-setting), so nothing else in the package lists providers.
+``load`` builds a provider by name (the ingest function's PROVIDER setting) once, at cold start; nothing
+else in the package lists providers.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import re
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-from hookbridge.model import Provider
+from hookbridge.model import EventDescription, Provider, WebhookRequest
+from hookbridge.providers.definition import NAME, DefinitionError, ProviderDefinition, read_definition
 
-_NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
+DEFINITIONS = Path(__file__).resolve().parent / "definitions"
+_NAME = re.compile(NAME)
+Describe = Callable[[WebhookRequest, Any], EventDescription]
+
+
+def definition(name: str) -> ProviderDefinition:
+    if not _NAME.match(name):
+        raise ValueError(f"not a provider name: {name!r}")
+    path = DEFINITIONS / f"{name}.toml"
+    if not path.is_file():
+        raise ValueError(f"no provider definition {name}.toml in hookbridge/providers/definitions")
+    return read_definition(path)
 
 
 def load(name: str) -> Provider:
-    if not _NAME.match(name):
-        raise ValueError(f"not a provider name: {name!r}")
+    return build(definition(name))
+
+
+def build(found: ProviderDefinition) -> Provider:
+    """The provider a definition describes, with the functions its ``code`` module replaces."""
+    # Imported here: a provider that is all code needs neither.
+    from hookbridge.providers.describing import build_describe
+    from hookbridge.providers.schemes import Sign, Verify, build_sign, build_verify
+
+    code = _code(found)
+    verify: Verify | None = getattr(code, "verify", None) or (build_verify(found) if found.auth else None)
+    sign: Sign | None = getattr(code, "sign", None) or (build_sign(found) if found.auth else None)
+    describe: Describe | None = getattr(code, "describe", None) or (
+        build_describe(found.event) if found.event else None
+    )
+    if verify is None or sign is None or describe is None:
+        raise DefinitionError(f"{found.name}.toml: code: {found.code!r} lacks verify, describe or sign")
+    return Provider(
+        name=found.name,
+        verify=verify,
+        describe=describe,
+        event_types=found.event_types,
+        sign=sign,
+        path_values={s.name: frozenset(s.values) for s in found.segments},
+        dedupe_window_seconds=found.dedupe_window_seconds,
+        id_header=found.id_header,
+    )
+
+
+def _code(found: ProviderDefinition) -> ModuleType | None:
+    if found.code is None:
+        return None
     try:
-        module = importlib.import_module(f"{__name__}.{name}")
+        return importlib.import_module(f"{__name__}.{found.code}")
     except ModuleNotFoundError:
-        raise ValueError(f"no provider module hookbridge.providers.{name}") from None
-    provider = getattr(module, "PROVIDER", None)
-    if not isinstance(provider, Provider) or provider.name != name:
-        raise ValueError(f"hookbridge.providers.{name} does not define PROVIDER for {name!r}")
-    return provider
+        raise DefinitionError(
+            f"{found.name}.toml: code: no module hookbridge.providers.{found.code}"
+        ) from None
 
 
 def names() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    return sorted(p.stem for p in DEFINITIONS.glob("*.toml"))

@@ -1,7 +1,9 @@
-"""Zonos (cross-border commerce).
+"""Zonos (cross-border commerce): the code its definition (``definitions/zonos.toml``) names.
 
-Zonos gives a webhook a secret but publishes no signing scheme, so a subscription configures what its
-requests carry, in its secret:
+Why code and not a definition: Zonos gives a webhook a secret but publishes no signing scheme, so each
+subscription configures what its requests carry, in its secret (header names and encoding included), where
+a definition fixes them for every subscription of a provider; and its event id is the body's ``id`` only
+when the body is an event envelope, a condition a definition's ordered sources cannot state:
 - a shared token (``tokens``), in the header ``token_header``, or else the query parameter ``token``;
 - a body HMAC-SHA256 with ``signing_secrets`` in the header ``hmac_header``, ``hmac_encoding`` hex or base64.
 Whatever is configured must pass (both, when both are); a subscription that configures neither rejects
@@ -27,19 +29,11 @@ from hookbridge.ingest.verification import (
     require_keys,
     secret_matches,
 )
-from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, Provider, WebhookRequest
+from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, WebhookRequest
 from hookbridge.providers._fields import short_str
 
 TOKEN_PARAMETER = "token"  # noqa: S105 - a query parameter name, not a secret
 TYPE_PARAMETER = "type"
-
-EVENT_TYPES = (
-    "ORDER_CREATED",
-    "ORDER_CANCELED",
-    "ORDER_STATUS_CHANGED",
-    "SHIPMENT_CREATED",
-    "SHIPMENT_CANCELED",
-)
 
 
 def verify(request: WebhookRequest, secret: SubscriptionSecret, now: float) -> str:
@@ -94,6 +88,3 @@ def sign(secret: SubscriptionSecret, body: bytes, timestamp: int) -> Credentials
         encoded = digest.hex() if secret.hmac_encoding == "hex" else base64.b64encode(digest).decode()
         headers[secret.hmac_header] = encoded
     return Credentials(headers=headers, query=query)
-
-
-PROVIDER = Provider(name="zonos", verify=verify, describe=describe, event_types=EVENT_TYPES, sign=sign)

@@ -1,0 +1,83 @@
+"""The definition format: every shipped definition loads; a mistake is refused naming the file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hookbridge import providers
+from hookbridge.providers.definition import DefinitionError, read_definition
+
+GOOD = """
+name = "acme"
+description = "Acme webhooks"
+event_types = ["thing.created"]
+
+[auth]
+schemes = [{ kind = "hmac", header = "X-Acme-Signature", encoding = "hex", prefix = "sha256=" }]
+
+[event]
+type = [{ json = "type" }]
+id = [{ header = "X-Acme-Delivery" }]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "acme") -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("name", providers.names())
+def test_every_shipped_definition_loads_and_builds(name: str) -> None:
+    found = providers.definition(name)
+    assert found.name == name
+    assert providers.build(found).name == name
+
+
+def test_a_good_definition_builds_a_provider(tmp_path: Path) -> None:
+    provider = providers.build(read_definition(write(tmp_path, GOOD)))
+    assert (provider.route, provider.id_header) == ("/webhooks/acme/<subscription>", "X-Acme-Delivery")
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda t: t.replace('name = "acme"', 'name = "other"'), "name"),
+        (lambda t: t.replace('event_types = ["thing.created"]', ""), "event_types"),
+        (lambda t: t.replace('encoding = "hex"', 'encoding = "base32"'), "auth.schemes.0.hmac.encoding"),
+        (lambda t: t.replace('kind = "hmac"', 'kind = "magic"'), "auth.schemes.0"),
+        (
+            lambda t: t.replace('header = "X-Acme-Signature"', 'header = "X Acme"'),
+            "auth.schemes.0.hmac.header",
+        ),
+        (lambda t: t.replace("prefix =", 'signed = "{header:X-Other}.{body}", prefix ='), "auth"),
+        (lambda t: t.replace('prefix = "sha256="', 'signed = "{timestamp}.{body}"'), "auth.schemes.0.hmac"),
+        (lambda t: t.replace('{ json = "type" }', '{ path = "kind" }'), "event"),
+        (lambda t: t.replace('{ json = "type" }', '{ json = "type", header = "X-Type" }'), "event.type.0"),
+        (lambda t: t + "\nsurprise = 1\n", "surprise"),
+        (lambda t: t.replace("[event]", "[event"), "not valid TOML"),
+    ],
+)
+def test_a_mistake_is_refused_naming_the_file_and_the_field(
+    tmp_path: Path, change: object, named: str
+) -> None:
+    path = write(tmp_path, change(GOOD))  # type: ignore[operator]
+    with pytest.raises(DefinitionError) as refused:
+        read_definition(path)
+    message = str(refused.value)
+    assert message.startswith("acme.toml: ")
+    assert named in message
+
+
+def test_code_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    text = 'name = "acme"\ndescription = "Acme webhooks"\nevent_types = ["x"]\ncode = "acme_hooks"\n'
+    with pytest.raises(DefinitionError, match=r"acme.toml: code: no module hookbridge.providers.acme_hooks"):
+        providers.build(read_definition(write(tmp_path, text)))
+
+
+def test_without_code_auth_and_event_are_required(tmp_path: Path) -> None:
+    text = 'name = "acme"\ndescription = "Acme webhooks"\nevent_types = ["x"]\n'
+    with pytest.raises(DefinitionError, match="auth and event are required"):
+        read_definition(write(tmp_path, text))
