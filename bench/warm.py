@@ -95,6 +95,26 @@ def _bare_verify(provider: str, event: dict[str, Any], body: bytes, secret: dict
         return hmac.compare_digest(base64.b64encode(raw).decode(), headers["zencargo-hmac-sha256"])
     if provider == "zinc":
         return hmac.compare_digest(query.get("token", ""), secret["tokens"][0])
+    key = secret["signing_secrets"][0]
+    if provider == "stripe":
+        parts = dict(p.split("=", 1) for p in headers["stripe-signature"].split(","))
+        if abs(time.time() - int(parts["t"])) > 300:
+            return False
+        signed = hmac.new(key.encode(), parts["t"].encode() + b"." + body, hashlib.sha256)
+        return hmac.compare_digest(signed.hexdigest(), parts["v1"])
+    if provider == "standard-webhooks":
+        stamp = headers["webhook-timestamp"]
+        if abs(time.time() - int(stamp)) > 300:
+            return False
+        message = f"{headers['webhook-id']}.{stamp}.".encode() + body
+        raw = hmac.new(base64.b64decode(key.removeprefix("whsec_")), message, hashlib.sha256).digest()
+        return hmac.compare_digest("v1," + base64.b64encode(raw).decode(), headers["webhook-signature"])
+    if provider == "github":
+        signed = hmac.new(key.encode(), body, hashlib.sha256)
+        return hmac.compare_digest("sha256=" + signed.hexdigest(), headers["x-hub-signature-256"])
+    if provider == "shopify":
+        raw = hmac.new(key.encode(), body, hashlib.sha256).digest()
+        return hmac.compare_digest(base64.b64encode(raw).decode(), headers["x-shopify-hmac-sha256"])
     digest = hmac.new(secret["signing_secrets"][0].encode(), body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(headers["x-hookbridge-token"], secret["tokens"][0]) and hmac.compare_digest(
         digest, headers["x-zonos-signature"]

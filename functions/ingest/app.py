@@ -1,7 +1,7 @@
 """Every provider's ingest function: POST /webhooks/{provider}/{subscription}[/...].
 
 Each provider is its own function in template.yaml (own route, IAM, concurrency, alarms); they share this
-code, and the PROVIDER variable names the module in hookbridge.providers.
+code, and the PROVIDER variable names the definition in hookbridge/providers/definitions.
 """
 
 from hookbridge.handlers import ingest_handler

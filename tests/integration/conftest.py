@@ -39,7 +39,9 @@ class Stack:
         self.secrets.create_secret(Name=f"{PREFIX}/{provider}/{subscription}", SecretString=json.dumps(value))
 
     def items(self) -> list[dict[str, Any]]:
-        return self.dynamodb.scan(TableName=EVENTS_TABLE)["Items"]
+        # Every page: one Scan answers at most 1 MB (some 1,100 sample events).
+        pages = self.dynamodb.get_paginator("scan").paginate(TableName=EVENTS_TABLE)
+        return [item for page in pages for item in page["Items"]]
 
     def stream_records(self) -> list[dict[str, Any]]:
         arn = self.dynamodb.describe_table(TableName=EVENTS_TABLE)["Table"]["LatestStreamArn"]

@@ -40,7 +40,12 @@ def wrong_secret(provider: str) -> dict[str, Any]:
     """The demo secret's layout (same header names) with other values: what a forger would send."""
     return {
         **demo_secret(provider),
-        **{k: ["forged-secret-value"] for k in ("signing_secrets", "tokens") if k in demo_secret(provider)},
+        # Valid in every layout, Standard Webhooks whsec_<base64> included.
+        **{
+            k: ["whsec_Zm9yZ2VkLXNlY3JldC12YWx1ZQ=="]
+            for k in ("signing_secrets", "tokens")
+            if k in demo_secret(provider)
+        },
         "basic_auth": [],
     }
 
@@ -105,7 +110,7 @@ def test_a_few_thousand_deliveries_lose_nothing(
         wrong = {
             **demo_secret(provider),
             **{
-                k: ["forged-secret-value"]
+                k: ["whsec_Zm9yZ2VkLXNlY3JldC12YWx1ZQ=="]
                 for k in ("signing_secrets", "tokens")
                 if k in demo_secret(provider)
             },

@@ -20,6 +20,7 @@ from hookbridge import providers
 from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.model import WebhookRequest
+from hookbridge.providers.definition import Hmac, Token
 
 NOW = 1_800_000_000
 secrets_text = st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=8, max_size=40)
@@ -36,7 +37,39 @@ SECRET_LAYOUT = {
         "token_header": "X-Hookbridge-Token",
     },
 }
-BODY_IS_SIGNED = {"zippex", "zencargo", "zonos"}  # Zinc is unsigned: its token is in the URL
+
+
+def hmac_schemes(provider: str) -> list[Hmac]:
+    auth = providers.definition(provider).auth
+    return [s for s in auth.schemes if isinstance(s, Hmac)] if auth else []
+
+
+def secret_layout(provider: str, key: str) -> dict[str, Any]:
+    """The providers above as written; any other definition's layout derived from its schemes, with the
+    signing secret written as the sender shows it (Standard Webhooks: whsec_ + base64)."""
+    if provider in SECRET_LAYOUT:
+        return SECRET_LAYOUT[provider](key)
+    layout: dict[str, Any] = {}
+    for scheme in providers.definition(provider).auth.schemes:  # type: ignore[union-attr]
+        if isinstance(scheme, Hmac):
+            shown = key if scheme.key_encoding == "utf8" else base64.b64encode(key.encode()).decode()
+            layout["signing_secrets"] = [scheme.key_prefix + shown]
+        elif isinstance(scheme, Token):
+            layout["tokens"] = [key + "t"]
+        else:
+            layout["basic_auth"] = [{"username": "u" + key, "password": key}]
+    return layout
+
+
+# Zinc is unsigned: its token is in the URL. Every definition with an HMAC signs the body.
+BODY_IS_SIGNED = {"zippex", "zencargo", "zonos"} | {p for p in providers.names() if hmac_schemes(p)}
+# Definitions that sign a timestamp, with its tolerance.
+TIMESTAMPED = {
+    p: scheme.timestamp.tolerance_seconds
+    for p in providers.names()
+    for scheme in hmac_schemes(p)[:1]
+    if scheme.timestamp is not None
+}
 
 
 def request_for(provider: str, body: bytes, credentials: Any, timestamp: int = NOW) -> WebhookRequest:
@@ -46,7 +79,7 @@ def request_for(provider: str, body: bytes, credentials: Any, timestamp: int = N
 
 
 def genuine(provider: str, key: str, body: bytes) -> tuple[SubscriptionSecret, WebhookRequest]:
-    secret = SubscriptionSecret.model_validate(SECRET_LAYOUT[provider](key))
+    secret = SubscriptionSecret.model_validate(secret_layout(provider, key))
     return secret, request_for(provider, body, providers.load(provider).sign(secret, body, NOW))
 
 
@@ -106,6 +139,18 @@ def test_zippex_timestamps_outside_300_seconds_are_refused(
         providers.load("zippex").verify(request_for("zippex", body, credentials, signed_at), secret, NOW)
 
 
+@pytest.mark.parametrize(("provider", "tolerance"), sorted(TIMESTAMPED.items()))
+@given(key=secrets_text, body=bodies, beyond=st.integers(1, 10**9), sign=st.sampled_from([-1, 1]))
+def test_signed_timestamps_outside_the_tolerance_are_refused(
+    provider: str, tolerance: int, key: str, body: bytes, beyond: int, sign: int
+) -> None:
+    secret = SubscriptionSecret.model_validate(secret_layout(provider, key))
+    signed_at = NOW + sign * (tolerance + beyond)
+    credentials = providers.load(provider).sign(secret, body, signed_at)
+    with pytest.raises(Unauthorized):
+        providers.load(provider).verify(request_for(provider, body, credentials, signed_at), secret, NOW)
+
+
 def _credentials(request: WebhookRequest) -> Any:
     from hookbridge.model import Credentials
 
@@ -123,7 +168,7 @@ class MemorySecrets:
                 raise ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
             except ClientError as exc:
                 raise GetParameterError(str(exc))  # noqa: B904
-        return json.dumps(SECRET_LAYOUT[provider]("k" * 16))
+        return json.dumps(secret_layout(provider, "k" * 16))
 
 
 class MemoryStore:
@@ -149,6 +194,26 @@ def handler_for(provider: str) -> Any:
     return build_ingest_handler(providers.load(provider), settings, store, MemoryStore())  # type: ignore[arg-type]
 
 
+def _defined_headers() -> set[str]:
+    """Every header a definition reads: signatures, timestamps, ids, types."""
+    found: set[str] = set()
+    for provider in providers.names():
+        definition = providers.definition(provider)
+        for scheme in definition.auth.schemes if definition.auth else ():
+            if isinstance(scheme, Hmac):
+                found |= {scheme.header, *scheme.signed_headers()}
+                if scheme.timestamp and scheme.timestamp.header:
+                    found.add(scheme.timestamp.header)
+            elif isinstance(scheme, Token) and scheme.header:
+                found.add(scheme.header)
+        event = definition.event
+        for source in (*event.type, *event.id, *event.occurred_at, *event.subject) if event else ():
+            if source.header:
+                found.add(source.header)
+    return {h.lower() for h in found}
+
+
+DEFINED_HEADERS = sorted(_defined_headers() - {"authorization"})
 header_names = st.sampled_from(
     [
         "zippex-signature",
@@ -161,6 +226,7 @@ header_names = st.sampled_from(
         "x-hookbridge-token",
         "content-type",
         "x-random",
+        *DEFINED_HEADERS,
     ]
 )
 ugly_text = st.text(max_size=200)

@@ -81,13 +81,22 @@ def test_contract_routes() -> None:
         "POST /webhooks/zencargo/{subscription}": "ZencargoIngestFunction",
         "POST /webhooks/zonos/{subscription}": "ZonosIngestFunction",
         "POST /webhooks/zinc/{subscription}/{event_type}": "ZincIngestFunction",
+        "POST /webhooks/standard-webhooks/{subscription}": "StandardWebhooksIngestFunction",
+        "POST /webhooks/stripe/{subscription}": "StripeIngestFunction",
+        "POST /webhooks/github/{subscription}": "GithubIngestFunction",
+        "POST /webhooks/shopify/{subscription}": "ShopifyIngestFunction",
     }
+
+
+def logical_id(provider: str) -> str:
+    """standard-webhooks -> StandardWebhooks: CloudFormation ids are alphanumeric."""
+    return "".join(part.capitalize() for part in provider.split("-"))
 
 
 @pytest.mark.parametrize("provider", providers.names())
 def test_every_provider_module_has_its_function_route_and_events(provider: str) -> None:
     """The recipe for a new provider: module, template block, events folder, tests."""
-    function = f"{provider.capitalize()}IngestFunction"
+    function = f"{logical_id(provider)}IngestFunction"
     props = resource(function)["Properties"]
     assert props["CodeUri"] == "functions/ingest"
     assert props["Environment"]["Variables"]["PROVIDER"] == provider
@@ -95,14 +104,14 @@ def test_every_provider_module_has_its_function_route_and_events(provider: str) 
     assert route.startswith(f"POST /webhooks/{provider}/{{subscription}}")
     extra = re.findall(r"\{(\w+)\}", route.removeprefix(f"POST /webhooks/{provider}/{{subscription}}"))
     assert extra == list(providers.load(provider).path_values), "route and provider path_values differ"
-    assert resource(f"{provider.capitalize()}IngestLogs")["Properties"]["LogGroupName"] == {
+    assert resource(f"{logical_id(provider)}IngestLogs")["Properties"]["LogGroupName"] == {
         "Fn::Sub": f"/aws/lambda/${{{function}}}"
     }
     assert sample_names(provider), f"events/{provider}/ has no samples"
     assert (EVENTS / provider / "demo-secret.json").exists()
 
 
-def test_every_ingest_function_is_a_provider_module() -> None:
+def test_every_ingest_function_is_a_provider_definition_and_every_definition_has_one() -> None:
     functions = {
         fn["Properties"]["Environment"]["Variables"]["PROVIDER"]
         for fn in resources_of_type("AWS::Serverless::Function").values()
@@ -118,7 +127,9 @@ def statements(function: str) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.mark.parametrize(("function", "provider"), [("ZippexIngestFunction", "zippex")])
+@pytest.mark.parametrize(
+    ("function", "provider"), [(f"{logical_id(p)}IngestFunction", p) for p in providers.names()]
+)
 def test_ingest_function_reads_only_its_own_secrets_and_only_puts_events(
     function: str, provider: str
 ) -> None:
@@ -212,7 +223,7 @@ def test_health_function_is_scheduled_and_scoped() -> None:
 
 @pytest.mark.parametrize("provider", providers.names())
 def test_each_provider_function_can_reserve_its_own_concurrency(provider: str) -> None:
-    props = resource(f"{provider.capitalize()}IngestFunction")["Properties"]
+    props = resource(f"{logical_id(provider)}IngestFunction")["Properties"]
     assert props["ReservedConcurrentExecutions"] == {
         "Fn::If": ["ReservesConcurrency", {"Ref": "ProviderReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
     }
@@ -232,7 +243,7 @@ def test_every_function_policy_is_scoped_to_named_resources() -> None:
                     assert text != "*", f"{name}: {statement.get('Sid')} on every resource"
                     # A wildcard only to name one provider's secrets or payloads.
                     assert "*" not in text or re.search(
-                        r"(secret:\$\{Prefix\}|\$\{PayloadBucket.Arn\})/[a-z]+/\*", text
+                        r"(secret:\$\{Prefix\}|\$\{PayloadBucket.Arn\})/[a-z-]+/\*", text
                     ), (name, text)
             # SAM policy templates only when scoped by a resource of this stack.
             for template_name, args in ((k, v) for k, v in policy.items() if k != "Statement"):

@@ -22,17 +22,22 @@ def demo_secret(provider: str) -> dict[str, Any]:
 
 
 def sample_names(provider: str) -> list[str]:
-    return sorted(p.stem for p in (EVENTS / provider).glob("*.json") if p.stem != DEMO_SECRET)
+    """The samples' event types; a type with slashes (Shopify's ``orders/create``) is a sub-folder."""
+    folder = EVENTS / provider
+    found = (p.relative_to(folder).with_suffix("") for p in folder.rglob("*.json"))
+    return sorted(name.as_posix() for name in found if name.name != DEMO_SECRET)
 
 
 def distinct_payload(provider: str, payload: dict[str, Any], n: int) -> dict[str, Any]:
     """A copy of a sample's payload made the n-th distinct event: what identifies an event of this
     provider (its event id, or the entity it is about when it has none) is changed."""
     distinct = copy.deepcopy(payload)
-    if provider in ("zippex", "zonos"):
+    if provider in ("zippex", "zonos", "stripe"):
         distinct["id"] = f"evt_{provider}_{n}"
     elif provider == "zencargo":
         distinct["data"]["targetId"] = f"ZTEST-{n}"
     else:
+        # Zinc's order; senders whose event id is a header (GitHub, Shopify, Standard Webhooks) sign each
+        # distinct body with a delivery id of its own.
         distinct["request_id"] = f"req_{n}"
     return distinct

@@ -34,7 +34,7 @@ class Health(BaseModel):
 class Subscription(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    provider: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    provider: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")  # a definition name: standard-webhooks
     subscription: str = Field(pattern=SUBSCRIPTION_NAME.pattern)
     webhook_id: str | None = None  # the provider's id of our webhook (Zippex wh_..., Zonos webhook id)
     expected_events: tuple[str, ...] = ()
