@@ -46,6 +46,7 @@ from hookbridge_cli.local import (
     lambda_stream_event,
     local_environment,
 )
+from hookbridge_cli.providers_cmd import providers_app
 from hookbridge_cli.samples import sample_names
 from hookbridge_cli.template import EVENTS
 
@@ -56,6 +57,7 @@ dlq_app = typer.Typer(help="The publisher's dead-letter queue.", no_args_is_help
 app.add_typer(subscriptions_app, name="subscriptions")
 app.add_typer(events_app, name="events")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(providers_app, name="providers")
 
 out = Console()
 err = Console(stderr=True)
@@ -198,7 +200,7 @@ def dev(
 # ---------------------------------------------------------------------------------------------- send
 @app.command()
 def send(
-    provider: Annotated[str, typer.Argument(help="zippex, zencargo, zinc or zonos")],
+    provider: Annotated[str, typer.Argument(help="a provider: hookbridge providers list")],
     event_type: Annotated[str, typer.Argument(help="a sample in events/<provider>/")],
     subscription: Annotated[str, typer.Option(help="The subscription to send to.")] = DEMO_SUBSCRIPTION,
     url: Annotated[str | None, typer.Option(help="Webhook base URL (the stack's WebhookBaseUrl).")] = None,
