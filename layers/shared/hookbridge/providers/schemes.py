@@ -11,7 +11,7 @@ import base64
 import binascii
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from hookbridge.aws.secrets import SubscriptionSecret
@@ -25,12 +25,16 @@ from hookbridge.ingest.verification import (
     secret_matches,
 )
 from hookbridge.model import Credentials, WebhookRequest
-from hookbridge.providers.definition import BasicAuth, Hmac, ProviderDefinition, Token
+from hookbridge.providers.definition import PLACEHOLDER, BasicAuth, Hmac, ProviderDefinition, Token
 
 Verify = Callable[[WebhookRequest, SubscriptionSecret, float], str]
 Sign = Callable[[SubscriptionSecret, bytes, int], Credentials]
 # What sign adds to a request: headers (original case) and query parameters.
 Signed = tuple[dict[str, str], dict[str, str]]
+
+
+class Absent(Unauthorized):
+    """The request does not carry this scheme's credential at all (another scheme may)."""
 
 
 def build_verify(definition: ProviderDefinition) -> Verify:
@@ -59,10 +63,6 @@ def build_verify(definition: ProviderDefinition) -> Verify:
         return "+".join(check(request, secret, now) for check in checks)
 
     return verify_all
-
-
-class Absent(Unauthorized):
-    """The request does not carry this scheme's credential at all (another scheme may)."""
 
 
 def build_sign(definition: ProviderDefinition) -> Sign:
@@ -207,33 +207,30 @@ def _stamp_parser(form: str) -> Callable[[str], float]:
     return iso
 
 
-def _message_builder(template: str) -> Callable[[bytes, str, object], bytes]:
+def _message_builder(template: str) -> Callable[[bytes, str, Mapping[str, str]], bytes]:
     """The bytes a template signs. The body's bytes are spliced in as they are, never decoded."""
     if template == "{body}":
         return lambda body, stamp, headers: body
     if template == "{timestamp}.{body}":
         return lambda body, stamp, headers: stamp.encode() + b"." + body
-    before, after = template.split("{body}", 1)
+    # Split once: literal text, and the placeholders between it (PLACEHOLDER's one group).
+    pieces = PLACEHOLDER.split(template)
+    literals = [p.encode() for p in pieces[0::2]]
+    holes = pieces[1::2]
 
-    def build(body: bytes, stamp: str, headers: object) -> bytes:
-        def fill(text: str) -> bytes:
-            for name in _header_placeholders(text):
-                text = text.replace(f"{{header:{name}}}", require_header(headers, name))  # type: ignore[arg-type]
-            return text.replace("{timestamp}", stamp).encode()
-
-        return fill(before) + body + fill(after)
+    def build(body: bytes, stamp: str, headers: Mapping[str, str]) -> bytes:
+        out = [literals[0]]
+        for hole, literal in zip(holes, literals[1:], strict=True):
+            if hole == "body":
+                out.append(body)
+            elif hole == "timestamp":
+                out.append(stamp.encode())
+            else:
+                out.append(require_header(headers, hole.removeprefix("header:")).encode())
+            out.append(literal)
+        return b"".join(out)
 
     return build
-
-
-def _header_placeholders(text: str) -> list[str]:
-    names = []
-    while "{header:" in text:
-        start = text.index("{header:") + len("{header:")
-        end = text.index("}", start)
-        names.append(text[start:end])
-        text = text[end + 1 :]
-    return names
 
 
 def _token_verifier(scheme: Token) -> Verify:
