@@ -32,7 +32,9 @@ def main() -> int:
         provider = providers.load(name)
     except ValueError as exc:
         parser.error(str(exc))
-    secret_file = args.secret_file or args.event.parent / "demo-secret.json"
+    # events/<provider>/demo-secret.json, also for a type in a folder (events/shopify/orders/create.json).
+    folder = next((p for p in args.event.resolve().parents if p.name == name), args.event.parent)
+    secret_file = args.secret_file or folder / "demo-secret.json"
     secret = SubscriptionSecret.model_validate_json(secret_file.read_text())
     json.dump(fresh_event(event, provider, secret), sys.stdout, indent=2)
     sys.stdout.write("\n")
