@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hookbridge import providers
+from hookbridge.aws.secrets import SecretStore, SubscriptionSecret
+from hookbridge.ingest.pipeline import IngestPipeline
+from hookbridge.model import StoreOutcome, WebhookRequest
 from hookbridge.providers.definition import DefinitionError, read_definition
+from hookbridge.settings import Settings
 
 GOOD = """
 name = "acme"
@@ -81,3 +86,41 @@ def test_without_code_auth_and_event_are_required(tmp_path: Path) -> None:
     text = 'name = "acme"\ndescription = "Acme webhooks"\nevent_types = ["x"]\n'
     with pytest.raises(DefinitionError, match="auth and event are required"):
         read_definition(write(tmp_path, text))
+
+
+class OneSecret:
+    def get(self, name: str, max_age: int | None = None, *, force_fetch: bool = False) -> str:
+        return '{"signing_secrets": ["k"]}'
+
+
+class Recording:
+    """An event store that keeps what it was asked to put."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def put_once(self, event: Any, now: float) -> StoreOutcome:
+        self.events.append(event)
+        return StoreOutcome("accepted", event.id)
+
+
+@pytest.mark.parametrize(("environment", "window"), [({}, 120), ({"DEDUPE_WINDOW_SECONDS": "900"}, 900)])
+def test_a_definitions_dedupe_window_applies_unless_the_stack_sets_one(
+    tmp_path: Path, environment: dict[str, str], window: int
+) -> None:
+    text = GOOD.replace('id = [{ header = "X-Acme-Delivery" }]\n', "").replace(
+        'event_types = ["thing.created"]', 'event_types = ["thing.created"]\ndedupe_window_seconds = 120'
+    )
+    provider = providers.build(read_definition(write(tmp_path, text)))
+    secrets = SecretStore(OneSecret(), "hookbridge", 300, 30)
+    settings = Settings.model_validate({"EVENTS_TABLE": "events", **environment})
+    store = Recording()
+    body = b'{"type": "thing.created"}'
+    credentials = provider.sign(SubscriptionSecret.model_validate({"signing_secrets": ["k"]}), body, 0)
+    headers = {k.lower(): v for k, v in credentials.headers.items()}
+    IngestPipeline(provider, settings, secrets, store, clock=lambda: 0).handle(
+        WebhookRequest("acme", "demo", headers, {}, {}, body, 1_000_000)
+    )
+    [event] = store.events
+    assert event.event_id is None
+    assert event.dedupe_until == 1_000 + window
