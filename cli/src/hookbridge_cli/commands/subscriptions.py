@@ -231,8 +231,8 @@ def create(
             out.say(f"  {url}")
         if not stored:
             out.say(
-                f"no secret {name} yet: its webhooks get 404 until it exists "
-                f"(hookbridge subscriptions rotate, or aws secretsmanager create-secret)"
+                f"no secret {name} yet: its webhooks get 404 until it exists (aws secretsmanager "
+                f"create-secret --name {name} --secret-string file://secret.json)"
             )
 
 
