@@ -1,3 +1,3 @@
-from hookbridge_cli.main import entry
+from hookbridge_cli.entry import entry
 
 entry()

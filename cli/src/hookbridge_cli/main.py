@@ -50,6 +50,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     return result if isinstance(result, int) else 0
 
-
-def entry() -> None:
-    sys.exit(main())
