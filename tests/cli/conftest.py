@@ -18,7 +18,6 @@ from typing import Any
 
 import boto3
 import pytest
-from hookbridge_cli.local import LOCAL, local_environment
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -184,6 +183,3 @@ def one_line_error(result: Result) -> str:
     assert "Traceback" not in result.err
     assert lines[0].startswith("hookbridge: ")
     return lines[0]
-
-
-__all__ = ["LOCAL", "local_environment"]

@@ -4,6 +4,7 @@ without its values, and the URLs to register at the provider."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from enum import StrEnum
@@ -43,8 +44,6 @@ _WRONG: dict[str, Any] = {"signing_secrets": ["wrong-secret"], "tokens": ["wrong
 
 def parse_secret(raw: str, source: str) -> dict[str, Any]:
     """A secret's JSON, checked against the layout (errors name fields, never values)."""
-    import json
-
     try:
         value = json.loads(raw)
     except ValueError as exc:

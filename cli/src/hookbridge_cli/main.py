@@ -49,4 +49,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.write(f"hookbridge: {line}\n")
         return code
     return result if isinstance(result, int) else 0
-

@@ -4,6 +4,7 @@ body wherever it is kept (the item, or the payload bucket for large bodies)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -11,9 +12,8 @@ from typing import Any
 
 from hookbridge.model import StoredEvent
 from hookbridge.publishing import Envelope, build_envelope
-from hookbridge.registry import SubscriptionNotFound, SubscriptionRegistry
-from hookbridge.secrets import secret_name
 from hookbridge_cli.errors import Refused
+from hookbridge_cli.records import require_subscription
 from hookbridge_cli.target import Target
 
 
@@ -39,20 +39,6 @@ def in_range(
             )
             for page in pages:
                 yield from page.get("Items", [])
-
-
-def require_subscription(t: Target, provider: str, subscription: str) -> None:
-    """Refuses a subscription that has neither a record nor a secret (an empty answer would look like
-    "no events yet")."""
-    try:
-        SubscriptionRegistry(t.client("dynamodb"), t.subscriptions_table).get(provider, subscription)
-        return
-    except SubscriptionNotFound:
-        pass
-    from hookbridge_cli.commands.subscriptions import secret_exists
-
-    if not secret_exists(t, secret_name(t.prefix, provider, subscription)):
-        raise Refused(f"no subscription {provider}/{subscription}", "see `hookbridge subscriptions list`")
 
 
 def item(t: Target, key: str) -> dict[str, Any]:
@@ -115,7 +101,5 @@ def shown(t: Target, key: str, stored: dict[str, Any]) -> dict[str, Any]:
         try:
             detail["data"] = raw.decode("utf-8")
         except UnicodeDecodeError:
-            import base64
-
             detail["data"], detail["data_base64"] = None, base64.b64encode(raw).decode()
     return {"key": key, **detail}

@@ -11,6 +11,7 @@ from hookbridge.publishing import Publisher
 from hookbridge_cli import options, stored
 from hookbridge_cli.errors import AwsFailed, Usage
 from hookbridge_cli.output import Output
+from hookbridge_cli.records import require_subscription
 from hookbridge_cli.target import resolve
 
 app = typer.Typer(help="List, show and replay stored events.", no_args_is_help=True)
@@ -49,7 +50,7 @@ def list_(
         for i in stored.in_range(t, provider, subscription, start, end)
     ]
     if not rows:
-        stored.require_subscription(t, provider, subscription)
+        require_subscription(t, provider, subscription)
     Output(as_json).rows(rows, LIST_FIELDS[:-1], f"{provider}/{subscription}: {len(rows)} event(s)")
 
 
@@ -112,7 +113,7 @@ def replay(
     t = resolve(local, stack, aws_port)
     keys = [i["pk"]["S"] for i in stored.in_range(t, provider, subscription, start, end)]
     if not keys:
-        stored.require_subscription(t, provider, subscription)
+        require_subscription(t, provider, subscription)
     envelopes = [stored.envelope(t, key, stored.item(t, key)) for key in keys]
     failed = Publisher(t.client("events")).publish(envelopes)
     published = len(envelopes) - len(failed)

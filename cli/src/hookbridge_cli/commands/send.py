@@ -13,10 +13,10 @@ import typer
 from hookbridge.samples import fresh_event
 from hookbridge.secrets import SubscriptionSecret
 from hookbridge_cli import credentials, options
-from hookbridge_cli.commands.subscriptions import read_secret
 from hookbridge_cli.errors import AwsFailed, Refused, Usage
 from hookbridge_cli.local import DEMO_SUBSCRIPTION
 from hookbridge_cli.output import Output
+from hookbridge_cli.records import read_secret
 from hookbridge_cli.samples import sample_names
 from hookbridge_cli.target import resolve, use_local
 from hookbridge_cli.template import EVENTS

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from hookbridge.registry import Subscription, SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
@@ -21,27 +20,10 @@ from hookbridge.secrets import secret_name
 from hookbridge_cli import credentials, options
 from hookbridge_cli.errors import AwsFailed, Refused, Usage
 from hookbridge_cli.output import Output
-from hookbridge_cli.target import Target, resolve
+from hookbridge_cli.records import ROW_FIELDS, read_secret, rows, secret_exists
+from hookbridge_cli.target import resolve
 
 app = typer.Typer(help="Create, list, delete and rotate subscriptions.", no_args_is_help=True)
-
-ROW_FIELDS = ["provider", "subscription", "webhook_id", "status", "checked_at", "reasons", "contact"]
-
-
-def rows(t: Target) -> list[dict[str, Any]]:
-    """Every subscription with its last health check, as `subscriptions list` and `health` print them."""
-    return [
-        {
-            "provider": s.provider,
-            "subscription": s.subscription,
-            "webhook_id": s.webhook_id,
-            "status": s.health.status if s.health else None,
-            "checked_at": s.health.checked_at if s.health else None,
-            "reasons": list(s.health.reasons) if s.health else [],
-            "contact": s.contact,
-        }
-        for s in SubscriptionRegistry(t.client("dynamodb"), t.subscriptions_table).list()
-    ]
 
 
 @app.command("list")
@@ -53,42 +35,6 @@ def list_(
 ) -> None:
     """List subscriptions with their last health check."""
     Output(as_json).rows(rows(resolve(local, stack, aws_port)), ROW_FIELDS[:-1], "subscriptions")
-
-
-def secret_exists(t: Target, name: str) -> bool:
-    """True for a secret that exists and is not scheduled for deletion."""
-    try:
-        described = t.client("secretsmanager").describe_secret(SecretId=name)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            return False
-        raise
-    if described.get("DeletedDate"):
-        raise Refused(
-            f"secret {name} is scheduled for deletion",
-            f"restore it (aws secretsmanager restore-secret --secret-id {name}) or wait until it is gone",
-        )
-    return True
-
-
-def read_secret(t: Target, provider: str, subscription: str) -> dict[str, Any]:
-    name = secret_name(t.prefix, provider, subscription)
-    try:
-        raw = t.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
-            raise Refused(
-                f"no secret {name}",
-                f"create it: hookbridge subscriptions create {provider} {subscription} --secret-file FILE",
-            ) from None
-        raise
-    try:
-        value: dict[str, Any] = json.loads(raw)
-    except ValueError:
-        raise Refused(
-            f"secret {name} is not JSON", "fix it in Secrets Manager (see the README's layout)"
-        ) from None
-    return value
 
 
 @app.command("create")
