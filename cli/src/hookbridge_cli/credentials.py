@@ -8,6 +8,7 @@ import json
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
@@ -40,6 +41,15 @@ _PROBE: dict[str, Any] = {"signing_secrets": ["probe-secret"], "tokens": ["probe
           "basic_auth": [{"username": "probe", "password": "probe"}]}  # fmt: skip
 _WRONG: dict[str, Any] = {"signing_secrets": ["wrong-secret"], "tokens": ["wrong-token"],
           "basic_auth": [{"username": "wrong", "password": "wrong"}]}  # fmt: skip
+
+
+def read_secret_file(path: Path) -> dict[str, Any]:
+    """--secret-file: readable, JSON, a secret's layout; each failure a usage error naming the file."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise Usage(f"cannot read --secret-file {path}: {exc.strerror}", "check the path") from None
+    return parse_secret(text, f"--secret-file {path}")
 
 
 def parse_secret(raw: str, source: str) -> dict[str, Any]:

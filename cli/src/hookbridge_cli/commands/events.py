@@ -21,6 +21,16 @@ Until = Annotated[str | None, typer.Option(help="ISO-8601 end (default: now).")]
 LIST_FIELDS = ["received_at", "event_type", "event_id", "subject", "id", "key"]
 
 
+def _window(
+    provider: str, subscription: str, since: str | None, until: str | None
+) -> tuple[datetime, datetime]:
+    """Checks the arguments `list` and `replay` share; the time range, by default the last 24 hours."""
+    options.provider(provider)
+    options.subscription(subscription)
+    now = datetime.now(UTC)
+    return options.when(since, now - timedelta(days=1), "--since"), options.when(until, now, "--until")
+
+
 @app.command("list")
 def list_(
     provider: str,
@@ -33,10 +43,7 @@ def list_(
     as_json: options.Json = False,
 ) -> None:
     """List a subscription's stored events in a time range, oldest first."""
-    options.provider(provider)
-    options.subscription(subscription)
-    now = datetime.now(UTC)
-    start, end = options.when(since, now - timedelta(days=1), "--since"), options.when(until, now, "--until")
+    start, end = _window(provider, subscription, since, until)
     t = resolve(local, stack, aws_port)
     rows = [
         {
@@ -106,10 +113,7 @@ def replay(
     as_json: options.Json = False,
 ) -> None:
     """Publish a subscription's stored events again, in the bus envelope (consumers see them twice)."""
-    options.provider(provider)
-    options.subscription(subscription)
-    now = datetime.now(UTC)
-    start, end = options.when(since, now - timedelta(days=1), "--since"), options.when(until, now, "--until")
+    start, end = _window(provider, subscription, since, until)
     t = resolve(local, stack, aws_port)
     keys = [i["pk"]["S"] for i in stored.in_range(t, provider, subscription, start, end)]
     if not keys:

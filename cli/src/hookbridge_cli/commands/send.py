@@ -50,13 +50,7 @@ def send(
         raise Usage(f"--url {url!r} is not an http(s) URL", "give the stack's WebhookBaseUrl")
     secret_value: dict[str, Any] | None = None
     if secret_file is not None:
-        try:
-            text = secret_file.read_text()
-        except OSError as exc:
-            raise Usage(
-                f"cannot read --secret-file {secret_file}: {exc.strerror}", "check the path"
-            ) from None
-        secret_value = credentials.parse_secret(text, f"--secret-file {secret_file}")
+        secret_value = credentials.read_secret_file(secret_file)
 
     if secret_value is None or url is None:
         t = resolve(local, stack, aws_port)

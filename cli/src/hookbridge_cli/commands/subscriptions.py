@@ -93,13 +93,7 @@ def create(
         if not api_key:
             raise Usage(f"--register needs the Zippex API key in ${api_key_env}", f"export {api_key_env}=...")
     elif secret_file is not None:
-        try:
-            text = secret_file.read_text()
-        except OSError as exc:
-            raise Usage(
-                f"cannot read --secret-file {secret_file}: {exc.strerror}", "check the path"
-            ) from None
-        secret = credentials.parse_secret(text, f"--secret-file {secret_file}")
+        secret = credentials.read_secret_file(secret_file)
         credentials.require_usable(chosen, secret, f"--secret-file {secret_file}")
 
     t = resolve(local, stack, aws_port)
