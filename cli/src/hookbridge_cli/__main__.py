@@ -1,3 +1,3 @@
-from hookbridge_cli.main import app
+from hookbridge_cli.entry import entry
 
-app(prog_name="hookbridge")
+entry()

@@ -18,11 +18,13 @@ import time
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import boto3
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from hookbridge import providers
 from hookbridge.aws.registry import Subscription, SubscriptionExists, SubscriptionRegistry
@@ -95,15 +97,21 @@ class LocalStack:
         http_port: int = 3000,
         on_bus_event: Callable[[dict[str, Any]], None] | None = None,
         verbose: bool = False,
+        state_dir: Path | None = None,
     ) -> None:
         self.verbose = verbose
+        self.state_dir = state_dir
+        self.restored: dict[str, int] = {}
         self.aws_port = aws_port
         self.http_port = http_port
         self.names = LOCAL
         self._on_bus_event = on_bus_event or (lambda _: None)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: BaseWSGIServer | None = None
+        self._latest: dict[str, str] = {}  # shard -> iterator at the stream's end when the stack started
+        # socketserver's shutdown() waits for serve_forever to end, for ever if it never began.
+        self._serving: set[str] = set()
         self._http: ThreadingHTTPServer | None = None
         self.bus_events: list[dict[str, Any]] = []
         self.errors: list[str] = []
@@ -114,34 +122,76 @@ class LocalStack:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
+        """Binds both ports first (an OSError if one is taken, before anything runs), then builds the
+        stack; on any failure, or Ctrl-C, what was started is stopped again."""
         os.environ.update(local_environment(self.aws_port))
         if not self.verbose:
             # The live view is the bus; the functions' own logs and metrics are there with --verbose.
             os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.aws_port, verbose=False)
-        self._moto.start()
-        self._create_resources()
-        self._seed()
-        self._start_http()
-        for target in (self._poll_stream, self._tap_bus):
-            thread = threading.Thread(target=target, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        try:
+            # moto's ThreadedMotoServer binds inside its thread and waits, without a timeout, for a bind
+            # that may never succeed (a taken port hangs it for good): bind here, serve in a thread.
+            self._moto = make_server(
+                "127.0.0.1",
+                self.aws_port,
+                DomainDispatcherApplication(create_backend_app),
+                threaded=True,
+                request_handler=MotoRequestHandler,
+            )
+            self._serve(self._moto.serve_forever)
+            self._serving.add("moto")
+            # Bound now, so a taken port fails before anything is built; it routes once the resources exist.
+            self._http = ThreadingHTTPServer(("127.0.0.1", self.http_port), BaseHTTPRequestHandler)
+            self._create_resources()
+            if self.state_dir is not None:
+                from hookbridge_cli.snapshot import restore
+
+                self.restored = restore(self, self.state_dir)
+            self._seed()
+            self._mark_stream_end()
+            self._http.RequestHandlerClass = self._router()
+            self._serve(self._http.serve_forever)
+            self._serving.add("http")
+            for target in (self._poll_stream, self._tap_bus):
+                self._serve(target)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _serve(self, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def stop(self) -> None:
+        """Stops everything started; with a state dir, saves what is kept first (see snapshot)."""
         self._stop.set()
         if self._http is not None:
-            self._http.shutdown()
+            if "http" in self._serving:
+                self._http.shutdown()
             self._http.server_close()
+            self._http = None
         for thread in self._threads:
             thread.join(timeout=5)
+        self._threads.clear()
         if self._moto is not None:
-            self._moto.stop()
+            try:
+                if self.state_dir is not None and self.restored is not None and self._created:
+                    from hookbridge_cli.snapshot import save
+
+                    save(self, self.state_dir)
+            finally:
+                if "moto" in self._serving:
+                    self._moto.shutdown()
+                self._moto.server_close()
+                self._moto = None
 
     # ------------------------------------------------------------------ resources
     def client(self, service: str) -> Any:
         return boto3.session.Session().client(service)  # type: ignore[call-overload]
+
+    _created = False
 
     def _create_resources(self) -> None:
         dynamodb = self.client("dynamodb")
@@ -165,6 +215,7 @@ class LocalStack:
         events.put_targets(
             Rule="dev-tap", EventBusName=self.names.bus, Targets=[{"Id": "tap", "Arn": tap_arn}]
         )
+        self._created = True
 
     def resource_names(self) -> dict[str, str]:
         return {
@@ -182,9 +233,11 @@ class LocalStack:
         self.demo: dict[str, dict[str, Any]] = {}
         for provider in providers.names():
             secret = demo_secret(provider)
-            secrets.create_secret(
-                Name=f"{PREFIX}/{provider}/{DEMO_SUBSCRIPTION}", SecretString=json.dumps(secret)
-            )
+            name = f"{PREFIX}/{provider}/{DEMO_SUBSCRIPTION}"
+            try:
+                secrets.create_secret(Name=name, SecretString=json.dumps(secret))
+            except secrets.exceptions.ResourceExistsException:  # restored from the state dir, maybe rotated
+                secret = json.loads(secrets.get_secret_value(SecretId=name)["SecretString"])
             with contextlib.suppress(SubscriptionExists):
                 registry.create(
                     Subscription(provider=provider, subscription=DEMO_SUBSCRIPTION, contact="you@localhost")
@@ -198,7 +251,7 @@ class LocalStack:
         return url
 
     # ------------------------------------------------------------------ HTTP API
-    def _start_http(self) -> None:
+    def _router(self) -> type[BaseHTTPRequestHandler]:
         names = self.resource_names()
         quiet = {} if self.verbose else {"LOG_LEVEL": "WARNING"}
         routes = [(route, ingest_handler({**route.environment, **quiet})) for route in http_routes(names)]
@@ -245,12 +298,21 @@ class LocalStack:
 
             do_POST = do_GET = do_PUT = _serve
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", self.http_port), Router)
-        thread = threading.Thread(target=self._http.serve_forever, daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        return Router
 
     # ------------------------------------------------------------------ publisher, as Lambda drives it
+    def _mark_stream_end(self) -> None:
+        """Events already in the table when the stack starts (restored from the state dir) were published
+        before: the publisher starts after them, as Lambda's mapping would have."""
+        streams = self.client("dynamodbstreams")
+        arn = self.client("dynamodb").describe_table(TableName=self.names.events_table)["Table"][
+            "LatestStreamArn"
+        ]
+        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            self._latest[shard["ShardId"]] = streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
+            )["ShardIterator"]
+
     def _poll_stream(self) -> None:
         dynamodb, streams = self.client("dynamodb"), self.client("dynamodbstreams")
         quiet = {} if self.verbose else {"LOG_LEVEL": "WARNING"}
@@ -258,7 +320,7 @@ class LocalStack:
             {**function_env("PublisherFunction", self.resource_names()), **quiet}
         )
         arn = dynamodb.describe_table(TableName=self.names.events_table)["Table"]["LatestStreamArn"]
-        iterators: dict[str, str] = {}
+        iterators: dict[str, str] = dict(self._latest)
         pending: dict[str, list[dict[str, Any]]] = {}
         while not self._stop.is_set():
             try:

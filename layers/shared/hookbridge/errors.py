@@ -1,7 +1,8 @@
 """Domain errors of the ingest path, each with the HTTP status the design gives it.
 
-The HTTP edge (``hookbridge.http``) is the one place that turns them into responses. ``reason`` is for our
-logs; providers only ever see the generic ``public_message``, so a forger learns nothing from the answer.
+The HTTP edge (``hookbridge.ingest.http``) is the one place that turns them into responses. ``reason`` is
+for our logs; providers only ever see the generic ``public_message``, so a forger learns nothing from the
+answer.
 """
 
 from __future__ import annotations

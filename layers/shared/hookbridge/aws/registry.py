@@ -2,7 +2,7 @@
 
 Secrets stay in Secrets Manager; the record holds what operations need (the provider's webhook id, the
 events expected, the longest normal quiet period, a contact) and the last health check. The ingest path
-never reads it; it only adds to ``rejected_total`` (see ``hookbridge.rejections``).
+never reads it; it only adds to ``rejected_total`` (see ``hookbridge.aws.rejections``).
 """
 
 from __future__ import annotations

@@ -17,25 +17,17 @@ from hookbridge.errors import Unauthorized
 from hookbridge.model import Provider, WebhookRequest, parse_json
 from hookbridge.providers.definition import DefinitionError, Hmac, ProviderDefinition, Token, read_definition
 from hookbridge.providers.schemes import delivery_id
+from hookbridge_cli import options
+from hookbridge_cli.errors import Refused, Usage
+from hookbridge_cli.output import Output
 from hookbridge_cli.samples import demo_secret, load_event, sample_names
 from hookbridge_cli.template import EVENTS
 
-providers_app = typer.Typer(
-    help="The provider definitions: list, show, check a new one.", no_args_is_help=True
-)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (one object per line) for scripts.")]
+app = typer.Typer(help="The provider definitions: list, show, check a new one.", no_args_is_help=True)
 
 
 class CheckFailed(Exception):
-    """The definition is valid but does not do what it must: exit code 1."""
-
-
-def _cli() -> Any:
-    # The command line's one place for exit codes and output (imported late: it imports this module).
-    from hookbridge_cli import main
-
-    return main
+    """The definition is valid but does not verify what it signs, or verifies a changed body."""
 
 
 def route(found: ProviderDefinition) -> str:
@@ -71,66 +63,46 @@ def _row(found: ProviderDefinition) -> dict[str, Any]:
     }
 
 
-@providers_app.command("list")
-def providers_list(as_json: JsonOption = False) -> None:
+@app.command("list")
+def providers_list(as_json: options.Json = False) -> None:
     """Every provider definition in the package, with its route and how a request proves itself."""
-    cli = _cli()
-
-    def main() -> None:
-        rows = [_row(providers.definition(name)) for name in providers.names()]
-        cli.emit(rows, ["name", "route", "auth", "event_id"], as_json)
-
-    cli.run(main)
+    rows = [_row(providers.definition(name)) for name in providers.names()]
+    Output(as_json).rows(rows, ["name", "route", "auth", "event_id"])
 
 
-@providers_app.command("show")
-def providers_show(name: str, as_json: JsonOption = False) -> None:
+@app.command("show")
+def providers_show(name: str, as_json: options.Json = False) -> None:
     """One definition in full, as the package reads it."""
-    cli = _cli()
-
-    def main() -> None:
-        try:
-            found = providers.definition(name)
-        except ValueError as exc:
-            raise cli.Refused(str(exc)) from None
-        shown = {"route": route(found), **found.model_dump(by_alias=True, exclude_defaults=True)}
-        cli.out.print_json(json.dumps(shown), indent=None if as_json else 2)
-
-    cli.run(main)
+    options.provider(name)  # an unknown name is a usage error listing the known ones
+    found = providers.definition(name)
+    Output(as_json).document(
+        {"route": route(found), **found.model_dump(by_alias=True, exclude_defaults=True)}
+    )
 
 
-@providers_app.command("check")
+@app.command("check")
 def providers_check(
-    file: Annotated[Path, typer.Argument(help="A definition file, e.g. my-sender.toml.")],
-    as_json: JsonOption = False,
+    file: Annotated[Path, typer.Argument(help="A definition file, e.g. acme.toml.")],
+    as_json: options.Json = False,
 ) -> None:
     """Validate a definition, then sign a sample with it, verify it, and check that a changed body is
     refused. Exit 2 when the file is unreadable or invalid, 1 when it does not verify what it signs."""
-    cli = _cli()
     try:
         found = read_definition(file)
         provider = providers.build(found)
     except DefinitionError as exc:
-        cli.err.print(f"[red]invalid definition:[/red] {exc}")
-        raise typer.Exit(2) from None
-
-    def main() -> None:
-        try:
-            result = check(found, provider)
-        except CheckFailed as exc:
-            raise cli.Refused(f"{file.name}: {exc}") from None
-        if as_json:
-            cli.out.print_json(json.dumps(result), indent=None)
-        else:
-            cli.out.print(
-                f"[green]ok[/green] {file.name}: {result['route']}; signed and verified by "
-                f"{result['verified_by']}; a changed body is "
-                f"{'refused' if result['changed_body_refused'] else 'accepted: the body is not signed'}; "
-                f"sample {result['sample']!r} is "
-                f"{result['event_type']!r}, event id {result['event_id']!r}"
-            )
-
-    cli.run(main)
+        raise Usage(f"invalid definition {exc}", "fix the field named and run the check again") from None
+    try:
+        result = check(found, provider)
+    except CheckFailed as exc:
+        raise Refused(f"{file.name}: {exc}", 'see the README\'s "Adding a provider"') from None
+    changed = "refused" if result["changed_body_refused"] else "accepted: the body is not signed"
+    Output(as_json).result(
+        result,
+        f"ok {file.name}: {result['route']}; signed and verified by {result['verified_by']}; a changed body "
+        f"is {changed}; sample {result['sample']!r} is {result['event_type']!r}, event id "
+        f"{result['event_id']!r}",
+    )
 
 
 def check(found: ProviderDefinition, provider: Provider) -> dict[str, Any]:

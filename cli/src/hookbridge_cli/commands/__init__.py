@@ -1,0 +1,1 @@
+"""One module per command group; each defines its typer app (or command) and nothing else imports it."""

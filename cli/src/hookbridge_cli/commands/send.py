@@ -1,0 +1,123 @@
+"""`hookbridge send`: a sample event, signed or authenticated as its provider does, posted to the stack."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from hookbridge.aws.secrets import SubscriptionSecret
+from hookbridge.samples import fresh_event
+from hookbridge_cli import credentials, options
+from hookbridge_cli.errors import AwsFailed, Refused, Usage
+from hookbridge_cli.local import DEMO_SUBSCRIPTION
+from hookbridge_cli.output import Output
+from hookbridge_cli.records import read_secret
+from hookbridge_cli.samples import sample_names
+from hookbridge_cli.target import resolve, use_local
+from hookbridge_cli.template import EVENTS
+
+
+def send(
+    provider: Annotated[str, typer.Argument(help="A provider, as `hookbridge subscriptions list` names it.")],
+    event_type: Annotated[str, typer.Argument(help="A sample in events/<provider>/.")],
+    subscription: Annotated[str, typer.Option(help="The subscription to send to.")] = DEMO_SUBSCRIPTION,
+    url: Annotated[
+        str | None, typer.Option(help="Webhook base URL (default: the stack's WebhookBaseUrl).")
+    ] = None,
+    secret_file: Annotated[
+        Path | None, typer.Option(help="Sign with this secret JSON instead of the stored one.")
+    ] = None,
+    local: options.Local = False,
+    stack: options.Stack = "hookbridge",
+    aws_port: options.AwsPort = None,
+    as_json: options.Json = False,
+) -> None:
+    """Build a sample event, sign or authenticate it as the provider does, post it, print the answer.
+    Exit 0 when the stack accepted it (200), 1 when it refused it."""
+    chosen = options.provider(provider)
+    options.subscription(subscription)
+    sample = EVENTS / provider / f"{event_type}.json"
+    if not sample.is_file():
+        raise Usage(
+            f"no sample {event_type!r} for {provider}", f"use one of {', '.join(sample_names(provider))}"
+        )
+    if url is not None and not url.startswith(("http://", "https://")):
+        raise Usage(f"--url {url!r} is not an http(s) URL", "give the stack's WebhookBaseUrl")
+    secret_value: dict[str, Any] | None = None
+    if secret_file is not None:
+        secret_value = credentials.read_secret_file(secret_file)
+
+    if secret_value is None or url is None:
+        t = resolve(local, stack, aws_port)
+        base = url or t.webhook_base_url
+        if secret_value is None:
+            secret_value = read_secret(t, provider, subscription)
+    else:
+        if local:
+            use_local(aws_port)
+        base = url
+    try:
+        secret = SubscriptionSecret.model_validate(secret_value)
+        event = fresh_event(json.loads(sample.read_text()), chosen, secret)
+    except Exception as exc:  # a secret that cannot sign this provider's requests
+        raise Refused(
+            f"cannot sign a {provider} request with that secret ({type(exc).__name__})",
+            "check the secret holds what the README's secret table lists for this provider",
+        ) from None
+    path = event["rawPath"].split("/")
+    path[3] = subscription
+    full = base.rstrip("/").removesuffix("/webhooks") + "/".join(path)
+    if event.get("rawQueryString"):
+        full += "?" + event["rawQueryString"]
+    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
+        full,
+        data=event["body"].encode(),
+        method="POST",
+        headers={k: v for k, v in event["headers"].items() if k != "host"},
+    )
+    where = full.split("?")[0]
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - http(s) only
+            status, answer = response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        status, answer = exc.code, exc.read().decode()
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        hint = "is `hookbridge dev` running?" if local else "check --url and your network"
+        raise AwsFailed(f"could not reach {where}: {reason}", hint) from None
+    try:
+        parsed: Any = json.loads(answer)
+    except ValueError:
+        parsed = answer
+    out = Output(as_json)
+    out.result(
+        {
+            "provider": provider,
+            "subscription": subscription,
+            "event_type": event_type,
+            "url": where,
+            "status_code": status,
+            "response": parsed,
+        },
+        f"{status} {answer}",
+    )
+    if status != 200:
+        raise Refused(f"the stack answered {status}", _advice(status))
+    if isinstance(parsed, dict) and parsed.get("id"):
+        where_flag = " --local" if local else ""
+        out.note(f"see it: hookbridge events show {provider} {subscription} {parsed['id']}{where_flag}")
+
+
+def _advice(status: int) -> str:
+    if status == 401:
+        return "the secret does not match the subscription's: check --secret-file or rotate the secret"
+    if status == 404:
+        return "no such subscription or route: check the provider, --subscription and --url"
+    if status == 503:
+        return "the stack could not reach DynamoDB or Secrets Manager; it is safe to send again"
+    return "see the README's table of answers"

@@ -1,0 +1,304 @@
+"""`hookbridge subscriptions`: the registry of webhook registrations and their secrets.
+
+Every command here checks everything it can before its first write, and undoes its earlier writes when a
+later one fails, so it either completes or leaves things as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from hookbridge.aws.registry import (
+    Subscription,
+    SubscriptionExists,
+    SubscriptionNotFound,
+    SubscriptionRegistry,
+)
+from hookbridge.aws.secrets import secret_name
+from hookbridge_cli import credentials, options
+from hookbridge_cli.errors import AwsFailed, Refused, Usage
+from hookbridge_cli.output import Output
+from hookbridge_cli.records import ROW_FIELDS, read_secret, rows, secret_exists
+from hookbridge_cli.target import resolve
+
+app = typer.Typer(help="Create, list, delete and rotate subscriptions.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_(
+    local: options.Local = False,
+    stack: options.Stack = "hookbridge",
+    aws_port: options.AwsPort = None,
+    as_json: options.Json = False,
+) -> None:
+    """List subscriptions with their last health check."""
+    Output(as_json).rows(rows(resolve(local, stack, aws_port)), ROW_FIELDS[:-1], "subscriptions")
+
+
+@app.command("create")
+def create(
+    provider: str,
+    subscription: str,
+    webhook_id: Annotated[str | None, typer.Option(help="The provider's id of the webhook.")] = None,
+    quiet_period: Annotated[int, typer.Option(help="Longest normal silence, in seconds (>= 60).")] = 86_400,
+    contact: Annotated[str | None, typer.Option(help="Who to tell when it is unhealthy.")] = None,
+    event: Annotated[list[str] | None, typer.Option(help="An expected event type (repeat).")] = None,
+    secret_file: Annotated[
+        Path | None, typer.Option(help="Store this secret JSON in Secrets Manager as well.")
+    ] = None,
+    register: Annotated[
+        bool,
+        typer.Option(
+            help="Zippex: register the webhook through Zippex's API and store the secret it returns "
+            "(it never passes through you)."
+        ),
+    ] = False,
+    api_key_env: Annotated[
+        str, typer.Option(help="With --register: the variable holding the API key.")
+    ] = "ZIPPEX_API_KEY",
+    zippex_api_url: Annotated[str, typer.Option(help="With --register.")] = "https://api.zippex.com",
+    local: options.Local = False,
+    stack: options.Stack = "hookbridge",
+    aws_port: options.AwsPort = None,
+    as_json: options.Json = False,
+) -> None:
+    """Register a subscription: its record, and optionally its secret. Prints the URL(s) to give the
+    provider."""
+    chosen = options.provider(provider)
+    options.subscription(subscription)
+    try:
+        record = Subscription(
+            provider=provider,
+            subscription=subscription,
+            webhook_id=webhook_id,
+            quiet_period_seconds=quiet_period,
+            contact=contact,
+            expected_events=tuple(event or ()),
+        )
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise Usage(
+            f"invalid subscription: {problem}", "see `hookbridge subscriptions create --help`"
+        ) from None
+    secret: dict[str, Any] | None = None
+    api_key: str | None = None
+    if register:
+        if secret_file is not None:
+            raise Usage("--register and --secret-file both give the secret", "use one of them")
+        if provider != "zippex":
+            raise Usage("--register is for Zippex, the provider with a registration API", "use --secret-file")
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            raise Usage(f"--register needs the Zippex API key in ${api_key_env}", f"export {api_key_env}=...")
+    elif secret_file is not None:
+        secret = credentials.read_secret_file(secret_file)
+        credentials.require_usable(chosen, secret, f"--secret-file {secret_file}")
+
+    t = resolve(local, stack, aws_port)
+    registry = SubscriptionRegistry(t.client("dynamodb"), t.subscriptions_table)
+    name = secret_name(t.prefix, provider, subscription)
+    try:
+        registry.get(provider, subscription)
+    except SubscriptionNotFound:
+        pass
+    else:
+        raise Refused(f"{provider}/{subscription} exists", "see it with `hookbridge subscriptions list`")
+    has_secret = secret_exists(t, name)
+    if has_secret and (secret is not None or register):
+        raise Refused(
+            f"secret {name} exists",
+            f"rotate it with `hookbridge subscriptions rotate {provider} {subscription}`, "
+            "or create the record alone (without --secret-file)",
+        )
+
+    undo: list[tuple[str, Any]] = []
+    try:
+        if register:
+            from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi
+
+            assert api_key is not None
+            zippex = ZippexApi(zippex_api_url, api_key, JsonHttpClient())
+            url = credentials.registration_urls(chosen, t.webhook_base_url, subscription, None)[0]
+            try:
+                created = zippex.create_webhook(url, list(event or ["*"]), "hookbridge")
+            except ProviderApiError as exc:
+                raise AwsFailed(
+                    f"Zippex refused the registration: {exc}", "check the API key and run again"
+                ) from None
+            record = record.model_copy(update={"webhook_id": created["id"]})
+            undo.append(
+                (f"the webhook {created['id']} at Zippex", lambda: zippex.delete_webhook(created["id"]))
+            )
+            secret = {"signing_secrets": [created["secret"]], "api_key": api_key}
+        if secret is not None:
+            sm = t.client("secretsmanager")
+            sm.create_secret(Name=name, SecretString=json.dumps(secret))
+            undo.append(
+                (
+                    f"the secret {name}",
+                    lambda: sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True),
+                )
+            )
+        try:
+            registry.create(record)
+        except SubscriptionExists:
+            raise Refused(f"{provider}/{subscription} exists", "someone created it just now") from None
+    except BaseException:
+        _undo(undo)
+        raise
+
+    urls = credentials.registration_urls(chosen, t.webhook_base_url, subscription, secret)
+    stored = secret is not None or has_secret
+    out = Output(as_json)
+    out.result(
+        {
+            "provider": provider,
+            "subscription": subscription,
+            "webhook_id": record.webhook_id,
+            "urls": urls,
+            "secret": name,
+            "secret_stored": secret is not None,
+            "receiving": stored,
+        },
+        f"created {provider}/{subscription}"
+        + (f" (webhook {record.webhook_id})" if record.webhook_id else ""),
+    )
+    if not as_json:
+        out.say("register at the provider:" if len(urls) == 1 else "register at the provider, one per type:")
+        for url in urls:
+            out.say(f"  {url}")
+        if not stored:
+            out.say(
+                f"no secret {name} yet: its webhooks get 404 until it exists (aws secretsmanager "
+                f"create-secret --name {name} --secret-string file://secret.json)"
+            )
+
+
+def _undo(steps: list[tuple[str, Any]]) -> None:
+    """Reverses earlier writes, newest first. What cannot be undone is said, not hidden."""
+    for what, step in reversed(steps):
+        try:
+            step()
+        except Exception as exc:  # the original failure is the one reported; this one is added to it
+            sys.stderr.write(f"could not undo {what} ({type(exc).__name__}): remove it by hand\n")
+
+
+@app.command("delete")
+def delete(
+    provider: str,
+    subscription: str,
+    delete_secret: Annotated[
+        bool, typer.Option(help="Also schedule the secret's deletion (stops ingest: webhooks get 404).")
+    ] = False,
+    local: options.Local = False,
+    stack: options.Stack = "hookbridge",
+    aws_port: options.AwsPort = None,
+    as_json: options.Json = False,
+) -> None:
+    """Remove a subscription's record (and, if asked, its secret)."""
+    options.provider(provider)
+    options.subscription(subscription)
+    t = resolve(local, stack, aws_port)
+    registry = SubscriptionRegistry(t.client("dynamodb"), t.subscriptions_table)
+    name = secret_name(t.prefix, provider, subscription)
+    try:
+        registry.get(provider, subscription)
+    except SubscriptionNotFound:
+        raise Refused(
+            f"no subscription {provider}/{subscription}", "see `hookbridge subscriptions list`"
+        ) from None
+    if delete_secret and not secret_exists(t, name):
+        raise Refused(f"no secret {name} to delete", "run the command without --delete-secret")
+    sm = t.client("secretsmanager")
+    if delete_secret:
+        sm.delete_secret(SecretId=name, RecoveryWindowInDays=7)
+    try:
+        registry.delete(provider, subscription)
+    except BaseException:
+        if delete_secret:
+            _undo([(f"the deletion of {name}", lambda: sm.restore_secret(SecretId=name))])
+        raise
+    Output(as_json).result(
+        {
+            "provider": provider,
+            "subscription": subscription,
+            "deleted": True,
+            "secret_deleted": delete_secret,
+        },
+        f"deleted {provider}/{subscription}"
+        + (
+            f"; secret {name} scheduled for deletion in 7 days (restore-secret undoes it)"
+            if delete_secret
+            else ""
+        ),
+    )
+
+
+@app.command("rotate")
+def rotate(
+    provider: str,
+    subscription: str,
+    kind: Annotated[
+        credentials.KindOption | None,
+        typer.Option(
+            help="Which credential: signing_secrets, tokens, basic_auth (username:password) or api_key. "
+            "Default: the one kind the secret holds."
+        ),
+    ] = None,
+    drop_old: Annotated[
+        bool, typer.Option(help="Step 2: keep only the newest value (once the provider sends with it).")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Show the resulting secret's shape; change nothing.")] = False,
+    local: options.Local = False,
+    stack: options.Stack = "hookbridge",
+    aws_port: options.AwsPort = None,
+    as_json: options.Json = False,
+) -> None:
+    """Rotate a credential in two steps: add the new value in front (old and new both verify), then
+    --drop-old. The new value is read from stdin or a hidden prompt, never from the command line."""
+    chosen = options.provider(provider)
+    options.subscription(subscription)
+    piped = None if sys.stdin.isatty() else sys.stdin.read()
+    if drop_old and piped and piped.strip():
+        raise Usage(
+            "--drop-old takes no new value, but one was piped in",
+            f"add it first: hookbridge subscriptions rotate {provider} {subscription} (without --drop-old)",
+        )
+    t = resolve(local, stack, aws_port)
+    current = read_secret(t, provider, subscription)
+    which = credentials.choose_kind(chosen, current, None if kind is None else kind.value)
+    new = None
+    if not drop_old:
+        text = piped if piped is not None else typer.prompt(f"new {which} value", hide_input=True, default="")
+        new = credentials.parse_value(which, text)
+    rotation = credentials.rotate(current, which, new, drop_old)
+    name = secret_name(t.prefix, provider, subscription)
+    if rotation.changed and not dry_run:
+        t.client("secretsmanager").put_secret_value(SecretId=name, SecretString=json.dumps(rotation.secret))
+    out = Output(as_json)
+    record = {
+        "provider": provider,
+        "subscription": subscription,
+        "kind": which,
+        "changed": rotation.changed and not dry_run,
+        "dry_run": dry_run,
+        "secret": rotation.shape,
+    }
+    prefix = "dry run, nothing changed: " if dry_run else ""
+    out.result(record, f"{prefix}{provider}/{subscription}: {rotation.summary}")
+    if not as_json:
+        out.say(f"resulting secret: {json.dumps(rotation.shape)}")
+        if rotation.changed and not dry_run:
+            out.say("ingest picks it up within 5 minutes (at once for a request that needs the new value)")
+            if not drop_old and which != "api_key":
+                out.say(
+                    "once the provider sends with the new value: "
+                    f"hookbridge subscriptions rotate {provider} {subscription} --kind {which} --drop-old"
+                )

@@ -1,0 +1,133 @@
+"""`send`, `events`, `dlq` and `health` run as a user would against `hookbridge dev`: every id shown can be
+given back, the payload is shown wherever it is kept, and every command speaks --json."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+
+from hookbridge import providers
+from tests.cli.conftest import Dev, wait_for
+from tests.support.events import sample_names, signed
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+
+
+def test_send_one_event_per_provider_and_see_each_on_the_bus(hb: Any, dev: Dev) -> None:
+    ids = {}
+    for provider in providers.names():
+        sample = sample_names(provider)[0]
+        result = hb("send", provider, sample, "--local")
+        assert result.code == 0, result
+        assert result.out.startswith("200 ")
+        ids[provider] = json.loads(result.out.split(" ", 1)[1])["id"]
+        again = hb("send", provider, sample, "--local", "--json")
+        assert again.json["response"] == {"status": "duplicate", "id": ids[provider]}
+    wait_for(lambda: {e["detail"]["metadata"]["id"] for e in dev.bus} >= set(ids.values()))
+
+
+def test_every_id_shown_is_accepted_back(hb: Any, dev: Dev) -> None:
+    sent = hb("send", "zencargo", "LOT_BOOKED", "--local")
+    event_id = json.loads(sent.out.split(" ", 1)[1])["id"]
+    assert f"hookbridge events show zencargo demo {event_id} --local" in sent.err  # the hint, as printed
+
+    listed = hb("events", "list", "zencargo", "demo", "--local")  # a table, piped: nothing cut
+    assert event_id in listed.out
+    assert "…" not in listed.out
+    [row] = [
+        r for r in hb("events", "list", "zencargo", "demo", "--local", "--json").lines if r["id"] == event_id
+    ]
+    assert set(row) == {"received_at", "event_type", "event_id", "subject", "id", "key"}
+
+    by_id = hb("events", "show", "zencargo", "demo", event_id, "--local", "--json")
+    assert by_id.code == 0, by_id
+    by_key = hb("events", "show", row["key"], "--local", "--json")
+    assert by_id.json == by_key.json
+    assert by_id.json["metadata"]["id"] == event_id
+    assert by_id.json["data"]["data"]["topic"] == "LOT_BOOKED"
+
+    wait_for(lambda: any(e["detail"]["metadata"]["id"] == event_id for e in dev.bus))
+    [on_bus] = [e for e in dev.bus if e["detail"]["metadata"]["id"] == event_id]
+    assert hb("events", "show", "zencargo", "demo", on_bus["detail"]["metadata"]["id"], "--local").code == 0
+
+
+def test_show_prints_a_payload_kept_in_the_payload_bucket(hb: Any, dev: Dev) -> None:
+    body = json.dumps({"id": "evt_cli_large", "type": "delivery.created", "pad": "z" * 500_000})
+    event = signed("zippex", "delivery.created", body=body)
+    request = urllib.request.Request(  # noqa: S310 - the local stack
+        f"{dev.base_url}/webhooks/zippex/demo",
+        data=body.encode(),
+        method="POST",
+        headers={k: v for k, v in event["headers"].items() if k != "host"},
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+        event_id = json.loads(response.read())["id"]
+    shown = hb("events", "show", "zippex", "demo", event_id, "--local", "--json")
+    assert shown.code == 0, shown
+    assert shown.json["metadata"]["payload_ref"]["store"] == "s3"
+    assert shown.json["data"] == json.loads(body)
+
+
+def test_replay_publishes_again(hb: Any, dev: Dev) -> None:
+    assert hb("send", "zinc", "tracking_updated", "--local").code == 0
+    wait_for(lambda: len(dev.on_bus("tracking_updated")) == 1)
+    stored = len(hb("events", "list", "zinc", "demo", "--local", "--json").lines)
+    replay = hb("events", "replay", "zinc", "demo", "--local", "--json")
+    assert replay.code == 0, replay
+    assert replay.json == {"provider": "zinc", "subscription": "demo", "replayed": stored, "failed": 0}
+    wait_for(lambda: len(dev.on_bus("tracking_updated")) == 2)
+
+
+def test_dlq_redrive_publishes_the_named_records(hb: Any, dev: Dev) -> None:
+    assert hb("send", "zinc", "status_updated", "--local").code == 0
+    dynamodb, streams, sqs = dev.client("dynamodb"), dev.client("dynamodbstreams"), dev.client("sqs")
+    arn = dynamodb.describe_table(TableName="hookbridge-events")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    record = next(r for r in records if r["dynamodb"]["NewImage"]["event_type"]["S"] == "status_updated")
+    sequence = record["dynamodb"]["SequenceNumber"]
+    queue = sqs.get_queue_url(QueueName="hookbridge-publisher-dlq")["QueueUrl"]
+    # What Lambda's on-failure destination sends for a stream batch that ran out of retries.
+    info = {"shardId": shard, "startSequenceNumber": sequence, "endSequenceNumber": sequence,
+            "streamArn": arn, "batchSize": 1}  # fmt: skip
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"DDBStreamBatchInfo": info}))
+    wait_for(lambda: len(dev.on_bus("status_updated")) == 1)
+    result = hb("dlq", "redrive", "--local", "--json")
+    assert result.code == 0, result
+    assert result.json == {"redriven": 1, "left": 0}
+    wait_for(lambda: len(dev.on_bus("status_updated")) == 2)
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue)
+
+
+def test_health_now(hb: Any) -> None:
+    result = hb("health", "--local", "--json")
+    assert result.code == 0, result
+    rows = {f"{r['provider']}/{r['subscription']}": r["status"] for r in result.lines}
+    assert rows["zippex/demo"] in {"healthy", "silent"}
+    assert set(rows) >= {f"{p}/demo" for p in providers.names()}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["send", "zippex", "delivery.picked_up"],
+        ["subscriptions", "list"],
+        ["subscriptions", "create", "zencargo", "json"],
+        ["subscriptions", "rotate", "zencargo", "demo", "--dry-run"],
+        ["subscriptions", "delete", "zencargo", "json"],
+        ["events", "list", "zippex", "demo"],
+        ["events", "replay", "zonos", "demo"],
+        ["dlq", "redrive"],
+        ["health"],
+    ],
+)
+def test_json_on_every_command(hb: Any, args: list[str]) -> None:
+    result = hb(*args, "--local", "--json", stdin="new-secret\n")
+    assert result.code == 0, result
+    assert result.out.strip(), result
+    for line in result.out.splitlines():
+        assert isinstance(json.loads(line), dict)
