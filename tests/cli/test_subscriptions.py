@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from hookbridge import providers
 from tests.cli.conftest import Dev, one_line_error
 from tests.support.fake_providers import fake_provider_server
 
@@ -227,3 +228,23 @@ def test_zippex_register_stores_the_secret_without_showing_it(hb: Any, dev: Dev,
     }
     sent = hb("send", "zippex", "delivery.created", "--subscription", "registered", "--local")
     assert sent.out.startswith("200 "), sent
+
+
+@pytest.mark.parametrize("provider", providers.names())
+def test_every_provider_takes_its_documented_secret_and_rotates_it(hb: Any, dev: Dev, provider: str) -> None:
+    """Each sender's demo secret (its own form: whsec_<base64> for Standard Webhooks) is accepted, and its
+    credential rotates; a kind a secret holds twice over (Zinc, Zonos) asks for --kind."""
+    demo = f"events/{provider}/demo-secret.json"
+    created = hb("subscriptions", "create", provider, "every", "--secret-file", demo, "--local", "--json")
+    assert created.code == 0, created
+    held = [
+        k for k in ("signing_secrets", "tokens", "basic_auth") if json.loads(Path(demo).read_text()).get(k)
+    ]
+    rotated = hb(
+        "subscriptions", "rotate", provider, "every", "--kind", held[0], "--local", "--json", stdin="n:v\n"
+    )
+    assert rotated.code == 0, rotated
+    assert dev.secret(f"hookbridge/{provider}/every")[held[0]][0] in (
+        "n:v",
+        {"username": "n", "password": "v"},
+    )
