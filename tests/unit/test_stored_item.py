@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bench.fakes import item_size
 from hookbridge.model import StoredEvent
 
 BODY = json.dumps(
@@ -60,9 +61,18 @@ def as_stream_image(item: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_item_carries_nothing_the_key_or_a_default_already_says() -> None:
     item = stored().to_item()
-    assert not {"provider", "subscription", "dedupe_key", "recognized", "is_json", "payload"} & item.keys()
+    assert not {"provider", "subscription", "dedupe_key", "recognized", "is_json"} & item.keys()
     assert item["payload_sha256"] == {"B": hashlib.sha256(BODY).digest()}  # 32 bytes, not 64 hex chars
-    assert zlib.decompress(item["payload_deflate"]["B"], -15) == BODY  # raw DEFLATE, as the README says
+    assert item["payload"] == {"B": BODY}  # fits one write unit as it is: not worth compressing
+
+
+def test_a_body_that_would_cross_a_write_unit_is_compressed_into_one() -> None:
+    body = json.dumps({"id": "evt_1", "type": "delivery.delivered", "data": {"lines": [BODY.decode()] * 4}})
+    assert item_size(stored(payload=body.encode()).to_item() | {"payload": {"B": body.encode()}}) > 1024
+    item = stored(payload=body.encode()).to_item()
+    assert "payload" not in item
+    assert zlib.decompress(item["payload_deflate"]["B"], -15) == body.encode()  # raw DEFLATE, as documented
+    assert item_size(item) <= 1024
 
 
 @pytest.mark.parametrize(
@@ -121,7 +131,6 @@ def test_items_stored_before_the_compact_form_read_the_same() -> None:
 def test_a_32_kb_json_body_is_stored_in_a_handful_of_write_units() -> None:
     """32 KB of the providers' own sample events (each with a distinct id, so not a repeated string) was
     33 write units stored as it came."""
-    from bench.fakes import item_size
     from tests.support.events import EVENTS
 
     samples = [

@@ -4,11 +4,12 @@ and tests can import every entry point."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
@@ -18,6 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from hookbridge import providers
 from hookbridge.aws.payloads import PayloadStore
@@ -39,6 +41,10 @@ LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 WARM_PATH_CLIENT_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3}
 )
+# The one PutItem of every webhook: botocore's checking of the request against the API model costs
+# ~50 us of a ~400 us call, and the item is built by StoredEvent.to_item, whose types tests pin
+# (tests/unit/test_stored_item.py); DynamoDB still rejects a malformed request.
+WARM_PATH_DYNAMODB_CONFIG = WARM_PATH_CLIENT_CONFIG.merge(Config(parameter_validation=False))
 PUBLISHER_CLIENT_CONFIG = Config(
     connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
 )
@@ -94,8 +100,16 @@ def build_ingest_handler(
     return handler
 
 
-def ingest_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
-    """The Lambda handler of an ingest function; PROVIDER names its provider module."""
+def ingest_handler(
+    environ: Mapping[str, str] = os.environ,
+    register_before_snapshot: Callable[[Callable[[], None]], object] | None = None,
+) -> LambdaHandler:
+    """The Lambda handler of an ingest function; PROVIDER names its provider definition.
+
+    Under SnapStart (the IngestSnapStart parameter) everything is built and each AWS client makes one
+    round trip before the snapshot, so a restored function serves its first webhook warm.
+    """
+    warm_ups: list[Callable[[], None]] = []
 
     def build() -> LambdaHandler:
         settings = Settings.from_environ(environ)
@@ -103,13 +117,15 @@ def ingest_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
             raise ValueError("PROVIDER must be set for an ingest function")
         provider = providers.load(settings.provider)
         session = boto3.session.Session()
+        secretsmanager = session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)
         secrets = SecretStore(
-            SecretsProvider(boto3_client=session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)),
+            SecretsProvider(boto3_client=secretsmanager),
             prefix=settings.prefix,
             max_age_seconds=settings.secret_max_age_seconds,
             not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
         )
-        dynamodb = session.client("dynamodb", config=WARM_PATH_CLIENT_CONFIG)
+        dynamodb = session.client("dynamodb", config=WARM_PATH_DYNAMODB_CONFIG)
+        warm_ups.append(lambda: _round_trips(secretsmanager, dynamodb, settings, provider.name))
         store = DynamoEventStore(dynamodb, settings.events_table)
         rejections = (
             RejectionCounter(dynamodb, settings.subscriptions_table, settings.rejection_flush_seconds)
@@ -125,7 +141,41 @@ def ingest_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
         )
         return build_ingest_handler(provider, settings, secrets, store, rejections, payloads)
 
-    return _lazy(build)
+    handler = _Lazy(build)
+    if environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+
+        def before_snapshot() -> None:
+            handler.ready()
+            for warm_up in warm_ups:
+                warm_up()
+
+        (register_before_snapshot or _snapshot_hook_registrar())(before_snapshot)
+    return handler
+
+
+# Not a subscription's secret (subscription names start with a letter or digit), inside the function's own
+# secrets prefix so that the IAM policy allows the call: Secrets Manager answers "not found".
+SNAPSHOT_WARM_UP_NAME = ".snapstart-warm-up"
+
+
+def _round_trips(secretsmanager: Any, dynamodb: Any, settings: Settings, provider: str) -> None:
+    """One request through each warm-path client before the snapshot: the first call of a botocore client
+    loads its service model, credentials, endpoint, signer and parser (~100 ms a restored function would
+    pay on its first webhook). Neither call reads a secret nor writes: secret values are kept out of the
+    snapshot (it may be restored days later, long after they would have expired from the cache), and the
+    item sent is empty, which DynamoDB refuses without writing or charging. Failure only costs warmth."""
+    name = f"{settings.prefix}/{provider}/{SNAPSHOT_WARM_UP_NAME}"
+    with contextlib.suppress(ClientError, BotoCoreError):
+        secretsmanager.get_secret_value(SecretId=name)
+    with contextlib.suppress(ClientError, BotoCoreError):
+        dynamodb.put_item(TableName=settings.events_table, Item={})
+
+
+def _snapshot_hook_registrar() -> Callable[[Callable[[], None]], object]:
+    # Part of Lambda's Python runtimes (3.12 and later); imported only under SnapStart.
+    from snapshot_restore_py import register_before_snapshot  # type: ignore[import-not-found]
+
+    return cast(Callable[[Callable[[], None]], object], register_before_snapshot)
 
 
 def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaHandler:
@@ -256,12 +306,21 @@ def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
     return _lazy(build)
 
 
+class _Lazy:
+    """A handler built on its first invocation, or by ``ready()`` before a SnapStart snapshot."""
+
+    def __init__(self, build: Callable[[], LambdaHandler]) -> None:
+        self._build = build
+        self._built: LambdaHandler | None = None
+
+    def ready(self) -> LambdaHandler:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return self.ready()(event, context)
+
+
 def _lazy(build: Callable[[], LambdaHandler]) -> LambdaHandler:
-    built: list[LambdaHandler] = []
-
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if not built:
-            built.append(build())
-        return built[0](event, context)
-
-    return handler
+    return _Lazy(build)

@@ -135,8 +135,9 @@ class StoredEvent:
 
         Write units are per KB of item, so the item carries nothing it can do without: no attribute that
         repeats the key (``dedupe_key`` only on a later generation, ``provider`` and ``subscription`` are
-        in ``by_day``), flags only when false, the hash as its 32 bytes, and the body compressed when that
-        makes it smaller (``pack_body``). ``from_stream_image`` reads this and the earlier, fuller form.
+        in ``by_day``), flags only when false, the hash as its 32 bytes, and the body compressed when the
+        item would not fit one write unit as it is (``pack_body``). ``from_stream_image`` reads this and
+        the earlier, fuller form.
         """
         item: dict[str, Any] = {
             "pk": {"S": self.key},
@@ -155,15 +156,19 @@ class StoredEvent:
             item["recognized"] = {"BOOL": False}
         if not self.is_json:
             item["is_json"] = {"BOOL": False}
-        if self.payload_s3_key is None:
-            name, stored = pack_body(self.payload)
-            item[name] = {"B": stored}
         for name in ("event_id", "occurred_at", "subject", "payload_s3_key"):
             value = getattr(self, name)
             if value is not None:
                 item[name] = {"S": value}
         if self.extra:
             item["extra"] = {"M": {k: {"S": v} for k, v in self.extra.items()}}
+        if self.payload_s3_key is None:
+            # Compressing costs ~15 us; it pays only when the item would otherwise cross a write unit.
+            if _approximate_size(item) + len("payload") + len(self.payload) <= ONE_WRITE_UNIT:
+                item["payload"] = {"B": self.payload}
+            else:
+                name, stored = pack_body(self.payload)
+                item[name] = {"B": stored}
         return item
 
     @classmethod
@@ -198,6 +203,27 @@ class StoredEvent:
         )
 
 
+ONE_WRITE_UNIT = 1000
+"""Bytes of item that surely fit one write unit (1 KB), with room for DynamoDB's own per-attribute bytes."""
+
+
+def _approximate_size(item: Mapping[str, Any]) -> int:
+    """An item's size as DynamoDB counts it, near enough to choose: names and values by length."""
+    size = 0
+    for name, value in item.items():
+        ((kind, raw),) = value.items()
+        if kind == "M":
+            size += 3 + sum(len(k) + len(v["S"].encode()) + 1 for k, v in raw.items())
+        elif kind == "N":
+            size += len(raw) // 2 + 1
+        elif kind == "S":
+            size += len(raw.encode())
+        else:
+            size += len(raw) if kind == "B" else 1
+        size += len(name)
+    return size
+
+
 PACKED_BODY = "payload_deflate"
 """Attribute of a body stored compressed: raw DEFLATE (RFC 1951), ``zlib.decompress(data, -15)``."""
 
@@ -208,10 +234,10 @@ def pack_body(body: bytes) -> tuple[str, bytes]:
     DEFLATE because every language's standard library inflates it (consumers reading a large payload's
     item, see ``payload_ref``). A small window and memory level for small bodies: zlib's defaults spend
     ~35 us setting up 256 KB of state for a 600-byte body; a 4 KB window does it in ~9 us at the same
-    ratio (bodies that fit one item gain little from a larger window). Level 1 for larger bodies: half
-    the time of level 6 on 32 KB of JSON, for ~15 % more bytes (a write unit per 1 KB either way)."""
+    ratio (bodies that fit one item gain little from a larger window). Level 1: half the time of level 6
+    on 32 KB of JSON, for ~15 % more bytes (a write unit per 1 KB either way), and as small on 1 KB."""
     if len(body) <= 4096:
-        packer = zlib.compressobj(6, zlib.DEFLATED, -12, 5)
+        packer = zlib.compressobj(1, zlib.DEFLATED, -12, 5)
     else:
         packer = zlib.compressobj(1, zlib.DEFLATED, -15, 8)
     packed = packer.compress(body) + packer.flush()
