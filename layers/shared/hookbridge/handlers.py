@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
@@ -55,7 +55,7 @@ PUBLISHER_CLIENT_CONFIG = Config(
 SDK_LOGGERS = ("botocore", "boto3", "urllib3")
 
 
-def _observability(settings: Settings, service: str) -> tuple[Logger, Metrics]:
+def _observability(settings: Settings, service: str) -> tuple[Logger, EphemeralMetrics]:
     for name in SDK_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
     # service "hookbridge": module loggers ("hookbridge.ingest", ...) propagate to this one's handler.
@@ -64,7 +64,10 @@ def _observability(settings: Settings, service: str) -> tuple[Logger, Metrics]:
     # and the tests build several functions in one process, each with its own level.
     logger.setLevel(settings.log_level)
     logger.append_keys(function=service)
-    metrics = Metrics(namespace=settings.metrics_namespace, service=service)
+    # Ephemeral: Powertools' Metrics share one set across every instance in a process, so where several
+    # functions run in one process (the local stack, the tests) one would flush another's metrics under
+    # its own service, or find the set emptied between its check and its flush.
+    metrics = EphemeralMetrics(namespace=settings.metrics_namespace, service=service)
     return logger, metrics
 
 
@@ -185,7 +188,7 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
     logger, metrics = _observability(settings, "publisher")
 
     @_with_lambda_context(logger)
-    @metrics.log_metrics(raise_on_empty_metrics=False)
+    @metrics.log_metrics(raise_on_empty_metrics=False)  # type: ignore[untyped-decorator]
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Powertools' batch utility hands records over one at a time; PutEvents takes ten a call and
         # reports failures per entry, so the batch is walked here.
@@ -246,7 +249,7 @@ def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHa
     logger, metrics = _observability(settings, "health")
 
     @_with_lambda_context(logger)
-    @metrics.log_metrics(raise_on_empty_metrics=False)
+    @metrics.log_metrics(raise_on_empty_metrics=False)  # type: ignore[untyped-decorator]
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = summary(checker.run())
         metrics.add_metric(name="UnhealthySubscriptions", unit="Count", value=result["unhealthy"])
