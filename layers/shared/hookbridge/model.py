@@ -135,9 +135,10 @@ class StoredEvent:
 
         Write units are per KB of item, so the item carries nothing it can do without: no attribute that
         repeats the key (``dedupe_key`` only on a later generation, ``provider`` and ``subscription`` are
-        in ``by_day``), flags only when false, the hash as its 32 bytes, and the body compressed when the
-        item would not fit one write unit as it is (``pack_body``). ``from_stream_image`` reads this and
-        the earlier, fuller form.
+        in ``by_day``), flags only when false, the hash as its 32 bytes, and the body compressed when that
+        makes it smaller (``pack_body``): storage is billed per byte for RetentionDays, and ~10 us of
+        compression per webhook costs far less. ``from_stream_image`` reads this and the earlier, fuller
+        form.
         """
         item: dict[str, Any] = {
             "pk": {"S": self.key},
@@ -163,12 +164,8 @@ class StoredEvent:
         if self.extra:
             item["extra"] = {"M": {k: {"S": v} for k, v in self.extra.items()}}
         if self.payload_s3_key is None:
-            # Compressing costs ~15 us; it pays only when the item would otherwise cross a write unit.
-            if _approximate_size(item) + len("payload") + len(self.payload) <= ONE_WRITE_UNIT:
-                item["payload"] = {"B": self.payload}
-            else:
-                name, stored = pack_body(self.payload)
-                item[name] = {"B": stored}
+            name, stored = pack_body(self.payload)
+            item[name] = {"B": stored}
         return item
 
     @classmethod
@@ -201,27 +198,6 @@ class StoredEvent:
             extra={k: v["S"] for k, v in image.get("extra", {}).get("M", {}).items()},
             payload_s3_key=_optional_s(image, "payload_s3_key"),
         )
-
-
-ONE_WRITE_UNIT = 1000
-"""Bytes of item that surely fit one write unit (1 KB), with room for DynamoDB's own per-attribute bytes."""
-
-
-def _approximate_size(item: Mapping[str, Any]) -> int:
-    """An item's size as DynamoDB counts it, near enough to choose: names and values by length."""
-    size = 0
-    for name, value in item.items():
-        ((kind, raw),) = value.items()
-        if kind == "M":
-            size += 3 + sum(len(k) + len(v["S"].encode()) + 1 for k, v in raw.items())
-        elif kind == "N":
-            size += len(raw) // 2 + 1
-        elif kind == "S":
-            size += len(raw.encode())
-        else:
-            size += len(raw) if kind == "B" else 1
-        size += len(name)
-    return size
 
 
 PACKED_BODY = "payload_deflate"
