@@ -68,6 +68,7 @@ class Delivery:
     answer: str | None = None  # "accepted", "duplicate", or what else the body said
     id: str | None = None
     concurrent: bool = False  # a redelivery started while the event's first delivery was in flight
+    error: str | None = None  # why there was no answer
 
 
 def fresh_secret(provider: str) -> dict[str, Any]:
@@ -176,8 +177,8 @@ def drive(
                     )
                 try:
                     delivery.status, raw = sender.post(request.url, request.body, request.headers)
-                except (OSError, http.client.HTTPException):
-                    raw = b""
+                except (OSError, http.client.HTTPException) as exc:
+                    raw, delivery.error = b"", type(exc).__name__
                 delivery.finished = clock()
                 if not redelivery:
                     event.first_finished = delivery.finished
@@ -273,7 +274,7 @@ class Report:
 
 def _outcome(d: Delivery) -> str:
     if d.status is None:
-        return "no answer"
+        return f"no answer ({d.error})"
     if d.status == 200 and d.answer in ("accepted", "duplicate"):
         return d.answer
     return f"{d.status} {d.answer}" if d.answer else str(d.status)
