@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
+import sys
 import threading
 import time
 from collections import Counter
@@ -63,10 +64,11 @@ def load(
     sources = [source(p, name, fresh_secret(p.name)) for p in chosen for name in names]
     out = Output(as_json)
     with _temporary(t, run, sources) as watch:
-        out.note(
-            f"sending for {duration:g} s from {concurrency} connections to {len(sources)} subscriptions "
-            f"({', '.join(p.name for p in chosen)} x {', '.join(names)})..."
-        )
+        if sys.stderr.isatty():  # progress for a person; a script's stderr is only the failure's line
+            out.note(
+                f"sending for {duration:g} s from {concurrency} connections to {len(sources)} subscriptions "
+                f"({', '.join(p.name for p in chosen)} x {', '.join(names)})..."
+            )
         plan = Plan(sources, duplicates)
         began = time.monotonic()
         deliveries = drive(plan, t.webhook_base_url, duration, concurrency)
