@@ -157,6 +157,7 @@ def drive(
     answer. A delivery that got no answer is recorded (status None), never retried: a retry is a
     redelivery the plan did not ask for."""
     deliveries: list[Delivery] = []
+    failures: list[BaseException] = []
     lock = threading.Lock()
     deadline = clock() + duration
 
@@ -184,6 +185,8 @@ def drive(
                     event.first_finished = delivery.finished
                 delivery.answer, delivery.id = _answer(raw)
                 mine.append(delivery)
+        except BaseException as exc:  # raised again in the caller's thread, with the contract's one line
+            failures.append(exc)
         finally:
             sender.close()
             with lock:
@@ -194,6 +197,8 @@ def drive(
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise failures[0]
     return deliveries
 
 

@@ -37,7 +37,8 @@ def load(
     ] = None,
     subscriptions: Annotated[int, typer.Option(help="Subscriptions per provider.")] = 2,
     settle: Annotated[
-        float, typer.Option(help="Seconds to wait, after sending, for every stored event to reach the bus.")
+        float,
+        typer.Option(help="After sending, how long to wait for the bus when no new event reaches it."),
     ] = 30.0,
     aws_port: options.AwsPort = None,
     as_json: options.Json = False,
@@ -75,11 +76,12 @@ def load(
         elapsed = time.monotonic() - began
         accepted = {d.id: d.finished for d in deliveries if d.answer == "accepted" and d.id}
         watch.wait_for(set(accepted), settle)
-        observed = Observed(
-            stored=_stored(t, sources),
-            published=Counter(watch.published),
-            publish_lag=[watch.seen[i] - accepted[i] for i in accepted if i in watch.seen],
-        )
+    # The watch has stopped: its counts are final.
+    observed = Observed(
+        stored=_stored(t, sources),
+        published=Counter(watch.published),
+        publish_lag=[watch.seen[i] - accepted[i] for i in accepted if i in watch.seen],
+    )
     report = Report(deliveries, observed, elapsed, reconcile(deliveries, observed))
     summary = report.summary(sources, duration, concurrency, duplicates)
     _show(out, summary)
@@ -132,11 +134,14 @@ class _BusWatch:
                 self._stop.wait(0.05)
 
     def wait_for(self, ids: set[str], settle: float) -> None:
-        """Until every id was seen (or ``settle`` seconds), then a little longer: a second publication of
-        an event would come within a few of the publisher's polls."""
-        deadline = time.monotonic() + settle
-        while time.monotonic() < deadline and not ids <= set(self.seen):
+        """Until every id was seen, or no new one for ``settle`` seconds (publishing stalled: the local
+        publisher may lag far behind a long run, yet still be catching up), then a little longer: a second
+        publication of an event would come within a few of the publisher's polls."""
+        seen, quiet_since = len(self.seen), time.monotonic()
+        while not ids <= set(self.seen) and time.monotonic() - quiet_since < settle:
             time.sleep(0.1)
+            if len(self.seen) != seen:
+                seen, quiet_since = len(self.seen), time.monotonic()
         time.sleep(1.5)
 
     def stop(self) -> None:
