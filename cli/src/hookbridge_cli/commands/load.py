@@ -40,6 +40,9 @@ def load(
         float,
         typer.Option(help="After sending, how long to wait for the bus when no new event reaches it."),
     ] = 30.0,
+    local: Annotated[
+        bool, typer.Option("--local", help="Accepted for symmetry: load always drives `hookbridge dev`.")
+    ] = True,
     aws_port: options.AwsPort = None,
     as_json: options.Json = False,
 ) -> None:
