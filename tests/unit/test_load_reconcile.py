@@ -71,11 +71,11 @@ def test_an_answer_other_than_accepted_or_duplicate_is_named_with_its_status() -
 def test_the_plan_redelivers_the_stated_fraction_and_numbers_events_apart_per_run() -> None:
     s = source(providers.load("zippex"), "load-x-1", fresh_secret("zippex"))
     plan = Plan([s], duplicates=0.25, seed=7)
-    picks = [plan.next(0.0) for _ in range(4000)]
+    picks = [plan.next() for _ in range(4000)]
     redeliveries = sum(redelivery for _, redelivery in picks)
     assert 0.22 < redeliveries / len(picks) < 0.28
     assert len(plan.events) == len(picks) - redeliveries
     assert len({e.body for e in plan.events}) == len(plan.events)  # every new event is distinct
     other = Plan([s], duplicates=0.25, seed=8)
-    other.next(0.0)
+    other.next()
     assert other.events[0].body not in {e.body for e in plan.events}

@@ -48,13 +48,13 @@ class Source:
 
 @dataclass
 class Event:
-    """One distinct genuine event of the run: its source, sample and body, and when it was first sent."""
+    """One distinct genuine event of the run: its source, sample and body, and when its first delivery
+    was answered (None while in flight)."""
 
     number: int
     source: Source
     sample: dict[str, Any]
     body: str
-    first_started: float = 0.0
     first_finished: float | None = None
 
 
@@ -107,7 +107,7 @@ class Plan:
         self._lock = threading.Lock()
         self.events: list[Event] = []
 
-    def next(self, now: float) -> tuple[Event, bool]:
+    def next(self) -> tuple[Event, bool]:
         with self._lock:
             if self.events and self._random.random() < self._duplicates:
                 # Half the time the newest event (often still in flight), else any earlier one.
@@ -117,7 +117,7 @@ class Plan:
             sample = self._random.choice(chosen.samples)
             number = self._base + len(self.events)
             payload = distinct_payload(chosen.name, json.loads(sample["body"]), number)
-            event = Event(number, chosen, sample, json.dumps(payload), first_started=now)
+            event = Event(number, chosen, sample, json.dumps(payload))
             self.events.append(event)
             return event, False
 
@@ -166,7 +166,7 @@ def drive(
         mine: list[Delivery] = []
         try:
             while clock() < deadline:
-                event, redelivery = plan.next(clock())
+                event, redelivery = plan.next()
                 s = event.source
                 request = signed_request(
                     event.sample, s.provider, s.secret, s.subscription, base_url, event.body
