@@ -15,17 +15,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
-from botocore.config import Config
 from hookbridge_cli.local import LambdaContext
 from hookbridge_cli.samples import demo_secret, load_event, sample_names
 from hookbridge_cli.template import resource, template
 
 from bench import warm
-from bench.fakes import Calls, item_size
+from bench.fakes import Calls, in_process_dynamodb, item_size
 from hookbridge import providers
 from hookbridge.aws.secrets import SubscriptionSecret
+from hookbridge.model import StoredEvent
+from hookbridge.publishing.publisher import build_envelope
 from hookbridge.samples import fresh_event
 
 # ---------------------------------------------------------------- AWS list prices, us-east-1, USD
@@ -36,18 +35,32 @@ DYNAMODB_PER_MILLION_WRITE_UNITS = 0.625  # on-demand
 DYNAMODB_STORAGE_PER_GB_MONTH = 0.25
 DYNAMODB_PITR_PER_GB_MONTH = 0.20
 EVENTBRIDGE_PER_MILLION_EVENTS = 1.00  # custom events, per 64 KB chunk
+EVENTBRIDGE_ARCHIVE_PER_GB = 0.10  # events archived (processed)
+EVENTBRIDGE_ARCHIVE_PER_GB_MONTH = 0.023  # archive storage
 CLOUDWATCH_LOGS_PER_GB = 0.50  # ingestion
 PRICES_READ = "2026-11"
+
+# What no implementation of the design avoids, per webhook: the API request, the ingest invocation, one write
+# unit for the item and one for its index entry, the event on the bus.
+FLOOR_PER_MILLION = (
+    API_GATEWAY_HTTP_PER_MILLION
+    + LAMBDA_PER_MILLION_REQUESTS
+    + 2 * DYNAMODB_PER_MILLION_WRITE_UNITS
+    + EVENTBRIDGE_PER_MILLION_EVENTS
+)
 
 # ---------------------------------------------------------------- assumptions (not measurable here)
 DYNAMODB_ROUND_TRIP_MS = 5.0  # PutItem from Lambda in the same region, typical
 EVENTBRIDGE_ROUND_TRIP_MS = 15.0  # PutEvents, typical
 MB_PER_VCPU = 1769  # Lambda gives one vCPU's worth of CPU at 1,769 MB, proportionally below
-# One API Gateway access-log line (our format) and Lambda's JSON platform.start + platform.report records.
-LOG_BYTES_PER_WEBHOOK = 260 + 550
-# The publisher at its worst: traffic so quiet that every stream batch holds one record.
-PUBLISHER_RECORDS_PER_INVOCATION = 1
+ACCESS_LOG_BYTES = 260  # one API Gateway access-log line in the template's format
+PLATFORM_LOG_BYTES = 550  # Lambda's JSON platform.start + platform.report records, when not filtered out
+# The publisher's two extremes: traffic so quiet that every stream batch holds one record, and a busy
+# stream (BUSY_PER_SECOND webhooks/s) whose batches fill for the template's batching window, spread over
+# its parallelization factor.
+BUSY_PER_SECOND = 100
 DYNAMODB_ITEM_OVERHEAD_BYTES = 100  # storage, per item in the table and in each index
+EVENTBRIDGE_EVENT_OVERHEAD_BYTES = 300  # id, account, region, time, resources around source/type/detail
 
 
 @dataclass
@@ -57,6 +70,7 @@ class ProviderWrites:
     body_bytes: int  # median sample
     item_bytes: int  # median stored item
     index_bytes: int
+    event_bytes: int  # median event on the bus, as the archive keeps it
     write_units: list[int]  # per sample: table + index
 
     @property
@@ -76,7 +90,7 @@ def provider_writes(provider_name: str) -> ProviderWrites:
     provider = providers.load(provider_name)
     secret = SubscriptionSecret.model_validate(demo_secret(provider_name))
     projected = _index_projection()
-    bodies, items, indexes, units = [], [], [], []
+    bodies, items, indexes, events, units = [], [], [], [], []
     with contextlib.redirect_stdout(io.StringIO()):  # the function's own output, as in warm.measure
         for name in sample_names(provider_name):
             # A table of its own per sample: two samples can be one event (Zinc's order_placed is
@@ -90,6 +104,10 @@ def provider_writes(provider_name: str) -> ProviderWrites:
             bodies.append(len((event.get("body") or "").encode()))
             items.append(item_size(item))
             indexes.append(item_size(index_item))
+            envelope = build_envelope(
+                item["pk"]["S"], StoredEvent.from_stream_image(item), prefix="hookbridge", bus="b", table="t"
+            )
+            events.append(envelope.size + EVENTBRIDGE_EVENT_OVERHEAD_BYTES)
             units.append(math.ceil(items[-1] / 1024) + math.ceil(indexes[-1] / 1024))
     return ProviderWrites(
         provider=provider_name,
@@ -97,26 +115,14 @@ def provider_writes(provider_name: str) -> ProviderWrites:
         body_bytes=int(statistics.median(bodies)),
         item_bytes=int(statistics.median(items)),
         index_bytes=int(statistics.median(indexes)),
+        event_bytes=int(statistics.median(events)),
         write_units=units,
     )
 
 
-class _Raw:
-    def stream(self, **_: Any) -> Any:
-        yield b"{}"
-
-
 def botocore_put_item_us(iterations: int = 300) -> float:
     """botocore's own CPU for one PutItem (serialise, sign, parse), its HTTP answered in-process."""
-    dummy = "bench-not-a-credential"  # signing needs some; nothing leaves the process
-    client = boto3.session.Session(
-        aws_access_key_id=dummy, aws_secret_access_key=dummy, region_name="us-east-1"
-    ).client("dynamodb", config=Config(retries={"total_max_attempts": 1}))
-
-    def answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
-        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw())
-
-    client.meta.events.register("before-send.dynamodb.PutItem", answer)  # type: ignore[arg-type]
+    client = in_process_dynamodb()
     item: dict[str, Any] = {
         "pk": {"S": "zippex#prod#id#evt_1"},
         "payload": {"B": b"x" * 1024},
@@ -142,7 +148,25 @@ class CostLine:
     basis: str
 
 
-def cost_per_million(writes: ProviderWrites, ours_us: float, botocore_us: float) -> list[CostLine]:
+def publisher_records_per_batch(per_second: float) -> float:
+    """Records in one publisher invocation at a steady rate, from the template's event source mapping: the
+    batching window fills a batch up to its size, and the shard's records are spread over the
+    parallelization factor's concurrent batches."""
+    stream = resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
+    window = float(stream.get("MaximumBatchingWindowInSeconds", 0))
+    per_batch = per_second * window / int(stream.get("ParallelizationFactor", 1))
+    return max(1.0, min(float(stream["BatchSize"]), per_batch))
+
+
+def platform_logs_filtered() -> bool:
+    """Lambda's own START/REPORT records are INFO; a system log level of WARN keeps them out."""
+    logging_config = template()["Globals"]["Function"].get("LoggingConfig", {})
+    return bool(logging_config.get("SystemLogLevel") == "WARN")
+
+
+def cost_per_million(
+    writes: ProviderWrites, ours_us: float, botocore_us: float, records_per_batch: float = 1.0
+) -> list[CostLine]:
     globals_ = template()["Globals"]["Function"]
     memory_mb = int(globals_["MemorySize"])
     retention_days = int(template()["Parameters"]["RetentionDays"]["Default"])
@@ -151,9 +175,12 @@ def cost_per_million(writes: ProviderWrites, ours_us: float, botocore_us: float)
     ingest_ms = math.ceil((ours_us + botocore_us) * cpu_scale / 1000 + DYNAMODB_ROUND_TRIP_MS)
     publisher_ms = math.ceil(botocore_us * cpu_scale / 1000 + EVENTBRIDGE_ROUND_TRIP_MS)
     units = writes.median_write_units
-    stored_gb = (writes.item_bytes + writes.index_bytes + 2 * DYNAMODB_ITEM_OVERHEAD_BYTES) * 1e6 / 1e9
+    table_gb = (writes.item_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) * 1e6 / 1e9
+    index_gb = (writes.index_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) * 1e6 / 1e9
+    archived_gb = writes.event_bytes * 1e6 / 1e9
     months_kept = retention_days / 30
     per_invocation = LAMBDA_PER_MILLION_REQUESTS
+    log_bytes = ACCESS_LOG_BYTES + (0 if platform_logs_filtered() else PLATFORM_LOG_BYTES)
     return [
         CostLine("API Gateway HTTP API", API_GATEWAY_HTTP_PER_MILLION, "1 request (under 512 KB)"),
         CostLine(
@@ -168,19 +195,30 @@ def cost_per_million(writes: ProviderWrites, ours_us: float, botocore_us: float)
         ),
         CostLine(
             "DynamoDB storage and PITR",
-            stored_gb * months_kept * (DYNAMODB_STORAGE_PER_GB_MONTH + DYNAMODB_PITR_PER_GB_MONTH),
-            f"{stored_gb:.2f} GB kept {retention_days} days",
+            months_kept
+            * (
+                (table_gb + index_gb) * DYNAMODB_STORAGE_PER_GB_MONTH
+                + table_gb * DYNAMODB_PITR_PER_GB_MONTH  # PITR backs up the table, not its global indexes
+            ),
+            f"{table_gb + index_gb:.2f} GB kept {retention_days} days, PITR on the table's {table_gb:.2f}",
         ),
         CostLine(
             "Lambda, publisher",
             (per_invocation + publisher_ms / 1000 * gb * LAMBDA_ARM64_PER_GB_SECOND * 1e6)
-            / PUBLISHER_RECORDS_PER_INVOCATION,
-            f"worst case: 1 record a batch, {publisher_ms} ms billed",
+            / records_per_batch,
+            f"{records_per_batch:g} record(s) a batch, {publisher_ms} ms billed",
         ),
         CostLine("EventBridge", EVENTBRIDGE_PER_MILLION_EVENTS, "1 custom event (under 64 KB)"),
         CostLine(
+            "EventBridge archive",
+            archived_gb * (EVENTBRIDGE_ARCHIVE_PER_GB + months_kept * EVENTBRIDGE_ARCHIVE_PER_GB_MONTH),
+            f"{archived_gb:.2f} GB archived, kept {retention_days} days",
+        ),
+        CostLine(
             "CloudWatch Logs",
-            LOG_BYTES_PER_WEBHOOK * 1e6 / 1e9 * CLOUDWATCH_LOGS_PER_GB,
-            f"~{LOG_BYTES_PER_WEBHOOK} B: access log + Lambda platform records; none of ours",
+            log_bytes * 1e6 / 1e9 * CLOUDWATCH_LOGS_PER_GB,
+            f"~{log_bytes} B: the access log"
+            + ("" if platform_logs_filtered() else " + Lambda platform records")
+            + "; none of ours",
         ),
     ]

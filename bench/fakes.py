@@ -4,9 +4,13 @@ call is counted. They keep DynamoDB's conditional-put semantics (a duplicate ans
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
 from typing import Any
 
+import boto3
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 
@@ -43,6 +47,45 @@ class FakeDynamoDB:
     def update_item(self, **_: Any) -> dict[str, Any]:
         self.calls["dynamodb.UpdateItem"] += 1
         return {}
+
+
+class _Raw:
+    def stream(self, **_: Any) -> Any:
+        yield b"{}"
+
+
+def in_process_dynamodb() -> Any:
+    """A real botocore DynamoDB client, configured as the ingest functions' own, whose every call is
+    answered in-process with ``{}``: all of botocore's own work (serialise, sign, parse), no network."""
+    from hookbridge.handlers import WARM_PATH_DYNAMODB_CONFIG
+
+    dummy = "bench-not-a-credential"  # signing needs some; nothing leaves the process
+    client = boto3.session.Session(
+        aws_access_key_id=dummy, aws_secret_access_key=dummy, region_name="us-east-1"
+    ).client("dynamodb", config=WARM_PATH_DYNAMODB_CONFIG.merge(Config(retries={"total_max_attempts": 1})))
+
+    def answer(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Raw())
+
+    client.meta.events.register("before-send.dynamodb", answer)  # type: ignore[arg-type]
+    return client
+
+
+class BotocoreDynamoDB(FakeDynamoDB):
+    """FakeDynamoDB's semantics and counts, each call also made through a real botocore client answered
+    in-process: the warm path's CPU as Lambda spends it, short of the network."""
+
+    def __init__(self, calls: Calls) -> None:
+        super().__init__(calls)
+        self.client = in_process_dynamodb()
+        self.botocore_us: list[float] = []  # botocore's own time in each PutItem
+
+    def put_item(self, **request: Any) -> dict[str, Any]:
+        answer = super().put_item(**request)
+        start = time.perf_counter_ns()
+        self.client.put_item(**request)
+        self.botocore_us.append((time.perf_counter_ns() - start) / 1000)
+        return answer
 
 
 class FakeSecrets:

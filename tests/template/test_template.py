@@ -272,3 +272,30 @@ def test_payload_bucket_is_private_encrypted_tls_only_and_expires_with_retention
     [deny] = resource("PayloadBucketPolicy")["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+@pytest.mark.parametrize("provider", providers.names())
+def test_every_ingest_function_can_run_under_snapstart_behind_its_alias(provider: str) -> None:
+    props = resource(f"{logical_id(provider)}IngestFunction")["Properties"]
+    assert props["AutoPublishAlias"] == "live"  # SnapStart applies to published versions only
+    assert props["SnapStart"] == {"ApplyOn": {"Fn::If": ["UsesSnapStart", "PublishedVersions", "None"]}}
+    parameter = template()["Parameters"]["IngestSnapStart"]
+    assert parameter["Default"] == "false"  # it costs money: opt in
+    assert template()["Conditions"]["UsesSnapStart"] == {"Fn::Equals": [{"Ref": "IngestSnapStart"}, "true"]}
+
+
+def test_lambda_filters_logs_at_the_stack_level_and_drops_its_own_per_invocation_lines() -> None:
+    logging_config = template()["Globals"]["Function"]["LoggingConfig"]
+    assert logging_config["LogFormat"] == "JSON"
+    assert logging_config["SystemLogLevel"] == "WARN"  # no START/REPORT line for every webhook
+    assert logging_config["ApplicationLogLevel"] == {
+        "Fn::FindInMap": ["LambdaLogLevel", {"Ref": "LogLevel"}, "Level"]
+    }
+    mapping = template()["Mappings"]["LambdaLogLevel"]
+    levels = template()["Parameters"]["LogLevel"]["AllowedValues"]
+    assert {level: mapping[level]["Level"] for level in levels} == {
+        "DEBUG": "DEBUG",
+        "INFO": "INFO",
+        "WARNING": "WARN",  # Lambda's name for it
+        "ERROR": "ERROR",
+    }

@@ -110,3 +110,17 @@ def test_powertools_log_event_setting_cannot_log_signatures_or_payloads(
     assert "webhook accepted" in logged  # we did capture the logs
     assert event["headers"]["zencargo-hmac-sha256"] not in logged
     assert event["body"][:40] not in logged
+
+
+def test_functions_in_one_process_keep_their_metrics_apart() -> None:
+    """The local stack runs every function in one process: Powertools' shared Metrics set let one function
+    flush another's metrics under its own service, or empty the set between another's check and flush
+    (SchemaValidationError: a 500 for a webhook)."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    settings = Settings.model_validate({"EVENTS_TABLE": "events", "LOG_LEVEL": "ERROR"})
+    _, zippex = _observability(settings, "ingest-zippex")
+    _, zinc = _observability(settings, "ingest-zinc")
+    zippex.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
+    assert zippex.metric_set
+    assert not zinc.metric_set

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import logging
 import os
+import queue
 import threading
 import time
 import uuid
@@ -95,6 +97,29 @@ class _HttpApi(ThreadingHTTPServer):
     dozen clients connect at once (`hookbridge load --concurrency 32`); API Gateway never does."""
 
     request_queue_size = 256
+
+
+class Environments:
+    """One function's execution environments, as Lambda keeps them: each serves one invocation at a time,
+    and another is started when every one is busy. The HTTP server answers requests in parallel threads;
+    handing two of them to one handler at once would be something Lambda never does, and Powertools'
+    resolver keeps the current event on the instance (a request could be answered with another's verdict)."""
+
+    def __init__(self, build: Callable[[], LambdaHandler]) -> None:
+        self._build = build
+        self._idle: queue.SimpleQueue[LambdaHandler] = queue.SimpleQueue()
+        self.started = 0
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            handler = self._idle.get_nowait()
+        except queue.Empty:
+            handler = self._build()
+            self.started += 1
+        try:
+            return handler(event, context)
+        finally:
+            self._idle.put(handler)
 
 
 class LocalStack:
@@ -261,7 +286,10 @@ class LocalStack:
     def _router(self) -> type[BaseHTTPRequestHandler]:
         names = self.resource_names()
         quiet = {} if self.verbose else {"LOG_LEVEL": "WARNING"}
-        routes = [(route, ingest_handler({**route.environment, **quiet})) for route in http_routes(names)]
+        routes = [
+            (route, Environments(functools.partial(ingest_handler, {**route.environment, **quiet})))
+            for route in http_routes(names)
+        ]
         stack = self
 
         class Router(BaseHTTPRequestHandler):

@@ -4,20 +4,22 @@ and tests can import every entry point."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from hookbridge import providers
 from hookbridge.aws.payloads import PayloadStore
@@ -39,6 +41,10 @@ LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 WARM_PATH_CLIENT_CONFIG = Config(
     connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3}
 )
+# The one PutItem of every webhook: botocore's checking of the request against the API model costs
+# ~50 us of a ~400 us call, and the item is built by StoredEvent.to_item, whose types tests pin
+# (tests/unit/test_stored_item.py); DynamoDB still rejects a malformed request.
+WARM_PATH_DYNAMODB_CONFIG = WARM_PATH_CLIENT_CONFIG.merge(Config(parameter_validation=False))
 PUBLISHER_CLIENT_CONFIG = Config(
     connect_timeout=2, read_timeout=5, retries={"mode": "standard", "total_max_attempts": 3}
 )
@@ -49,7 +55,7 @@ PUBLISHER_CLIENT_CONFIG = Config(
 SDK_LOGGERS = ("botocore", "boto3", "urllib3")
 
 
-def _observability(settings: Settings, service: str) -> tuple[Logger, Metrics]:
+def _observability(settings: Settings, service: str) -> tuple[Logger, EphemeralMetrics]:
     for name in SDK_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
     # service "hookbridge": module loggers ("hookbridge.ingest", ...) propagate to this one's handler.
@@ -58,7 +64,10 @@ def _observability(settings: Settings, service: str) -> tuple[Logger, Metrics]:
     # and the tests build several functions in one process, each with its own level.
     logger.setLevel(settings.log_level)
     logger.append_keys(function=service)
-    metrics = Metrics(namespace=settings.metrics_namespace, service=service)
+    # Ephemeral: Powertools' Metrics share one set across every instance in a process, so where several
+    # functions run in one process (the local stack, the tests) one would flush another's metrics under
+    # its own service, or find the set emptied between its check and its flush.
+    metrics = EphemeralMetrics(namespace=settings.metrics_namespace, service=service)
     return logger, metrics
 
 
@@ -94,8 +103,16 @@ def build_ingest_handler(
     return handler
 
 
-def ingest_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
-    """The Lambda handler of an ingest function; PROVIDER names its provider module."""
+def ingest_handler(
+    environ: Mapping[str, str] = os.environ,
+    register_before_snapshot: Callable[[Callable[[], None]], object] | None = None,
+) -> LambdaHandler:
+    """The Lambda handler of an ingest function; PROVIDER names its provider definition.
+
+    Under SnapStart (the IngestSnapStart parameter) everything is built and each AWS client makes one
+    round trip before the snapshot, so a restored function serves its first webhook warm.
+    """
+    warm_ups: list[Callable[[], None]] = []
 
     def build() -> LambdaHandler:
         settings = Settings.from_environ(environ)
@@ -103,13 +120,15 @@ def ingest_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
             raise ValueError("PROVIDER must be set for an ingest function")
         provider = providers.load(settings.provider)
         session = boto3.session.Session()
+        secretsmanager = session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)
         secrets = SecretStore(
-            SecretsProvider(boto3_client=session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)),
+            SecretsProvider(boto3_client=secretsmanager),
             prefix=settings.prefix,
             max_age_seconds=settings.secret_max_age_seconds,
             not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
         )
-        dynamodb = session.client("dynamodb", config=WARM_PATH_CLIENT_CONFIG)
+        dynamodb = session.client("dynamodb", config=WARM_PATH_DYNAMODB_CONFIG)
+        warm_ups.append(lambda: _round_trips(secretsmanager, dynamodb, settings, provider.name))
         store = DynamoEventStore(dynamodb, settings.events_table)
         rejections = (
             RejectionCounter(dynamodb, settings.subscriptions_table, settings.rejection_flush_seconds)
@@ -125,7 +144,41 @@ def ingest_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
         )
         return build_ingest_handler(provider, settings, secrets, store, rejections, payloads)
 
-    return _lazy(build)
+    handler = _Lazy(build)
+    if environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":
+
+        def before_snapshot() -> None:
+            handler.ready()
+            for warm_up in warm_ups:
+                warm_up()
+
+        (register_before_snapshot or _snapshot_hook_registrar())(before_snapshot)
+    return handler
+
+
+# Not a subscription's secret (subscription names start with a letter or digit), inside the function's own
+# secrets prefix so that the IAM policy allows the call: Secrets Manager answers "not found".
+SNAPSHOT_WARM_UP_NAME = ".snapstart-warm-up"
+
+
+def _round_trips(secretsmanager: Any, dynamodb: Any, settings: Settings, provider: str) -> None:
+    """One request through each warm-path client before the snapshot: the first call of a botocore client
+    loads its service model, credentials, endpoint, signer and parser (~100 ms a restored function would
+    pay on its first webhook). Neither call reads a secret nor writes: secret values are kept out of the
+    snapshot (it may be restored days later, long after they would have expired from the cache), and the
+    item sent is empty, which DynamoDB refuses without writing or charging. Failure only costs warmth."""
+    name = f"{settings.prefix}/{provider}/{SNAPSHOT_WARM_UP_NAME}"
+    with contextlib.suppress(ClientError, BotoCoreError):
+        secretsmanager.get_secret_value(SecretId=name)
+    with contextlib.suppress(ClientError, BotoCoreError):
+        dynamodb.put_item(TableName=settings.events_table, Item={})
+
+
+def _snapshot_hook_registrar() -> Callable[[Callable[[], None]], object]:
+    # Part of Lambda's Python runtimes (3.12 and later); imported only under SnapStart.
+    from snapshot_restore_py import register_before_snapshot  # type: ignore[import-not-found]
+
+    return cast(Callable[[Callable[[], None]], object], register_before_snapshot)
 
 
 def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaHandler:
@@ -135,7 +188,7 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
     logger, metrics = _observability(settings, "publisher")
 
     @_with_lambda_context(logger)
-    @metrics.log_metrics(raise_on_empty_metrics=False)
+    @metrics.log_metrics(raise_on_empty_metrics=False)  # type: ignore[untyped-decorator]
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Powertools' batch utility hands records over one at a time; PutEvents takes ten a call and
         # reports failures per entry, so the batch is walked here.
@@ -196,7 +249,7 @@ def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHa
     logger, metrics = _observability(settings, "health")
 
     @_with_lambda_context(logger)
-    @metrics.log_metrics(raise_on_empty_metrics=False)
+    @metrics.log_metrics(raise_on_empty_metrics=False)  # type: ignore[untyped-decorator]
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = summary(checker.run())
         metrics.add_metric(name="UnhealthySubscriptions", unit="Count", value=result["unhealthy"])
@@ -256,12 +309,21 @@ def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
     return _lazy(build)
 
 
+class _Lazy:
+    """A handler built on its first invocation, or by ``ready()`` before a SnapStart snapshot."""
+
+    def __init__(self, build: Callable[[], LambdaHandler]) -> None:
+        self._build = build
+        self._built: LambdaHandler | None = None
+
+    def ready(self) -> LambdaHandler:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return self.ready()(event, context)
+
+
 def _lazy(build: Callable[[], LambdaHandler]) -> LambdaHandler:
-    built: list[LambdaHandler] = []
-
-    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if not built:
-            built.append(build())
-        return built[0](event, context)
-
-    return handler
+    return _Lazy(build)

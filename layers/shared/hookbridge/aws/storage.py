@@ -45,6 +45,8 @@ class DynamoEventStore:
         for generation in range(MAX_GENERATIONS):
             key = event.dedupe_key if generation == 0 else f"{event.dedupe_key}#{generation}"
             item["pk"] = {"S": key}
+            if generation:  # the item keeps its dedupe key only where the key does not say it
+                item["dedupe_key"] = {"S": event.dedupe_key}
             try:
                 self._client.put_item(
                     TableName=self._table,

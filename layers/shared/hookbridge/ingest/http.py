@@ -14,7 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.metrics import Metrics, MetricUnit
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from hookbridge.errors import Unauthorized, WebhookError
 from hookbridge.ingest.pipeline import IngestPipeline
@@ -23,7 +23,7 @@ from hookbridge.model import WebhookRequest
 log = logging.getLogger(__name__)
 
 
-def create_app(pipeline: IngestPipeline, metrics: Metrics) -> APIGatewayHttpResolver:
+def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewayHttpResolver:
     provider = pipeline.provider.name
     app = APIGatewayHttpResolver()
 
