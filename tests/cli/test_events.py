@@ -123,6 +123,7 @@ def test_health_now(hb: Any) -> None:
         ["events", "replay", "zonos", "demo"],
         ["dlq", "redrive"],
         ["health"],
+        ["load", "--duration", "0.5", "--provider", "zippex"],
     ],
 )
 def test_json_on_every_command(hb: Any, args: list[str]) -> None:

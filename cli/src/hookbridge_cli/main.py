@@ -14,12 +14,13 @@ from collections.abc import Sequence
 import typer
 from typer import _click
 
-from hookbridge_cli.commands import dev, dlq, events, health, providers, send, subscriptions
+from hookbridge_cli.commands import dev, dlq, events, health, load, providers, send, subscriptions
 from hookbridge_cli.errors import USAGE, report
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
 app.command()(dev.dev)
 app.command()(send.send)
+app.command()(load.load)
 app.add_typer(subscriptions.app, name="subscriptions")
 app.add_typer(events.app, name="events")
 app.add_typer(dlq.app, name="dlq")

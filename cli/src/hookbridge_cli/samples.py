@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 from typing import Any
 
+from hookbridge.aws.secrets import SubscriptionSecret
+from hookbridge.model import Provider
+from hookbridge.samples import fresh_event
 from hookbridge_cli.template import EVENTS
 
 DEMO_SECRET = "demo-secret"  # noqa: S105 - the file events/<provider>/demo-secret.json
@@ -41,3 +45,38 @@ def distinct_payload(provider: str, payload: dict[str, Any], n: int) -> dict[str
         # distinct body with a delivery id of its own.
         distinct["request_id"] = f"req_{n}"
     return distinct
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """One delivery as the provider makes it over HTTP: where it posts, the body and the headers."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def where(self) -> str:
+        """The URL without its query (which may carry a token): safe to print."""
+        return self.url.split("?")[0]
+
+
+def signed_request(
+    sample: dict[str, Any],
+    provider: Provider,
+    secret: SubscriptionSecret,
+    subscription: str,
+    base_url: str,
+    body: str | None = None,
+) -> SignedRequest:
+    """A sample (an API Gateway event from events/), or ``body`` in its place, signed or authenticated for
+    now with ``secret`` as its provider does, addressed to ``subscription`` under the stack's webhook
+    base URL (with or without its trailing ``/webhooks``)."""
+    event = fresh_event(sample, provider, secret, body=body)
+    path = event["rawPath"].split("/")
+    path[3] = subscription
+    url = base_url.rstrip("/").removesuffix("/webhooks") + "/".join(path)
+    if event.get("rawQueryString"):
+        url += "?" + event["rawQueryString"]
+    headers = {k: v for k, v in event["headers"].items() if k != "host"}
+    return SignedRequest(url, event["body"].encode(), headers)

@@ -92,6 +92,13 @@ def api_gateway_event(
     }
 
 
+class _HttpApi(ThreadingHTTPServer):
+    """The local HTTP API's server. socketserver's listen backlog of 5 resets connections as soon as a few
+    dozen clients connect at once (`hookbridge load --concurrency 32`); API Gateway never does."""
+
+    request_queue_size = 256
+
+
 class Environments:
     """One function's execution environments, as Lambda keeps them: each serves one invocation at a time,
     and another is started when every one is busy. The HTTP server answers requests in parallel threads;
@@ -167,7 +174,7 @@ class LocalStack:
             self._serve(self._moto.serve_forever)
             self._serving.add("moto")
             # Bound now, so a taken port fails before anything is built; it routes once the resources exist.
-            self._http = ThreadingHTTPServer(("127.0.0.1", self.http_port), BaseHTTPRequestHandler)
+            self._http = _HttpApi(("127.0.0.1", self.http_port), BaseHTTPRequestHandler)
             self._create_resources()
             if self.state_dir is not None:
                 from hookbridge_cli.snapshot import restore
@@ -286,6 +293,9 @@ class LocalStack:
         stack = self
 
         class Router(BaseHTTPRequestHandler):
+            # Keep-alive, as API Gateway: a client (a provider, `hookbridge load`) reuses its connection.
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 

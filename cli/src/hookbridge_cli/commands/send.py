@@ -11,13 +11,12 @@ from typing import Annotated, Any
 import typer
 
 from hookbridge.aws.secrets import SubscriptionSecret
-from hookbridge.samples import fresh_event
 from hookbridge_cli import credentials, options
 from hookbridge_cli.errors import AwsFailed, Refused, Usage
 from hookbridge_cli.local import DEMO_SUBSCRIPTION
 from hookbridge_cli.output import Output
 from hookbridge_cli.records import read_secret
-from hookbridge_cli.samples import sample_names
+from hookbridge_cli.samples import sample_names, signed_request
 from hookbridge_cli.target import resolve, use_local
 from hookbridge_cli.template import EVENTS
 
@@ -63,24 +62,16 @@ def send(
         base = url
     try:
         secret = SubscriptionSecret.model_validate(secret_value)
-        event = fresh_event(json.loads(sample.read_text()), chosen, secret)
+        signed = signed_request(json.loads(sample.read_text()), chosen, secret, subscription, base)
     except Exception as exc:  # a secret that cannot sign this provider's requests
         raise Refused(
             f"cannot sign a {provider} request with that secret ({type(exc).__name__})",
             "check the secret holds what the README's secret table lists for this provider",
         ) from None
-    path = event["rawPath"].split("/")
-    path[3] = subscription
-    full = base.rstrip("/").removesuffix("/webhooks") + "/".join(path)
-    if event.get("rawQueryString"):
-        full += "?" + event["rawQueryString"]
     request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
-        full,
-        data=event["body"].encode(),
-        method="POST",
-        headers={k: v for k, v in event["headers"].items() if k != "host"},
+        signed.url, data=signed.body, method="POST", headers=signed.headers
     )
-    where = full.split("?")[0]
+    where = signed.where
     try:
         with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - http(s) only
             status, answer = response.status, response.read().decode()

@@ -1,0 +1,214 @@
+"""`hookbridge load` against a running `hookbridge dev`, run as a user runs it: it must reconcile exactly
+when the stack works, and say in one line what did not reconcile (exit 1) when it does not."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hookbridge_cli.template import resource
+
+from tests.cli.conftest import HOOKBRIDGE, Dev, one_line_error, run, start_dev, user_environment, wait_for
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+
+PROVIDERS = ["zippex", "zinc", "zencargo", "github"]
+
+
+def _run_subscriptions(dev: Dev) -> list[str]:
+    """The load run's subscriptions, while it runs: the secrets it created."""
+    names = [s["Name"] for s in dev.client("secretsmanager").list_secrets()["SecretList"]]
+    return [n for n in names if "/load-" in n]
+
+
+def test_a_load_run_reconciles_answers_table_and_bus(hb: Any, dev: Dev) -> None:
+    args = ["load", "--duration", "2.5", "--concurrency", "8", "--duplicates", "0.3", "--subscriptions", "2"]
+    result = hb(*args, *(a for p in PROVIDERS for a in ("--provider", p)), "--json")
+    assert result.code == 0, result
+    summary = result.json
+    assert summary["reconciled"] is True
+    assert summary["mismatches"] == []
+    assert summary["other"] == {}
+    events = summary["events"]
+    assert events > 0
+    assert summary["accepted"] == summary["stored"] == summary["published"] == events
+    assert summary["redeliveries"] > 0
+    assert summary["duplicate"] == summary["redeliveries"] == summary["deliveries"] - events
+    assert summary["throughput_per_s"] > 0
+    assert set(summary["latency_ms"]) == {"p50", "p90", "p99", "max"}
+    assert summary["latency_ms"]["p50"] <= summary["latency_ms"]["p99"] <= summary["latency_ms"]["max"]
+    rows = {row["provider"]: row for row in summary["by_provider"]}
+    assert sorted(rows) == sorted(PROVIDERS)
+    assert sum(row["events"] for row in rows.values()) == events
+    assert all(len(row["subscriptions"]) == 2 and row["deliveries"] > 0 for row in rows.values())
+
+    # dev's own view of the bus, independent of the run's: each event it accepted, exactly once.
+    subscriptions = {s for row in rows.values() for s in row["subscriptions"]}
+
+    def on_bus() -> Counter[str]:
+        return Counter(
+            e["detail"]["metadata"]["id"]
+            for e in list(dev.bus)
+            if e["detail"]["metadata"].get("subscription") in subscriptions
+        )
+
+    wait_for(lambda: sum(on_bus().values()) >= events)
+    assert len(on_bus()) == events
+    assert set(on_bus().values()) == {1}
+
+    # What the run set up for itself is gone: its secrets, its rule and its queue.
+    assert _run_subscriptions(dev) == []
+    rules = dev.client("events").list_rules(EventBusName="hookbridge")["Rules"]
+    assert [r["Name"] for r in rules] == ["dev-tap"]
+    queues = dev.client("sqs").list_queues().get("QueueUrls", [])
+    assert not [q for q in queues if "load" in q]
+
+
+def test_the_table_prints_counts_and_says_reconciled(hb: Any) -> None:
+    result = hb(
+        "load", "--duration", "1.5", "--concurrency", "4", "--provider", "stripe", "--provider", "zonos"
+    )
+    assert result.code == 0, result
+    assert "reconciled: every distinct event stored once and published once" in result.out
+    assert "latency   p50 " in result.out
+    assert result.err == ""
+
+
+def test_the_local_http_api_keeps_a_connection_alive(dev: Dev) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", dev.http_port, timeout=10)
+    try:
+        connection.connect()
+        first = connection.sock
+        for _ in range(3):
+            connection.request("POST", "/webhooks/zippex/demo", body=b"{}", headers={})
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 401
+            assert response.version == 11
+            assert not response.will_close
+            assert connection.sock is first
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--duplicates", "1"], "--duplicates 1.0 is out of range"),
+        (["--duration", "0"], "--duration 0.0 is out of range"),
+        (["--concurrency", "0"], "--concurrency 0 is out of range"),
+        (["--provider", "zoom"], "unknown provider 'zoom'"),
+    ],
+)
+def test_bad_arguments_exit_2_before_anything_is_sent(hb: Any, args: list[str], says: str) -> None:
+    result = hb("load", *args)
+    assert result.code == 2, result
+    assert says in one_line_error(result)
+
+
+def test_no_dev_running_exits_3(tmp_path: Path) -> None:
+    result = run(tmp_path, "load", "--duration", "1", "--aws-port", "1")
+    assert result.code == 3, result
+    assert "no local stack answers on 127.0.0.1:1: is `hookbridge dev` running?" in one_line_error(result)
+
+
+@pytest.fixture(scope="module")
+def broken_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("broken")
+
+
+@pytest.fixture(scope="module")
+def broken_dev(broken_home: Path) -> Any:
+    """A dev of its own: these tests break it."""
+    running = start_dev(broken_home)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_an_event_published_twice_does_not_reconcile(broken_home: Path, broken_dev: Dev) -> None:
+    """One of the run's events put on the bus a second time, while the run is sending: load must notice."""
+    load = subprocess.Popen(  # noqa: S603 - our own command
+        [
+            HOOKBRIDGE,
+            "load",
+            "--duration",
+            "4",
+            "--concurrency",
+            "2",
+            "--provider",
+            "zippex",
+            "--subscriptions",
+            "1",
+            "--duplicates",
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=user_environment(broken_home),
+    )
+    try:
+        wait_for(lambda: bool(_run_subscriptions(broken_dev)))
+        subscription = _run_subscriptions(broken_dev)[0].split("/")[-1]
+
+        def first() -> list[dict[str, Any]]:
+            return [
+                e for e in list(broken_dev.bus) if e["detail"]["metadata"]["subscription"] == subscription
+            ][:1]
+
+        wait_for(lambda: bool(first()))
+        again = first()[0]
+        broken_dev.client("events").put_events(
+            Entries=[
+                {
+                    "EventBusName": "hookbridge",
+                    "Source": again["source"],
+                    "DetailType": again["detail-type"],
+                    "Detail": json.dumps(again["detail"]),
+                }
+            ]
+        )
+        out, err = load.communicate(timeout=120)
+    finally:
+        load.kill()
+    assert load.returncode == 1, (out, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("hookbridge: did not reconcile: 1 accepted events published more than once: ")
+
+
+def test_a_stack_that_cannot_store_does_not_reconcile(broken_home: Path, broken_dev: Dev) -> None:
+    """The events table refuses every write (its key now a number): every delivery is answered 503 (the
+    provider would retry), nothing is stored."""
+    dynamodb = broken_dev.client("dynamodb")
+    dynamodb.delete_table(TableName="hookbridge-events")
+    props = resource("EventsTable")["Properties"]
+    dynamodb.create_table(
+        TableName="hookbridge-events",
+        KeySchema=props["KeySchema"],
+        AttributeDefinitions=[
+            {**a, "AttributeType": "N"} if a["AttributeName"] == "pk" else a
+            for a in props["AttributeDefinitions"]
+        ],
+        GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
+        BillingMode=props["BillingMode"],
+    )
+    result = run(broken_home, "load", "--duration", "1", "--concurrency", "2", "--provider", "zinc", "--json")
+    assert result.code == 1, result
+    summary = result.json
+    assert summary["accepted"] == summary["stored"] == summary["published"] == 0
+    assert summary["other"] == {"503": summary["deliveries"]}
+    line = one_line_error(result)
+    n = summary["deliveries"]
+    assert line.startswith(
+        f"hookbridge: did not reconcile: {n} of {n} deliveries answered neither accepted nor duplicate "
+        f"({n}x 503)"
+    )
+    assert "the stack refused the deliveries" in line
