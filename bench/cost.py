@@ -59,6 +59,7 @@ PLATFORM_LOG_BYTES = 550  # Lambda's JSON platform.start + platform.report recor
 # stream (BUSY_PER_SECOND webhooks/s) whose batches fill for the template's batching window, spread over
 # its parallelization factor.
 BUSY_PER_SECOND = 100
+STREAM_POLL_SECONDS = 0.25  # Lambda's base polling rate for a DynamoDB stream shard: 4 a second
 DYNAMODB_ITEM_OVERHEAD_BYTES = 100  # storage, per item in the table and in each index
 EVENTBRIDGE_EVENT_OVERHEAD_BYTES = 300  # id, account, region, time, resources around source/type/detail
 
@@ -153,7 +154,9 @@ def publisher_records_per_batch(per_second: float) -> float:
     batching window fills a batch up to its size, and the shard's records are spread over the
     parallelization factor's concurrent batches."""
     stream = resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
-    window = float(stream.get("MaximumBatchingWindowInSeconds", 0))
+    # Without a batching window a batch still gathers what arrived since the last poll: Lambda polls a
+    # stream's shards at a base rate of four times a second.
+    window = max(float(stream.get("MaximumBatchingWindowInSeconds", 0)), STREAM_POLL_SECONDS)
     per_batch = per_second * window / int(stream.get("ParallelizationFactor", 1))
     return max(1.0, min(float(stream["BatchSize"]), per_batch))
 
