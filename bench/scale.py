@@ -1,0 +1,233 @@
+"""Scale on paper: where the pipeline saturates first for two load shapes, the lag from API to bus, and the
+cost, for the template's publisher settings and for the ones this model recommends.
+
+A model, not a measurement: AWS limits are stated constants (each with its source); per-webhook write units
+and CPU come from bench/cost.py's measurements of the real handler.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hookbridge_cli.template import resource, template
+
+from bench.cost import (
+    API_GATEWAY_HTTP_PER_MILLION,
+    DYNAMODB_PER_MILLION_WRITE_UNITS,
+    DYNAMODB_ROUND_TRIP_MS,
+    EVENTBRIDGE_PER_MILLION_EVENTS,
+    EVENTBRIDGE_ROUND_TRIP_MS,
+    LAMBDA_ARM64_PER_GB_SECOND,
+    LAMBDA_PER_MILLION_REQUESTS,
+    provider_writes,
+)
+
+# DynamoDB: one partition takes at most 1,000 write units/s, in the table and in a GSI alike; a GSI that
+# cannot keep up throttles the base table's writes (DynamoDB developer guide, "Partitions and data
+# distribution" and "GSI write throttling").
+PARTITION_WCU_PER_S = 1000
+# DynamoDB Streams: one shard per table partition, so at most ~1,000 writes/s land on one shard.
+STREAM_SHARD_WRITES_PER_S = 1000
+# Lambda polls each stream shard about 4 times a second (Lambda developer guide, DynamoDB event sources).
+STREAM_POLL_INTERVAL_S = 0.25
+# Lambda: ParallelizationFactor is 1-10 concurrent batches per shard (Lambda developer guide).
+MAX_PARALLELIZATION = 10
+# EventBridge PutEvents: 10 entries a call; default 10,000 calls/s in us-east-1 (2,400 in us-east-2, less
+# in smaller regions): https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-quota.html
+PUT_EVENTS_ENTRIES_PER_CALL = 10
+PUT_EVENTS_CALLS_PER_S = 10_000
+# Lambda: 1,000 concurrent executions per account and region by default (Lambda quotas page).
+ACCOUNT_CONCURRENCY = 1000
+# API Gateway HTTP API: 10,000 requests/s steady, burst 5,000, per account and region (API Gateway quotas).
+API_RPS = 10_000
+# Per-invocation overhead of the publisher besides its PutEvents calls (parse, envelope, logs): stated.
+PUBLISHER_OVERHEAD_MS = 5.0
+# Ingest: in-process work on the warm path (bench/warm.py measures ~1-3 ms at 512 MB) plus the PutItem.
+INGEST_CPU_MS = 3.0
+# Headroom the recommendation keeps over the hottest load it is asked to carry.
+HEADROOM = 1.5
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    subscriptions: int
+    per_subscription_per_s: float
+    seconds: float
+
+    @property
+    def rate(self) -> float:
+        return self.subscriptions * self.per_subscription_per_s
+
+
+@dataclass(frozen=True)
+class Settings:
+    batch_size: int
+    window_s: float
+    parallelization: int
+    index_shards: int = 1  # by_day buckets per subscription-day (EVENT_INDEX_SHARDS; not in the template)
+
+
+@dataclass(frozen=True)
+class Result:
+    scenario: str
+    settings: Settings
+    accepted_per_s: float
+    first_limit: str
+    limits: dict[str, float]
+    lag_s: float
+    publisher_invocations: float
+    stored: float  # webhooks stored (and published) over the scenario's run
+    table_wcu: float
+    index_wcu: float
+
+
+SCENARIOS = (
+    Scenario("1 subscription bursting to 5,000/s for 10 min", 1, 5000, 600),
+    Scenario("200 subscriptions at 50/s each", 200, 50, 600),
+)
+
+
+def template_settings() -> Settings:
+    props = resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
+    return Settings(
+        int(props["BatchSize"]),
+        float(props["MaximumBatchingWindowInSeconds"]),
+        int(props["ParallelizationFactor"]),
+    )
+
+
+def publisher_duration_s(batch: int) -> float:
+    """One invocation: its PutEvents calls run one after another, 10 entries each."""
+    calls = math.ceil(batch / PUT_EVENTS_ENTRIES_PER_CALL)
+    return (PUBLISHER_OVERHEAD_MS + calls * EVENTBRIDGE_ROUND_TRIP_MS) / 1000
+
+
+def model(scenario: Scenario, settings: Settings, table_wcu: float = 1, index_wcu: float = 1) -> Result:
+    rate = scenario.rate
+    table_partitions = max(1, math.ceil(rate * table_wcu / PARTITION_WCU_PER_S))
+    # Each subscription-day is index_shards GSI partitions at most; the hottest subscription caps the table.
+    index_cap = settings.index_shards * PARTITION_WCU_PER_S / index_wcu * scenario.subscriptions
+    shards = table_partitions
+    per_shard = rate / shards
+    duration = publisher_duration_s(settings.batch_size)
+    publisher_cap = shards * settings.parallelization * settings.batch_size / duration
+    ingest_s = (INGEST_CPU_MS + DYNAMODB_ROUND_TRIP_MS) / 1000
+    limits = {
+        "API Gateway 10,000 rps": float(API_RPS),
+        "Lambda concurrency 1,000": ACCOUNT_CONCURRENCY / ingest_s,
+        "DynamoDB table partitions": float("inf"),  # on demand, the key spreads: partitions split
+        "by_subscription index partition": index_cap,
+        "publisher (shards x parallelization)": publisher_cap,
+        "PutEvents calls/s": PUT_EVENTS_CALLS_PER_S * PUT_EVENTS_ENTRIES_PER_CALL * 1.0,
+    }
+    first = min(limits, key=lambda k: limits[k])
+    # Only the publisher's limit delays rather than refuses: the others turn webhooks away (the provider
+    # retries them later), so they cap what is accepted.
+    refusing = {k: v for k, v in limits.items() if not k.startswith("publisher")}
+    stored = accepted = min(rate, *refusing.values())
+    # Lag: wait for a batch (full or window), the poll, one invocation; plus any backlog at the burst's end.
+    fill_s = min(settings.window_s, settings.batch_size / per_shard) if settings.window_s else 0.0
+    lag = STREAM_POLL_INTERVAL_S + fill_s + duration
+    if stored > publisher_cap:
+        lag += (stored - publisher_cap) * scenario.seconds / publisher_cap
+    records_per_invocation = min(
+        settings.batch_size, max(1.0, per_shard * max(fill_s, STREAM_POLL_INTERVAL_S))
+    )
+    return Result(
+        scenario.name,
+        settings,
+        accepted,
+        first if limits[first] <= rate else "nothing (below every limit)",
+        limits,
+        lag,
+        stored * scenario.seconds / records_per_invocation,
+        stored * scenario.seconds,
+        table_wcu,
+        index_wcu,
+    )
+
+
+def publisher_cost(result: Result, memory_mb: int) -> float:
+    """Publisher Lambda cost for the scenario's run (requests + GB-seconds)."""
+    seconds = publisher_duration_s(result.settings.batch_size)
+    per_invocation = (
+        LAMBDA_PER_MILLION_REQUESTS / 1e6 + seconds * memory_mb / 1024 * LAMBDA_ARM64_PER_GB_SECOND
+    )
+    return result.publisher_invocations * per_invocation
+
+
+def run_cost(result: Result, memory_mb: int) -> float:
+    """The whole run at bench/cost.py's prices: API, ingest Lambda, DynamoDB writes, PutEvents, publisher."""
+    ingest_s = math.ceil(INGEST_CPU_MS + DYNAMODB_ROUND_TRIP_MS) / 1000
+    per_webhook = (
+        API_GATEWAY_HTTP_PER_MILLION / 1e6
+        + LAMBDA_PER_MILLION_REQUESTS / 1e6
+        + ingest_s * memory_mb / 1024 * LAMBDA_ARM64_PER_GB_SECOND
+        + (result.table_wcu + result.index_wcu) * DYNAMODB_PER_MILLION_WRITE_UNITS / 1e6
+        + EVENTBRIDGE_PER_MILLION_EVENTS / 1e6
+    )
+    return result.stored * per_webhook + publisher_cost(result, memory_mb)
+
+
+def recommend(table_wcu: float = 1, index_wcu: float = 1, memory_mb: int = 512) -> Settings:
+    """Publisher settings that keep up, with HEADROOM, with a full stream shard: the cheapest publisher
+    (within a cent per run), then the lowest worst-case lag to the bus, then the lowest parallelization.
+    Index shards: enough by_day buckets for the hottest subscription with HEADROOM."""
+    hottest = max(sc.per_subscription_per_s for sc in SCENARIOS)
+    shards = math.ceil(hottest * index_wcu * HEADROOM / PARTITION_WCU_PER_S)
+    candidates = []
+    for batch in (10, 20, 50, 100, 200, 500):
+        for window in (0.0, 0.5, 1.0):
+            for par in range(1, MAX_PARALLELIZATION + 1):
+                settings = Settings(batch, window, par, shards)
+                if par * batch / publisher_duration_s(batch) < HEADROOM * STREAM_SHARD_WRITES_PER_S:
+                    continue
+                results = [model(sc, settings, table_wcu, index_wcu) for sc in SCENARIOS]
+                cost = sum(publisher_cost(r, memory_mb) for r in results)
+                candidates.append((cost, max(r.lag_s for r in results), par, settings))
+    cheapest = min(c[0] for c in candidates)
+    fit = [c for c in candidates if c[0] <= cheapest + 0.01]
+    return min(fit, key=lambda c: (round(c[1], 2), c[2]))[3]
+
+
+def table(rows: list[tuple[str, Result]], memory_mb: int) -> str:
+    lines = [
+        "| settings | scenario | offered/s | accepted/s | saturates first | lag to bus | cost of the run |",
+        "|---|---|---:|---:|---|---:|---:|",
+    ]
+    for label, r in rows:
+        s = r.settings
+        sc = next(x for x in SCENARIOS if x.name == r.scenario)
+        lines.append(
+            f"| {label}: batch {s.batch_size}, window {s.window_s:g} s, parallel {s.parallelization}, "
+            f"index shards {s.index_shards} | {r.scenario} | {sc.rate:,.0f} | {r.accepted_per_s:,.0f} "
+            f"| {r.first_limit} | {r.lag_s:.2f} s | ${run_cost(r, memory_mb):,.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def measured_write_units(provider: str = "zippex") -> tuple[float, float]:
+    """Table and index write units of the provider's median sample, through its real handler."""
+    writes = provider_writes(provider)
+    return math.ceil(writes.item_bytes / 1024), math.ceil(writes.index_bytes / 1024)
+
+
+def main() -> None:
+    memory_mb = int(template()["Globals"]["Function"]["MemorySize"])
+    table_wcu, index_wcu = measured_write_units()
+    rows = [
+        (label, model(sc, settings, table_wcu, index_wcu))
+        for label, settings in (
+            ("template", template_settings()),
+            ("recommended", recommend(table_wcu, index_wcu, memory_mb)),
+        )
+        for sc in SCENARIOS
+    ]
+    print(f"Write units per webhook (zippex median sample): table {table_wcu:g}, index {index_wcu:g}")
+    print(table(rows, memory_mb))
+
+
+if __name__ == "__main__":
+    main()
