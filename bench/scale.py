@@ -66,7 +66,7 @@ class Settings:
     batch_size: int
     window_s: float
     parallelization: int
-    index_shards: int = 1  # by_day buckets per subscription-day (EVENT_INDEX_SHARDS; not in the template)
+    index_shards: int = 1  # by_day buckets per subscription-day (the EventIndexShards parameter)
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ def template_settings() -> Settings:
         int(props["BatchSize"]),
         float(props["MaximumBatchingWindowInSeconds"]),
         int(props["ParallelizationFactor"]),
+        int(template()["Parameters"]["EventIndexShards"]["Default"]),
     )
 
 

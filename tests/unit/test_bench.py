@@ -37,6 +37,7 @@ def test_cost_model_reads_the_publisher_batching_and_log_levels_from_the_templat
     from bench import cost
 
     assert cost.publisher_records_per_batch(0.01) == 1  # a quiet stream: one record a batch
-    assert cost.publisher_records_per_batch(100) == 25  # 100/s for a 1 s window over 4 parallel batches
-    assert cost.publisher_records_per_batch(1e6) == 100  # capped by the batch size
+    # 100/s: no batching window, so what a quarter-second poll gathers, over 3 parallel batches per shard.
+    assert cost.publisher_records_per_batch(100) == pytest.approx(100 * 0.25 / 3)
+    assert cost.publisher_records_per_batch(1e6) == 200  # capped by the batch size
     assert cost.platform_logs_filtered()  # the template keeps Lambda's START/REPORT lines out

@@ -34,8 +34,9 @@ def test_slow_publisher_builds_a_backlog_that_shows_in_the_lag() -> None:
 def test_template_publisher_settings_are_the_recommended_ones() -> None:
     recommended = scale.recommend()
     current = scale.template_settings()
-    assert (current.batch_size, current.window_s, current.parallelization) == (
+    assert (current.batch_size, current.window_s, current.parallelization, current.index_shards) == (
         recommended.batch_size,
         recommended.window_s,
         recommended.parallelization,
+        recommended.index_shards,
     )

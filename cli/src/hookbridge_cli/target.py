@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from hookbridge_cli.errors import WHERE, AwsFailed, Refused
 from hookbridge_cli.local import AWS_PORT, HTTP_PORT, LOCAL, PREFIX, local_environment, running_dev
+from hookbridge_cli.template import template
 
 # A local stack answers at once or not at all: no minutes of retries against a closed port.
 _LOCAL_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=60)
@@ -73,7 +74,8 @@ def resolve(local: bool, stack: str, aws_port: int | None) -> Target:
             dead_letter_queue_url=queue,
             webhook_base_url=f"http://127.0.0.1:{http_port}/webhooks",
             payload_bucket=LOCAL.payload_bucket,
-            index_shards=1,
+            # The local functions shard as the template's default does.
+            index_shards=int(template()["Parameters"]["EventIndexShards"]["Default"]),
             local=True,
         )
     WHERE.local, WHERE.stack = False, stack
