@@ -161,3 +161,31 @@ def test_no_function_imports_the_consumer_models(name: str) -> None:
         [sys.executable, "-c", code, str(app)], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def readme_rules() -> dict[str, dict[str, Any]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Rules**, one per provider", 1)[1].split("\n\n", 2)[1]
+    rules = {}
+    for row in section.splitlines()[2:]:
+        provider, pattern = (cell.strip().strip("`") for cell in row.strip("|").split("|"))
+        rules[provider] = json.loads(pattern)
+    return rules
+
+
+def test_the_readme_has_a_rule_per_provider_that_matches_one_of_its_samples() -> None:
+    from moto.events.models import EventPattern  # the pattern matcher moto's bus uses
+
+    rules = readme_rules()
+    assert set(rules) == set(providers.names())
+    for provider, pattern in rules.items():
+        matcher = EventPattern.load(json.dumps(pattern))
+        matched = []
+        for _, name in (s for s in samples() if s[0] == provider):
+            body = json.loads((ROOT / "events" / provider / name).read_text())["body"]
+            event = on_the_bus(provider, body, name.removesuffix(".json"))
+            event["detail"]["metadata"]["subscription"] = "shop-eu"
+            if matcher.matches_event(event):
+                matched.append(name)
+        assert matched, f"the README's {provider} rule matches none of its samples"
+        assert len(matched) < len([s for s in samples() if s[0] == provider]), "an example should select"
