@@ -1,0 +1,191 @@
+"""The consumer models read what the publisher really puts on the bus, and the schemas never drift."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.parser import envelopes, parse
+from pydantic import ValidationError
+
+from hookbridge import providers
+from hookbridge.model import StoredEvent
+from hookbridge.publishing.publisher import build_envelope
+from hookbridge.schemas import DATA_MODELS, detail_model, event_model
+from hookbridge.schemas import jsonschema as generated
+from tests.support.template import ROOT, resources_of_type
+
+SCHEMAS = ROOT / "schemas"
+
+
+def samples() -> list[tuple[str, str]]:
+    found = []
+    for path in sorted((ROOT / "events").glob("*/**/*.json")):
+        provider = path.relative_to(ROOT / "events").parts[0]
+        if provider in DATA_MODELS and path.name != "demo-secret.json":
+            found.append((provider, str(path.relative_to(ROOT / "events" / provider))))
+    return found
+
+
+def on_the_bus(provider: str, body: str, event_type: str) -> dict[str, Any]:
+    """The EventBridge event a consumer receives, built by the real publisher from a stored webhook."""
+    stored = StoredEvent(
+        key=f"{provider}#prod#x",
+        id="rec-1",
+        provider=provider,
+        subscription="prod",
+        dedupe_key=f"{provider}#prod#x",
+        event_type=event_type,
+        recognized=True,
+        is_json=True,
+        received_at="2026-03-10T14:45:01.123Z",
+        verified_by="hmac-sha256",
+        payload=body.encode(),
+        payload_sha256="f" * 64,
+        expires_at=1,
+        dedupe_until=1,
+        by_day="d",
+        event_id="evt-1",
+    )
+    entry = build_envelope("1", stored, prefix="hookbridge", bus="bus", table="events").entry
+    return {
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": entry["DetailType"],
+        "source": entry["Source"],
+        "account": "123456789012",
+        "time": "2026-03-10T14:45:01Z",
+        "region": "eu-west-1",
+        "resources": [],
+        "detail": json.loads(entry["Detail"]),
+    }
+
+
+def test_every_provider_has_a_model() -> None:
+    assert set(DATA_MODELS) == set(providers.names())
+
+
+@pytest.mark.parametrize(("provider", "name"), samples())
+def test_models_parse_every_sample_as_published(provider: str, name: str) -> None:
+    body = json.loads((ROOT / "events" / provider / name).read_text())["body"]
+    event = on_the_bus(provider, body, "sample")
+    typed = parse(event=event, model=event_model(provider))
+    assert typed.detail.metadata.provider == provider
+    assert typed.detail.metadata.subscription == "prod"
+    assert typed.detail.data.model_dump(exclude_unset=True) == json.loads(body)
+    # The same through Powertools' EventBridge envelope: only the detail, typed.
+    detail = parse(event=event, model=detail_model(provider), envelope=envelopes.EventBridgeEnvelope)
+    assert detail.data == typed.detail.data
+
+
+def test_typed_fields_of_a_zippex_and_a_zencargo_event() -> None:
+    zippex = json.loads((ROOT / "events/zippex/delivery.delivered.json").read_text())["body"]
+    typed = parse(event=on_the_bus("zippex", zippex, "delivery.delivered"), model=event_model("zippex"))
+    assert (typed.detail_type, typed.detail.data.id, typed.detail.data.type) == (
+        "delivery.delivered",
+        "evt_q1w2e3r4",
+        "delivery.delivered",
+    )
+    zencargo = json.loads((ROOT / "events/zencargo/SHIPMENT_STAGE_CHANGED.json").read_text())["body"]
+    typed = parse(
+        event=on_the_bus("zencargo", zencargo, "SHIPMENT_STAGE_CHANGED"), model=event_model("zencargo")
+    )
+    assert typed.detail.data.data.topic == "SHIPMENT_STAGE_CHANGED"
+    assert typed.detail.data.data.targetId == "ZTEST-8"
+
+
+def test_a_payload_by_reference_has_no_data_and_says_where() -> None:
+    event = on_the_bus("zippex", '{"id": "e", "type": "t"}', "t")
+    event["detail"]["data"] = None
+    event["detail"]["metadata"]["payload_ref"] = {"store": "s3", "bucket": "b", "key": "k"}
+    typed = parse(event=event, model=event_model("zippex"))
+    assert typed.detail.data is None
+    assert typed.detail.metadata.payload_ref.bucket == "b"
+
+
+def test_a_documented_field_of_the_wrong_type_is_rejected() -> None:
+    event = on_the_bus("stripe", '{"id": "evt_1", "type": "charge.refunded", "data": "not an object"}', "x")
+    with pytest.raises(ValidationError):
+        event_model("stripe").model_validate(event)
+
+
+def test_committed_schema_files_match_the_models() -> None:
+    expected = generated.render()
+    committed = {
+        str(path.relative_to(SCHEMAS)): path.read_text(encoding="utf-8") for path in SCHEMAS.rglob("*.json")
+    }
+    assert committed.keys() == expected.keys(), "run: python -m hookbridge.schemas.jsonschema"
+    for name, content in expected.items():
+        assert committed[name] == content, f"{name} drifted; run: python -m hookbridge.schemas.jsonschema"
+
+
+def test_template_schema_block_matches_the_models() -> None:
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    assert generated.with_fragment(text) == text, "run: python -m hookbridge.schemas.jsonschema"
+
+
+def test_template_has_one_schema_per_source_and_detail_type_with_the_committed_content() -> None:
+    schemas = resources_of_type("AWS::EventSchemas::Schema")
+    contents = {}
+    for body in schemas.values():
+        props = body["Properties"]
+        assert props["Type"] == "JSONSchemaDraft4"
+        content = json.loads(props["Content"]["Fn::Sub"].replace("${Prefix}", "hookbridge"))
+        contents[
+            (content["properties"]["source"]["enum"][0], content["properties"]["detail-type"]["enum"][0])
+        ] = content
+    expected = {
+        (f"hookbridge.{p}", t): json.loads((SCHEMAS / generated.file_name(p, t)).read_text())
+        for p in providers.names()
+        for t in providers.definition(p).event_types
+    }
+    assert contents == expected
+
+
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
+)
+def test_no_function_imports_the_consumer_models(name: str) -> None:
+    """The models are for consumers: loading them in a function would only slow its cold start."""
+    app = ROOT / "functions" / name / "app.py"
+    code = (
+        "import runpy, sys; runpy.run_path(sys.argv[1]); "
+        "print(sorted(m for m in sys.modules if m.startswith('hookbridge.schemas')))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "shared")}
+    out = subprocess.run(  # noqa: S603 - our own interpreter and file
+        [sys.executable, "-c", code, str(app)], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+
+
+def readme_rules() -> dict[str, dict[str, Any]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Rules**, one per provider", 1)[1].split("\n\n", 2)[1]
+    rules = {}
+    for row in section.splitlines()[2:]:
+        provider, pattern = (cell.strip().strip("`") for cell in row.strip("|").split("|"))
+        rules[provider] = json.loads(pattern)
+    return rules
+
+
+def test_the_readme_has_a_rule_per_provider_that_matches_one_of_its_samples() -> None:
+    from moto.events.models import EventPattern  # the pattern matcher moto's bus uses
+
+    rules = readme_rules()
+    assert set(rules) == set(providers.names())
+    for provider, pattern in rules.items():
+        matcher = EventPattern.load(json.dumps(pattern))
+        matched = []
+        for _, name in (s for s in samples() if s[0] == provider):
+            body = json.loads((ROOT / "events" / provider / name).read_text())["body"]
+            event = on_the_bus(provider, body, name.removesuffix(".json"))
+            event["detail"]["metadata"]["subscription"] = "shop-eu"
+            if matcher.matches_event(event):
+                matched.append(name)
+        assert matched, f"the README's {provider} rule matches none of its samples"
+        assert len(matched) < len([s for s in samples() if s[0] == provider]), "an example should select"
