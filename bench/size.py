@@ -11,8 +11,10 @@ BUILD = ROOT / ".aws-sam" / "build"
 
 
 def build() -> None:
-    subprocess.run(
-        ["python", "-m", "uv", "tool", "run", "--from", "aws-sam-cli==1.170.0", "sam", "build"],  # noqa: S607
+    # Under `uv run`, "python" is the project's venv, which has no uv: uv names itself in $UV.
+    uv = [os.environ["UV"]] if "UV" in os.environ else ["python", "-m", "uv"]
+    subprocess.run(  # noqa: S603 - uv, sam, and our own template
+        [*uv, "tool", "run", "--from", "aws-sam-cli==1.170.0", "sam", "build"],
         cwd=ROOT,
         check=True,
         env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
