@@ -183,7 +183,8 @@ def cost_per_million(
     archived_gb = writes.event_bytes * 1e6 / 1e9
     months_kept = retention_days / 30
     per_invocation = LAMBDA_PER_MILLION_REQUESTS
-    log_bytes = ACCESS_LOG_BYTES + (0 if platform_logs_filtered() else PLATFORM_LOG_BYTES)
+    platform_logs = not platform_logs_filtered()
+    log_bytes = ACCESS_LOG_BYTES + (PLATFORM_LOG_BYTES if platform_logs else 0)
     return [
         CostLine("API Gateway HTTP API", API_GATEWAY_HTTP_PER_MILLION, "1 request (under 512 KB)"),
         CostLine(
@@ -221,7 +222,7 @@ def cost_per_million(
             "CloudWatch Logs",
             log_bytes * 1e6 / 1e9 * CLOUDWATCH_LOGS_PER_GB,
             f"~{log_bytes} B: the access log"
-            + ("" if platform_logs_filtered() else " + Lambda platform records")
+            + (" + Lambda platform records" if platform_logs else "")
             + "; none of ours",
         ),
     ]

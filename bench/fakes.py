@@ -4,7 +4,6 @@ call is counted. They keep DynamoDB's conditional-put semantics (a duplicate ans
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from typing import Any
 
@@ -78,13 +77,10 @@ class BotocoreDynamoDB(FakeDynamoDB):
     def __init__(self, calls: Calls) -> None:
         super().__init__(calls)
         self.client = in_process_dynamodb()
-        self.botocore_us: list[float] = []  # botocore's own time in each PutItem
 
     def put_item(self, **request: Any) -> dict[str, Any]:
         answer = super().put_item(**request)
-        start = time.perf_counter_ns()
         self.client.put_item(**request)
-        self.botocore_us.append((time.perf_counter_ns() - start) / 1000)
         return answer
 
 

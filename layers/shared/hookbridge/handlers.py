@@ -240,7 +240,7 @@ def publisher_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
         client = boto3.session.Session().client("events", config=PUBLISHER_CLIENT_CONFIG)
         return build_publisher_handler(settings, Publisher(client))
 
-    return _lazy(build)
+    return _Lazy(build)
 
 
 def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHandler:
@@ -306,7 +306,7 @@ def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
         )
         return build_health_handler(settings, checker)
 
-    return _lazy(build)
+    return _Lazy(build)
 
 
 class _Lazy:
@@ -323,7 +323,3 @@ class _Lazy:
 
     def __call__(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return self.ready()(event, context)
-
-
-def _lazy(build: Callable[[], LambdaHandler]) -> LambdaHandler:
-    return _Lazy(build)
