@@ -11,7 +11,7 @@ import pytest
 
 from hookbridge import providers
 from tests.cli.conftest import Dev, wait_for
-from tests.support.events import sample_names, signed
+from tests.support.events import on_failure_message, sample_names, signed
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -81,26 +81,37 @@ def test_replay_publishes_again(hb: Any, dev: Dev) -> None:
     wait_for(lambda: len(dev.on_bus("tracking_updated")) == 2)
 
 
-def test_dlq_redrive_publishes_the_named_records(hb: Any, dev: Dev) -> None:
+def test_dlq_list_names_the_subscription_health_degrades_it_and_redrive_publishes(hb: Any, dev: Dev) -> None:
     assert hb("send", "zinc", "status_updated", "--local").code == 0
+    assert hb("send", "zencargo", "SHIPMENT_DELIVERY_ESTIMATE_CHANGED", "--local").code == 0
     dynamodb, streams, sqs = dev.client("dynamodb"), dev.client("dynamodbstreams"), dev.client("sqs")
     arn = dynamodb.describe_table(TableName="hookbridge-events")["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
     records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
     record = next(r for r in records if r["dynamodb"]["NewImage"]["event_type"]["S"] == "status_updated")
-    sequence = record["dynamodb"]["SequenceNumber"]
     queue = sqs.get_queue_url(QueueName="hookbridge-publisher-dlq")["QueueUrl"]
-    # What Lambda's on-failure destination sends for a stream batch that ran out of retries.
-    info = {"shardId": shard, "startSequenceNumber": sequence, "endSequenceNumber": sequence,
-            "streamArn": arn, "batchSize": 1}  # fmt: skip
-    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"DDBStreamBatchInfo": info}))
+    sqs.send_message(QueueUrl=queue, MessageBody=on_failure_message(arn, shard, [record]))
     wait_for(lambda: len(dev.on_bus("status_updated")) == 1)
+
+    listed = hb("dlq", "list", "--local", "--json")
+    assert listed.code == 0, listed
+    [row] = listed.lines
+    assert (row["batch_size"], row["subscriptions"]) == (1, {"zinc/demo": 1})
+    health = hb("health", "--local", "--json")
+    statuses = {f"{r['provider']}/{r['subscription']}": r for r in health.lines}
+    assert statuses["zinc/demo"]["status"] == "degraded"
+    assert "dead-letter" in " ".join(statuses["zinc/demo"]["reasons"])
+    assert "dead-letter" not in " ".join(statuses["zencargo/demo"]["reasons"] or [])
+
     result = hb("dlq", "redrive", "--local", "--json")
     assert result.code == 0, result
     assert result.json == {"redriven": 1, "left": 0}
     wait_for(lambda: len(dev.on_bus("status_updated")) == 2)
     assert "Messages" not in sqs.receive_message(QueueUrl=queue)
+    health = hb("health", "--local", "--json")
+    zinc = next(r for r in health.lines if (r["provider"], r["subscription"]) == ("zinc", "demo"))
+    assert "dead-letter" not in " ".join(zinc["reasons"] or [])
 
 
 def test_health_now(hb: Any) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from botocore.exceptions import ClientError
 
 from hookbridge.aws.registry import (
     Subscription,
@@ -20,8 +21,9 @@ from hookbridge.aws.registry import (
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.health.checker import HEALTH_DETAIL_TYPE, HealthChecker, LastEventFinder, ProviderProbes
 from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi
+from hookbridge.publishing.dead_letters import DeadLetterQueue, StreamRecords, find_culprits
 from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
-from tests.support.events import LambdaContext, demo_secret, signed
+from tests.support.events import LambdaContext, demo_secret, on_failure_message, signed
 from tests.support.fake_providers import ProviderState, fake_provider_server
 from tests.support.functions import load_function
 from tests.support.template import ROOT
@@ -39,17 +41,26 @@ def api() -> Iterator[tuple[str, ProviderState]]:
 
 
 @pytest.fixture
+def dead_letter_queue(stack: Stack) -> str:
+    url: str = stack.sqs.create_queue(QueueName="hookbridge-publisher-dlq")["QueueUrl"]
+    return url
+
+
+@pytest.fixture
 def registry(stack: Stack) -> SubscriptionRegistry:
     return SubscriptionRegistry(stack.dynamodb, SUBSCRIPTIONS_TABLE)
 
 
 @pytest.fixture
 def make_checker(
-    stack: Stack, registry: SubscriptionRegistry, api: tuple[str, ProviderState]
+    stack: Stack, registry: SubscriptionRegistry, api: tuple[str, ProviderState], dead_letter_queue: str
 ) -> Callable[..., HealthChecker]:
     url, _ = api
 
-    def make(now: datetime | None = None, dead_letters: int = 0, reenable: bool = False) -> HealthChecker:
+    dead_letters = DeadLetterQueue(stack.sqs, dead_letter_queue)
+
+    def make(now: datetime | None = None, reenable: bool = False, streams: Any = None) -> HealthChecker:
+        records = StreamRecords(streams or stack.streams)
         return HealthChecker(
             registry=registry,
             last_events=LastEventFinder(stack.dynamodb, EVENTS_TABLE, shards=1),
@@ -64,7 +75,7 @@ def make_checker(
             bus=BUS,
             prefix=PREFIX,
             metrics_namespace=PREFIX,
-            dead_letter_depth=lambda: dead_letters,
+            find_culprits=lambda: find_culprits(dead_letters, records, limit=100),
             clock=lambda: now or datetime.now(UTC),
         )
 
@@ -172,11 +183,107 @@ def test_rejections_of_an_unregistered_subscription_create_no_record(
     assert list(registry.list()) == []
 
 
-def test_degraded_by_unpublished_events(
-    stack: Stack, make_checker: Any, zippex_sub: Any, ingest_function: Any
+def dead_letter(stack: Stack, queue: str, records: list[dict[str, Any]]) -> None:
+    arn = stack.dynamodb.describe_table(TableName=EVENTS_TABLE)["Table"]["LatestStreamArn"]
+    shard = stack.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    stack.sqs.send_message(QueueUrl=queue, MessageBody=on_failure_message(arn, shard, records))
+
+
+@pytest.fixture
+def two_subscriptions(stack: Stack, registry: SubscriptionRegistry, ingest_function: Any) -> None:
+    """zinc/demo and zencargo/demo (no provider API to probe), each with events stored just now."""
+    for provider in ("zinc", "zencargo"):
+        stack.add_secret(provider, "demo", demo_secret(provider))
+        registry.create(Subscription(provider=provider, subscription="demo", quiet_period_seconds=3600))
+    store_event(ingest_function, "zinc", "status_updated")
+    store_event(ingest_function, "zencargo", "SHIPMENT_DELIVERY_ESTIMATE_CHANGED")
+    store_event(ingest_function, "zinc", "tracking_updated")
+
+
+def records_of(stack: Stack, provider: str) -> list[dict[str, Any]]:
+    records = stack.stream_records()
+    return [r for r in records if r["dynamodb"]["NewImage"]["by_day"]["S"].startswith(f"{provider}#")]
+
+
+def test_only_the_subscription_whose_events_are_dead_lettered_turns_degraded(
+    stack: Stack, make_checker: Any, two_subscriptions: None, dead_letter_queue: str, registry: Any
 ) -> None:
-    store_event(ingest_function, "zippex", "delivery.created")
-    assert statuses(make_checker(dead_letters=2)) == {"zippex/demo": "degraded"}
+    zinc = records_of(stack, "zinc")
+    dead_letter(stack, dead_letter_queue, zinc[:1])
+    dead_letter(stack, dead_letter_queue, zinc[1:])
+    assert statuses(make_checker()) == {"zinc/demo": "degraded", "zencargo/demo": "healthy"}
+    health = registry.get("zinc", "demo").health
+    assert health.reasons == (
+        "2 stored events not published, in 2 dead-letter batch(es): `hookbridge dlq redrive`",
+    )
+    assert len(health.dead_letters) == 2
+    # Read, not consumed: both messages are still there, visible at once for the operator's redrive.
+    attributes = stack.sqs.get_queue_attributes(QueueUrl=dead_letter_queue, AttributeNames=["All"])[
+        "Attributes"
+    ]
+    assert (
+        attributes["ApproximateNumberOfMessages"],
+        attributes["ApproximateNumberOfMessagesNotVisible"],
+    ) == (
+        "2",
+        "0",
+    )
+
+
+def test_a_batch_of_two_subscriptions_degrades_both(
+    stack: Stack, make_checker: Any, two_subscriptions: None, dead_letter_queue: str
+) -> None:
+    dead_letter(stack, dead_letter_queue, stack.stream_records())  # zinc, zencargo, zinc
+    assert statuses(make_checker()) == {"zinc/demo": "degraded", "zencargo/demo": "degraded"}
+
+
+class ExpiredStream:
+    """The stream a day later: the named records are trimmed (what DynamoDB Streams answers then)."""
+
+    def get_shard_iterator(self, **_: Any) -> Any:
+        raise ClientError(
+            {"Error": {"Code": "TrimmedDataAccessException", "Message": "trimmed"}}, "GetShardIterator"
+        )
+
+
+def test_a_dead_letter_stays_with_its_subscription_after_its_records_expire(
+    stack: Stack, make_checker: Any, two_subscriptions: None, dead_letter_queue: str, registry: Any
+) -> None:
+    dead_letter(stack, dead_letter_queue, records_of(stack, "zencargo"))
+    assert statuses(make_checker()) == {"zinc/demo": "healthy", "zencargo/demo": "degraded"}
+    assert statuses(make_checker(streams=ExpiredStream())) == {
+        "zinc/demo": "healthy",
+        "zencargo/demo": "degraded",
+    }
+    assert registry.get("zencargo", "demo").health.reasons == (
+        "stored events not published, in 1 dead-letter batch(es): `hookbridge dlq redrive`",
+    )
+
+
+def test_a_dead_letter_no_check_could_name_degrades_every_subscription(
+    stack: Stack, make_checker: Any, two_subscriptions: None, dead_letter_queue: str, registry: Any
+) -> None:
+    # Fail closed: its events could be anyone's.
+    dead_letter(stack, dead_letter_queue, records_of(stack, "zinc"))
+    assert statuses(make_checker(streams=ExpiredStream())) == {
+        "zinc/demo": "degraded",
+        "zencargo/demo": "degraded",
+    }
+    assert registry.get("zencargo", "demo").health.reasons == (
+        "1 dead-letter batch(es) of stored events not published whose subscription cannot be named "
+        "(stream records expired): `hookbridge dlq list`",
+    )
+
+
+def test_redriven_dead_letters_leave_the_subscription_healthy(
+    stack: Stack, make_checker: Any, two_subscriptions: None, dead_letter_queue: str
+) -> None:
+    dead_letter(stack, dead_letter_queue, records_of(stack, "zinc"))
+    checker = make_checker()
+    assert statuses(checker)["zinc/demo"] == "degraded"
+    [message] = stack.sqs.receive_message(QueueUrl=dead_letter_queue)["Messages"]
+    stack.sqs.delete_message(QueueUrl=dead_letter_queue, ReceiptHandle=message["ReceiptHandle"])
+    assert statuses(checker) == {"zinc/demo": "healthy", "zencargo/demo": "healthy"}
 
 
 @pytest.fixture

@@ -212,6 +212,10 @@ def test_health_function_is_scheduled_and_scoped() -> None:
         "dynamodb:Query",
         "secretsmanager:GetSecretValue",
         "sqs:GetQueueAttributes",
+        "sqs:ReceiveMessage",
+        "sqs:ChangeMessageVisibility",  # never sqs:DeleteMessage: redrive is the operator's decision
+        "dynamodb:GetShardIterator",
+        "dynamodb:GetRecords",
         "events:PutEvents",
     }
     alarm = resource("UnhealthySubscriptionsAlarm")["Properties"]

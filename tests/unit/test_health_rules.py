@@ -24,7 +24,8 @@ RECENT = NOW - timedelta(minutes=5)
         (Signals(last_event_at=RECENT, rejected=5), "degraded"),
         (Signals(last_event_at=RECENT, rejected=4), "healthy"),
         (Signals(last_event_at=RECENT, provider_failure_rate=0.25), "degraded"),
-        (Signals(last_event_at=RECENT, unpublished=1), "degraded"),
+        (Signals(last_event_at=RECENT, dead_letters={"message-1"}), "degraded"),
+        (Signals(last_event_at=RECENT, unattributed=1), "degraded"),
         (Signals(last_event_at=RECENT, probe_failures=["x"]), "unknown"),
         # Precedence: disabled > unknown > silent > degraded.
         (Signals(last_event_at=None, rejected=9, probe_failures=["x"], provider_disabled=True), "disabled"),

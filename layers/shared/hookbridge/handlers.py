@@ -53,6 +53,8 @@ PUBLISHER_CLIENT_CONFIG = Config(
 # At DEBUG these log whole requests and responses: secret values, webhook payloads and request
 # signatures. Our own LOG_LEVEL, or the Lambda application log level, must never turn that on.
 SDK_LOGGERS = ("botocore", "boto3", "urllib3")
+# Dead-letter messages a health check reads back to name their subscriptions; any beyond degrade everyone.
+MAX_DEAD_LETTERS_READ = 100
 
 
 def _observability(settings: Settings, service: str) -> tuple[Logger, EphemeralMetrics]:
@@ -266,6 +268,7 @@ def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
         from hookbridge.aws.registry import SubscriptionRegistry
         from hookbridge.health.checker import HealthChecker, LastEventFinder, ProviderProbes
         from hookbridge.health.provider_api import JsonHttpClient
+        from hookbridge.publishing.dead_letters import DeadLetterQueue, StreamRecords, find_culprits
 
         settings = Settings.from_environ(environ)
         if not (settings.subscriptions_table and settings.event_bus and settings.dead_letter_queue_url):
@@ -273,13 +276,8 @@ def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
         queue_url = settings.dead_letter_queue_url
         session = boto3.session.Session()
         dynamodb = session.client("dynamodb", config=PUBLISHER_CLIENT_CONFIG)
-        sqs = session.client("sqs", config=PUBLISHER_CLIENT_CONFIG)
-
-        def dead_letter_depth() -> int:
-            attributes = sqs.get_queue_attributes(
-                QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
-            )["Attributes"]
-            return int(attributes["ApproximateNumberOfMessages"])
+        dead_letters = DeadLetterQueue(session.client("sqs", config=PUBLISHER_CLIENT_CONFIG), queue_url)
+        streams = StreamRecords(session.client("dynamodbstreams", config=PUBLISHER_CLIENT_CONFIG))
 
         checker = HealthChecker(
             registry=SubscriptionRegistry(dynamodb, settings.subscriptions_table),
@@ -302,7 +300,7 @@ def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
             bus=settings.event_bus,
             prefix=settings.prefix,
             metrics_namespace=settings.metrics_namespace,
-            dead_letter_depth=dead_letter_depth,
+            find_culprits=lambda: find_culprits(dead_letters, streams, limit=MAX_DEAD_LETTERS_READ),
         )
         return build_health_handler(settings, checker)
 

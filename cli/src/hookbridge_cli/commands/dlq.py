@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from typing import Any
 
 import typer
-from botocore.exceptions import ClientError
 
+from hookbridge.publishing.dead_letters import DeadLetterQueue, StreamRecords, culprit_of
 from hookbridge.publishing.publisher import Publisher
 from hookbridge_cli import options, stored
 from hookbridge_cli.errors import Refused
@@ -16,6 +16,49 @@ from hookbridge_cli.output import Output
 from hookbridge_cli.target import Target, resolve
 
 app = typer.Typer(help="The publisher's dead-letter queue.", no_args_is_help=True)
+
+# Messages `dlq list` shows; the queue's depth is printed beside them.
+LIST_LIMIT = 100
+
+
+@app.command("list")
+def list_(
+    local: options.Local = False,
+    stack: options.Stack = "hookbridge",
+    aws_port: options.AwsPort = None,
+    as_json: options.Json = False,
+) -> None:
+    """Each dead-letter message: the stored events it names and whose they are. Changes nothing."""
+    t = resolve(local, stack, aws_port)
+    queue = DeadLetterQueue(t.client("sqs"), t.dead_letter_queue_url)
+    streams = StreamRecords(t.client("dynamodbstreams"))
+    depth = queue.depth()
+    letters = queue.receive(LIST_LIMIT, visibility_seconds=30) if depth else []
+    rows: list[dict[str, Any]] = []
+    try:
+        for letter in letters:
+            records = streams.named_by(letter.batch) if letter.batch else None
+            names = Counter(
+                f"{p}/{s}" for p, s in (culprit_of(r["dynamodb"]["NewImage"]) for r in records or [])
+            )
+            rows.append(
+                {
+                    "message_id": letter.message_id,
+                    "first_record_at": letter.batch.approximate_arrival_of_first_record
+                    if letter.batch
+                    else None,
+                    "batch_size": letter.batch.batch_size if letter.batch else None,
+                    "subscriptions": dict(sorted(names.items())),  # {} when its records are gone
+                    "named": ", ".join(f"{name} ({n} events)" for name, n in sorted(names.items()))
+                    or "unknown: its stream records expired (24 h); use `hookbridge events replay`",
+                }
+            )
+    finally:
+        queue.release(letters)
+    title = f"{depth} message(s) in the dead-letter queue" + (
+        f", {len(rows)} shown" if depth > len(rows) else ""
+    )
+    Output(as_json).rows(rows, ["message_id", "first_record_at", "batch_size", "named"], title)
 
 
 @app.command("redrive")
@@ -27,18 +70,18 @@ def redrive(
 ) -> None:
     """Publish the stream records named by dead-letter messages, then delete each message that succeeded."""
     t = resolve(local, stack, aws_port)
-    sqs, streams = t.client("sqs"), t.client("dynamodbstreams")
+    queue = DeadLetterQueue(t.client("sqs"), t.dead_letter_queue_url)
+    streams = StreamRecords(t.client("dynamodbstreams"))
     publisher = Publisher(t.client("events"))
     done = kept = 0
-    while messages := sqs.receive_message(
-        QueueUrl=t.dead_letter_queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60
-    ).get("Messages", []):
-        for message in messages:
-            info = json.loads(message["Body"]).get("DDBStreamBatchInfo")
-            if info is None or not _redrive_batch(t, streams, publisher, info):
+    while letters := queue.receive(10, visibility_seconds=60):
+        for letter in letters:
+            batch = letter.batch
+            records = streams.named_by(batch) if batch else None
+            if not batch or not records or publisher.publish(_envelopes(t, records, batch.stream_arn)):
                 kept += 1
                 continue
-            sqs.delete_message(QueueUrl=t.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])
+            queue.delete(letter)
             done += 1
         if kept:
             break
@@ -52,24 +95,8 @@ def redrive(
         )
 
 
-def _redrive_batch(t: Target, streams: Any, publisher: Publisher, info: dict[str, Any]) -> bool:
-    try:
-        iterator = streams.get_shard_iterator(
-            StreamArn=info["streamArn"],
-            ShardId=info["shardId"],
-            ShardIteratorType="AT_SEQUENCE_NUMBER",
-            SequenceNumber=info["startSequenceNumber"],
-        )["ShardIterator"]
-    except ClientError:
-        return False
-    end = int(info["endSequenceNumber"])
-    records = [
-        r
-        for r in streams.get_records(ShardIterator=iterator)["Records"]
-        if int(r["dynamodb"]["SequenceNumber"]) <= end and r["eventName"] == "INSERT"
-    ]
-    envelopes = [
+def _envelopes(t: Target, records: list[dict[str, Any]], stream_arn: str) -> list[Any]:
+    return [
         stored.envelope(t, r["dynamodb"]["SequenceNumber"], r["dynamodb"]["NewImage"])
-        for r in lambda_stream_event(records, info["streamArn"])["Records"]
+        for r in lambda_stream_event(records, stream_arn)["Records"]
     ]
-    return not publisher.publish(envelopes)

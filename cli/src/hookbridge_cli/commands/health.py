@@ -30,6 +30,8 @@ def health(
         "SUBSCRIPTIONS_TABLE": t.subscriptions_table,
         "EVENT_BUS": t.bus,
         "DEAD_LETTER_QUEUE_URL": t.dead_letter_queue_url,
+        # Without it the check read one index shard of eight and called busy subscriptions silent.
+        "EVENT_INDEX_SHARDS": str(t.index_shards),
         "LOG_LEVEL": "ERROR",
     }
     # The function prints its metrics (EMF) to stdout, as in Lambda; here only the table is wanted.

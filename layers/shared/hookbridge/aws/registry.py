@@ -29,6 +29,9 @@ class Health(BaseModel):
     status: HealthStatus
     reasons: tuple[str, ...] = ()
     checked_at: str
+    # Ids of the dead-letter messages found to hold this subscription's events: they stay attributed
+    # after their stream records expire.
+    dead_letters: tuple[str, ...] = ()
 
 
 class Subscription(BaseModel):

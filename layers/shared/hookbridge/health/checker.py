@@ -3,7 +3,10 @@
 Signals per subscription: the provider's own view where it has an API (Zippex: our webhook listed and
 ``active``; Zonos: webhook ``status`` and the share of recent deliveries answered non-2xx), the time since
 the last stored event against the subscription's normal quiet period, requests rejected since the last
-check, and events stored but not published (the publisher's dead-letter queue).
+check, and events stored but not published: the dead-letter messages whose stream records are this
+subscription's (``hookbridge.publishing.dead_letters``). A message is attributed while its records are on
+the stream (24 h) and, after that, through the health record of the subscription it was attributed to;
+only a message never attributed degrades every subscription, since it could be anyone's.
 
 Status, first match wins: disabled (the provider says so), unknown (a probe failed), silent (quiet for
 longer than normal), degraded (rejections, delivery failures, unpublished events), healthy. A change is
@@ -25,6 +28,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from hookbridge.aws.registry import Health, HealthStatus, Subscription, SubscriptionRegistry
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi, ZonosApi
+from hookbridge.publishing.dead_letters import Culprits
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -44,7 +48,9 @@ class Signals:
     provider_failure_rate: float | None = None
     last_event_at: datetime | None = None
     rejected: int = 0
-    unpublished: int = 0
+    dead_letters: set[str] = field(default_factory=set)  # dead-letter messages naming its events
+    unpublished_events: int = 0  # its events those messages name, as far as read back
+    unattributed: int = 0  # dead-letter messages that could be anyone's
     probe_failures: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -68,8 +74,17 @@ def evaluate(subscription: Subscription, signals: Signals, now: datetime) -> tup
         degraded.append(f"{signals.rejected} requests rejected since the last check")
     if signals.provider_failure_rate is not None and signals.provider_failure_rate > FAILURE_RATE_DEGRADED:
         degraded.append(f"{signals.provider_failure_rate:.0%} of the provider's recent deliveries failed")
-    if signals.unpublished:
-        degraded.append(f"{signals.unpublished} batches of stored events not published (dead-letter queue)")
+    if signals.dead_letters:
+        events = f"{signals.unpublished_events} " if signals.unpublished_events else ""
+        degraded.append(
+            f"{events}stored events not published, in {len(signals.dead_letters)} dead-letter batch(es): "
+            "`hookbridge dlq redrive`"
+        )
+    if signals.unattributed:
+        degraded.append(
+            f"{signals.unattributed} dead-letter batch(es) of stored events not published whose subscription "
+            "cannot be named (stream records expired): `hookbridge dlq list`"
+        )
     if degraded:
         return "degraded", [*degraded, *reasons]
     return "healthy", reasons
@@ -169,7 +184,7 @@ class HealthChecker:
         bus: str,
         prefix: str,
         metrics_namespace: str,
-        dead_letter_depth: Callable[[], int],
+        find_culprits: Callable[[], Culprits],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._registry = registry
@@ -180,30 +195,34 @@ class HealthChecker:
         self._bus = bus
         self._prefix = prefix
         self._namespace = metrics_namespace
-        self._dead_letter_depth = dead_letter_depth
+        self._find_culprits = find_culprits
         self._clock = clock
 
     def run(self) -> list[CheckResult]:
         now = self._clock()
-        try:
-            unpublished = self._dead_letter_depth()
-            depth_failure = None
-        except Exception as exc:  # one failed signal must not stop the check
-            unpublished, depth_failure = 0, f"dead-letter queue depth unavailable: {type(exc).__name__}"
         subscriptions = list(self._registry.list())
+        try:
+            culprits = self._find_culprits()
+            queue_failure = None
+        except Exception as exc:  # one failed signal must not stop the check
+            culprits, queue_failure = Culprits(), f"dead-letter queue unreadable: {type(exc).__name__}"
+        _remember(culprits, subscriptions)
         with ThreadPoolExecutor(max_workers=MAX_PARALLEL_CHECKS) as pool:
-            results = list(pool.map(lambda s: self._check(s, now, unpublished, depth_failure), subscriptions))
+            results = list(pool.map(lambda s: self._check(s, now, culprits, queue_failure), subscriptions))
         return [r for r in results if r is not None]
 
     def _check(
-        self, subscription: Subscription, now: datetime, unpublished: int, depth_failure: str | None
+        self, subscription: Subscription, now: datetime, culprits: Culprits, queue_failure: str | None
     ) -> CheckResult | None:
+        name = (subscription.provider, subscription.subscription)
         signals = Signals(
             rejected=max(0, subscription.rejected_total - subscription.rejected_total_at_check),
-            unpublished=unpublished,
+            dead_letters=set(culprits.messages.get(name, ())),
+            unpublished_events=culprits.events[name],
+            unattributed=len(culprits.unresolved) + culprits.unread,
         )
-        if depth_failure:
-            signals.notes.append(depth_failure)
+        if queue_failure:
+            signals.notes.append(queue_failure)
         self._probe_provider(subscription, signals)
         try:
             lookback = timedelta(seconds=subscription.quiet_period_seconds) + timedelta(days=1)
@@ -213,7 +232,12 @@ class HealthChecker:
         except Exception as exc:
             signals.probe_failures.append(f"events table query failed: {type(exc).__name__}")
         status, reasons = evaluate(subscription, signals, now)
-        health = Health(status=status, reasons=tuple(reasons), checked_at=now.isoformat(timespec="seconds"))
+        health = Health(
+            status=status,
+            reasons=tuple(reasons),
+            checked_at=now.isoformat(timespec="seconds"),
+            dead_letters=tuple(sorted(signals.dead_letters)),
+        )
         previous = subscription.health.status if subscription.health else None
         changed = previous != status
         self._emit_metric(subscription, status)
@@ -282,6 +306,18 @@ class HealthChecker:
         ) as metric:
             metric.add_dimension(name="provider", value=subscription.provider)
             metric.add_dimension(name="subscription", value=subscription.subscription)
+
+
+def _remember(culprits: Culprits, subscriptions: list[Subscription]) -> None:
+    """Attributes a message whose records left the stream to the subscription an earlier check named."""
+    named_before: dict[str, list[tuple[str, str]]] = {}
+    for subscription in subscriptions:
+        for message in subscription.health.dead_letters if subscription.health else ():
+            named_before.setdefault(message, []).append((subscription.provider, subscription.subscription))
+    for message in sorted(culprits.unresolved & named_before.keys()):
+        culprits.unresolved.discard(message)
+        for name in named_before[message]:
+            culprits.messages.setdefault(name, set()).add(message)
 
 
 def _name(subscription: Subscription) -> str:
