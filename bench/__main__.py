@@ -62,7 +62,6 @@ def main() -> int:
 
     botocore_us = cost.botocore_put_item_us()
     busy_batch = cost.publisher_records_per_batch(cost.BUSY_PER_SECOND)
-    floor_note = f"{cost.FLOOR_PER_MILLION:.2f} before the archive"
     first = next(iter(warm_results.values()))
     lines += [
         "",
@@ -79,8 +78,9 @@ def main() -> int:
         f"batch holds one record; `busy` = {cost.BUSY_PER_SECOND} webhooks/s, "
         f"{busy_batch:g} records a batch with the template's batching window and parallelization. "
         f"Floor = what no implementation of this design avoids: the API request, the ingest invocation, "
-        f"one write unit for the item and one for its index entry, the bus event and its archive "
-        f"(${floor_note}).",
+        f"one write unit for the item and one for its index entry, the bus event: "
+        f"${cost.FLOOR_PER_MILLION:.2f}; at quiet traffic also one publisher invocation per webhook "
+        f"(${cost.FLOOR_PER_MILLION + cost.LAMBDA_PER_MILLION_REQUESTS:.2f}).",
         "",
         "| provider | samples | median body B | median item B | median index B |"
         " write units (table + index) | per million, quiet | per million, busy |",

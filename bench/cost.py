@@ -53,7 +53,18 @@ FLOOR_PER_MILLION = (
 DYNAMODB_ROUND_TRIP_MS = 5.0  # PutItem from Lambda in the same region, typical
 EVENTBRIDGE_ROUND_TRIP_MS = 15.0  # PutEvents, typical
 MB_PER_VCPU = 1769  # Lambda gives one vCPU's worth of CPU at 1,769 MB, proportionally below
-ACCESS_LOG_BYTES = 260  # one API Gateway access-log line in the template's format
+# Typical values of the access log's $context variables, to size one line in the template's format.
+ACCESS_LOG_CONTEXT = {
+    "requestId": "JxYZ1gMmjoEEJcw=",
+    "path": "/webhooks/zippex/prod",
+    "status": "200",
+    "responseLatency": "23",
+    "integrationErrorMessage": "-",
+    "identity.sourceIp": "203.0.113.10",
+    "requestTime": "25/Nov/2026:07:10:00 +0000",
+    "routeKey": "POST /webhooks/zippex/{subscription}",
+}
+CLOUDWATCH_LOGS_EVENT_OVERHEAD_BYTES = 26  # billed per log event besides its message
 PLATFORM_LOG_BYTES = 550  # Lambda's JSON platform.start + platform.report records, when not filtered out
 # The publisher's two extremes: traffic so quiet that every stream batch holds one record, and a busy
 # stream (BUSY_PER_SECOND webhooks/s) whose batches fill for the template's batching window, spread over
@@ -161,10 +172,29 @@ def publisher_records_per_batch(per_second: float) -> float:
     return max(1.0, min(float(stream["BatchSize"]), per_batch))
 
 
+def access_log_bytes() -> int:
+    """One access-log line in the template's format, as CloudWatch Logs bills it."""
+    line = resource("HttpApi")["Properties"]["AccessLogSettings"]["Format"]
+    for name, value in sorted(ACCESS_LOG_CONTEXT.items(), key=lambda kv: -len(kv[0])):
+        line = line.replace(f"$context.{name}", value)
+    if "$context." in line:
+        raise AssertionError(f"no typical value for a variable of the access log format: {line}")
+    return len(line.encode()) + CLOUDWATCH_LOGS_EVENT_OVERHEAD_BYTES
+
+
+def publisher_memory_mb() -> int:
+    own = resource("PublisherFunction")["Properties"].get("MemorySize")
+    return int(own or template()["Globals"]["Function"]["MemorySize"])
+
+
 def platform_logs_filtered() -> bool:
     """Lambda's own START/REPORT records are INFO; a system log level of WARN keeps them out."""
     logging_config = template()["Globals"]["Function"].get("LoggingConfig", {})
     return bool(logging_config.get("SystemLogLevel") == "WARN")
+
+
+def archive_on_by_default() -> bool:
+    return bool(template()["Parameters"]["ArchiveEvents"]["Default"] == "true")
 
 
 def cost_per_million(
@@ -176,7 +206,10 @@ def cost_per_million(
     gb = memory_mb / 1024
     cpu_scale = MB_PER_VCPU / memory_mb  # one core here is this many times Lambda's share at memory_mb
     ingest_ms = math.ceil((ours_us + botocore_us) * cpu_scale / 1000 + DYNAMODB_ROUND_TRIP_MS)
-    publisher_ms = math.ceil(botocore_us * cpu_scale / 1000 + EVENTBRIDGE_ROUND_TRIP_MS)
+    publisher_gb = publisher_memory_mb() / 1024
+    publisher_ms = math.ceil(
+        botocore_us * MB_PER_VCPU / publisher_memory_mb() / 1000 + EVENTBRIDGE_ROUND_TRIP_MS
+    )
     units = writes.median_write_units
     table_gb = (writes.item_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) * 1e6 / 1e9
     index_gb = (writes.index_bytes + DYNAMODB_ITEM_OVERHEAD_BYTES) * 1e6 / 1e9
@@ -184,7 +217,9 @@ def cost_per_million(
     months_kept = retention_days / 30
     per_invocation = LAMBDA_PER_MILLION_REQUESTS
     platform_logs = not platform_logs_filtered()
-    log_bytes = ACCESS_LOG_BYTES + (PLATFORM_LOG_BYTES if platform_logs else 0)
+    archive = archived_gb * (EVENTBRIDGE_ARCHIVE_PER_GB + months_kept * EVENTBRIDGE_ARCHIVE_PER_GB_MONTH)
+    archived = archive_on_by_default()
+    log_bytes = access_log_bytes() + (PLATFORM_LOG_BYTES if platform_logs else 0)
     return [
         CostLine("API Gateway HTTP API", API_GATEWAY_HTTP_PER_MILLION, "1 request (under 512 KB)"),
         CostLine(
@@ -208,15 +243,18 @@ def cost_per_million(
         ),
         CostLine(
             "Lambda, publisher",
-            (per_invocation + publisher_ms / 1000 * gb * LAMBDA_ARM64_PER_GB_SECOND * 1e6)
+            (per_invocation + publisher_ms / 1000 * publisher_gb * LAMBDA_ARM64_PER_GB_SECOND * 1e6)
             / records_per_batch,
-            f"{records_per_batch:g} record(s) a batch, {publisher_ms} ms billed",
+            f"{records_per_batch:g} record(s) a batch, {publisher_ms} ms billed at "
+            f"{publisher_memory_mb()} MB",
         ),
         CostLine("EventBridge", EVENTBRIDGE_PER_MILLION_EVENTS, "1 custom event (under 64 KB)"),
         CostLine(
             "EventBridge archive",
-            archived_gb * (EVENTBRIDGE_ARCHIVE_PER_GB + months_kept * EVENTBRIDGE_ARCHIVE_PER_GB_MONTH),
-            f"{archived_gb:.2f} GB archived, kept {retention_days} days",
+            archive if archived else 0.0,
+            f"{archived_gb:.2f} GB archived, kept {retention_days} days"
+            if archived
+            else f"off by default (ArchiveEvents); ${archive:.2f} when on",
         ),
         CostLine(
             "CloudWatch Logs",

@@ -21,6 +21,7 @@ from bench.cost import (
     LAMBDA_ARM64_PER_GB_SECOND,
     LAMBDA_PER_MILLION_REQUESTS,
     provider_writes,
+    publisher_memory_mb,
 )
 
 # DynamoDB: one partition takes at most 1,000 write units/s, in the table and in a GSI alike; a GSI that
@@ -169,10 +170,10 @@ def run_cost(result: Result, memory_mb: int) -> float:
         + (result.table_wcu + result.index_wcu) * DYNAMODB_PER_MILLION_WRITE_UNITS / 1e6
         + EVENTBRIDGE_PER_MILLION_EVENTS / 1e6
     )
-    return result.stored * per_webhook + publisher_cost(result, memory_mb)
+    return result.stored * per_webhook + publisher_cost(result, publisher_memory_mb())
 
 
-def recommend(table_wcu: float = 1, index_wcu: float = 1, memory_mb: int = 512) -> Settings:
+def recommend(table_wcu: float = 1, index_wcu: float = 1, publisher_mb: int = 256) -> Settings:
     """Publisher settings that keep up, with HEADROOM, with a full stream shard: the cheapest publisher
     (within a cent per run), then the lowest worst-case lag to the bus, then the lowest parallelization.
     Index shards: enough by_day buckets for the hottest subscription with HEADROOM."""
@@ -186,7 +187,7 @@ def recommend(table_wcu: float = 1, index_wcu: float = 1, memory_mb: int = 512) 
                 if par * batch / publisher_duration_s(batch) < HEADROOM * STREAM_SHARD_WRITES_PER_S:
                     continue
                 results = [model(sc, settings, table_wcu, index_wcu) for sc in SCENARIOS]
-                cost = sum(publisher_cost(r, memory_mb) for r in results)
+                cost = sum(publisher_cost(r, publisher_mb) for r in results)
                 candidates.append((cost, max(r.lag_s for r in results), par, settings))
     cheapest = min(c[0] for c in candidates)
     fit = [c for c in candidates if c[0] <= cheapest + 0.01]
@@ -222,7 +223,7 @@ def main() -> None:
         (label, model(sc, settings, table_wcu, index_wcu))
         for label, settings in (
             ("template", template_settings()),
-            ("recommended", recommend(table_wcu, index_wcu, memory_mb)),
+            ("recommended", recommend(table_wcu, index_wcu, publisher_memory_mb())),
         )
         for sc in SCENARIOS
     ]

@@ -179,7 +179,12 @@ def test_publisher_stream_mapping_is_safe() -> None:
     assert resource("PublisherDeadLetterAlarm")["Properties"]["Dimensions"][0]["Value"] == {
         "Fn::GetAtt": ["PublisherDeadLetterQueue", "QueueName"]
     }
-    assert resource("EventArchive")["Properties"]["SourceArn"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
+    archive = resource("EventArchive")
+    assert archive["Properties"]["SourceArn"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
+    # Off unless asked for: the events table keeps every webhook as long, and `events replay` republishes it.
+    assert archive["Condition"] == "ArchivesEvents"
+    assert template()["Conditions"]["ArchivesEvents"] == {"Fn::Equals": [{"Ref": "ArchiveEvents"}, "true"]}
+    assert template()["Parameters"]["ArchiveEvents"]["Default"] == "false"
 
 
 @pytest.mark.parametrize(("provider", "name"), [(p, n) for p in providers.names() for n in sample_names(p)])

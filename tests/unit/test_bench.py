@@ -41,3 +41,21 @@ def test_cost_model_reads_the_publisher_batching_and_log_levels_from_the_templat
     assert cost.publisher_records_per_batch(100) == pytest.approx(100 * 0.25 / 3)
     assert cost.publisher_records_per_batch(1e6) == 200  # capped by the batch size
     assert cost.platform_logs_filtered()  # the template keeps Lambda's START/REPORT lines out
+    # The access log is priced from the template's own format (a variable without a typical value fails).
+    assert 120 < cost.access_log_bytes() < 200
+    assert cost.publisher_memory_mb() == 256
+
+
+def test_cost_model_counts_the_archive_only_when_the_template_turns_it_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench import cost
+
+    writes = cost.provider_writes("zonos")
+    archive = {"EventBridge archive"}
+    off = {c.what: c.per_million for c in cost.cost_per_million(writes, 150.0, 400.0) if c.what in archive}
+    assert not cost.archive_on_by_default()  # ArchiveEvents defaults to "false"
+    assert off == {"EventBridge archive": 0.0}
+    monkeypatch.setattr(cost, "archive_on_by_default", lambda: True)
+    on = {c.what: c.per_million for c in cost.cost_per_million(writes, 150.0, 400.0) if c.what in archive}
+    assert on["EventBridge archive"] > 0

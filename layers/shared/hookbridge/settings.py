@@ -34,7 +34,7 @@ class Settings(BaseModel):
     provider_api_timeout_seconds: float = Field(5.0, alias="PROVIDER_API_TIMEOUT_SECONDS", gt=0, le=30)
     # Off by default: turning a provider's webhook back on is an operator's decision.
     reenable_disabled_zonos_webhooks: bool = Field(False, alias="REENABLE_DISABLED_ZONOS_WEBHOOKS")
-    retention_days: int = Field(30, alias="RETENTION_DAYS", ge=1, le=3650)
+    retention_days: int = Field(7, alias="RETENTION_DAYS", ge=1, le=3650)  # the template's default
     # Content-hash dedupe window for the deliveries of this function's provider that carry no event id.
     dedupe_window_seconds: int = Field(3600, alias="DEDUPE_WINDOW_SECONDS", ge=1)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", ge=1, le=4_400_000)
