@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from hookbridge_cli.local import LambdaContext, lambda_stream_event
+from hookbridge_cli.local import LambdaContext, lambda_stream_event, on_failure_message
 from hookbridge_cli.samples import DEMO_SECRET, demo_secret, distinct_payload, load_event, sample_names
 from hookbridge_cli.template import EVENTS
 
@@ -35,34 +34,6 @@ def signed(
 def stream_event(records: list[dict[str, Any]], stream_arn: str) -> dict[str, Any]:
     """The Lambda event for stream records as GetRecords returns them (the local stack's own conversion)."""
     return lambda_stream_event(records, stream_arn)
-
-
-def on_failure_message(stream_arn: str, shard_id: str, records: list[dict[str, Any]]) -> str:
-    """What Lambda's on-failure destination sends for a stream batch of ``records`` that ran out of retries
-    (the example in the AWS Lambda guide, "services-dynamodb-errors")."""
-    info = {
-        "shardId": shard_id,
-        "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
-        "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-        "approximateArrivalOfFirstRecord": "2026-11-25T00:38:04Z",
-        "approximateArrivalOfLastRecord": "2026-11-25T00:38:04Z",
-        "batchSize": len(records),
-        "streamArn": stream_arn,
-    }
-    return json.dumps(
-        {
-            "requestContext": {
-                "requestId": "316aa6d0-8154-xmpl-9af7-85d5f4a6bc81",
-                "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:hookbridge-PublisherFunction",
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": 9,
-            },
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": None},
-            "version": "1.0",
-            "timestamp": "2026-11-25T00:40:06.021Z",
-            "DDBStreamBatchInfo": info,
-        }
-    )
 
 
 __all__ = [

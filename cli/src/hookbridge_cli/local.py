@@ -9,6 +9,7 @@ import json
 import os
 import uuid
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -133,6 +134,42 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = ""
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+
+def on_failure_message(
+    stream_arn: str, shard_id: str, records: list[dict[str, Any]], invocations: int = 9
+) -> str:
+    """What Lambda's on-failure destination sends for a stream batch of ``records`` (as GetRecords
+    returns them) that ran out of retries, in the shape of the AWS Lambda guide's example
+    ("services-dynamodb-errors")."""
+
+    def arrival(record: dict[str, Any]) -> str:
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        when = created if isinstance(created, datetime) else datetime.now(UTC)
+        return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return json.dumps(
+        {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": f"arn:aws:lambda:{REGION}:123456789012:function:{PREFIX}-PublisherFunction",
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": invocations,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": None},
+            "version": "1.0",
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrival(records[0]),
+                "approximateArrivalOfLastRecord": arrival(records[-1]),
+                "batchSize": len(records),
+                "streamArn": stream_arn,
+            },
+        }
+    )
 
 
 def context(function_name: str) -> PowertoolsLambdaContext:

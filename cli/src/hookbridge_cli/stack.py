@@ -39,9 +39,10 @@ from hookbridge_cli.local import (
     context,
     lambda_stream_event,
     local_environment,
+    on_failure_message,
 )
 from hookbridge_cli.samples import demo_secret
-from hookbridge_cli.template import HttpRoute, create_table, function_env, http_routes
+from hookbridge_cli.template import HttpRoute, create_table, function_env, http_routes, resource
 
 
 def api_gateway_event(
@@ -360,6 +361,9 @@ class LocalStack:
         arn = dynamodb.describe_table(TableName=self.names.events_table)["Table"]["LatestStreamArn"]
         iterators: dict[str, str] = dict(self._latest)
         pending: dict[str, list[dict[str, Any]]] = {}
+        failures: dict[str, tuple[str, int]] = {}  # shard -> (its first unpublished record, invocations)
+        mapping = resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
+        max_retries = int(mapping["MaximumRetryAttempts"])
         while not self._stop.is_set():
             try:
                 for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
@@ -381,9 +385,36 @@ class LocalStack:
                             len(batch),
                         )
                         pending[shard_id] = batch[first:]
+                        if pending[shard_id]:
+                            pending[shard_id] = self._retry_or_dead_letter(
+                                arn, shard_id, pending[shard_id], failures, max_retries
+                            )
             except Exception as exc:
                 self.errors.append(f"stream poller: {exc!r}")
             self._stop.wait(0.3)
+
+    def _retry_or_dead_letter(
+        self,
+        arn: str,
+        shard_id: str,
+        unpublished: list[dict[str, Any]],
+        failures: dict[str, tuple[str, int]],
+        max_retries: int,
+    ) -> list[dict[str, Any]]:
+        """Like the mapping: retried from the first failed record, MaximumRetryAttempts times; then the
+        on-failure destination gets a message naming the records, and the shard moves on."""
+        head = unpublished[0]["dynamodb"]["SequenceNumber"]
+        previous, invocations = failures.get(shard_id, ("", 0))
+        invocations = invocations + 1 if previous == head else 1
+        if invocations <= max_retries:
+            failures[shard_id] = (head, invocations)
+            return unpublished
+        self.client("sqs").send_message(
+            QueueUrl=self.dead_letter_queue_url,
+            MessageBody=on_failure_message(arn, shard_id, unpublished, invocations),
+        )
+        failures.pop(shard_id, None)
+        return []
 
     def _tap_bus(self) -> None:
         sqs = self.client("sqs")

@@ -65,7 +65,9 @@ def _observability(settings: Settings, service: str) -> tuple[Logger, EphemeralM
     # Powertools applies the level only when it first configures the logger in a process; the local stack
     # and the tests build several functions in one process, each with its own level.
     logger.setLevel(settings.log_level)
-    logger.append_keys(function=service)
+    # Which function wrote a line is its function_name, from the Lambda context on every line. (A key
+    # appended here would be wiped by the first invocation's clear_state, and in the local stack, where
+    # functions share this logger, would name whichever function was built last.)
     # Ephemeral: Powertools' Metrics share one set across every instance in a process, so where several
     # functions run in one process (the local stack, the tests) one would flush another's metrics under
     # its own service, or find the set emptied between its check and its flush.
