@@ -28,6 +28,7 @@ from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.ingest.http import create_app
 from hookbridge.ingest.pipeline import IngestPipeline
+from hookbridge.metrics import Metric
 from hookbridge.model import Provider, StoredEvent
 from hookbridge.publishing.publisher import Envelope, Publisher, build_envelope
 from hookbridge.settings import Settings
@@ -219,7 +220,7 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
                 )
             )
         failed = publisher.publish(envelopes) + undecodable
-        metrics.add_metric(name="EventsNotPublished", unit="Count", value=len(failed))
+        metrics.add_metric(name=Metric.EVENTS_NOT_PUBLISHED, unit=MetricUnit.Count, value=len(failed))
         # Accepted webhooks are counted here, per provider and once per batch, not per request on the
         # ingest functions' warm path.
         not_published = set(failed)
@@ -229,7 +230,7 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
             # it prints even when POWERTOOLS_METRICS_DISABLED is set.
             per_provider = EphemeralMetrics(namespace=metrics.namespace, service=metrics.service)
             per_provider.add_dimension(name="provider", value=provider_name)
-            per_provider.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=count)
+            per_provider.add_metric(name=Metric.EVENTS_PUBLISHED, unit=MetricUnit.Count, value=count)
             per_provider.flush_metrics()
         return {"batchItemFailures": [{"itemIdentifier": s} for s in failed]}
 
@@ -256,7 +257,9 @@ def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHa
     @metrics.log_metrics(raise_on_empty_metrics=False)  # type: ignore[untyped-decorator]
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = summary(checker.run())
-        metrics.add_metric(name="UnhealthySubscriptions", unit="Count", value=result["unhealthy"])
+        metrics.add_metric(
+            name=Metric.UNHEALTHY_SUBSCRIPTIONS, unit=MetricUnit.Count, value=result["unhealthy"]
+        )
         return result
 
     return handler

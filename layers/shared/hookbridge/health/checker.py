@@ -28,6 +28,7 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from hookbridge.aws.registry import Health, HealthStatus, Subscription, SubscriptionRegistry
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi, ZonosApi
+from hookbridge.metrics import Metric
 from hookbridge.publishing.dead_letters import Culprits
 
 if TYPE_CHECKING:
@@ -299,7 +300,7 @@ class HealthChecker:
     def _emit_metric(self, subscription: Subscription, status: str) -> None:
         # One metric per subscription: the dimensions are registry records, so their number is bounded.
         with single_metric(
-            name="SubscriptionHealthy",
+            name=Metric.SUBSCRIPTION_HEALTHY,
             unit=MetricUnit.Count,
             value=1 if status == "healthy" else 0,
             namespace=self._namespace,

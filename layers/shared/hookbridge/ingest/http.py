@@ -18,6 +18,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from hookbridge.errors import Unauthorized, WebhookError
 from hookbridge.ingest.pipeline import IngestPipeline
+from hookbridge.metrics import Metric, refusal
 from hookbridge.model import WebhookRequest
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
         )
         outcome = result.outcome
         if outcome.status == "duplicate":
-            metrics.add_metric(name="WebhookDuplicate", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(name=Metric.WEBHOOK_DUPLICATE, unit=MetricUnit.Count, value=1)
         # An accepted webhook costs no line and no metric of ours: its record is the event in the table,
         # API Gateway's access log has the request, and the publisher counts accepted events per provider
         # in batches (EventsPublished). DEBUG adds a line per webhook.
@@ -57,8 +58,7 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
 
     @app.exception_handler(WebhookError)  # type: ignore[untyped-decorator]
     def webhook_error(exc: WebhookError) -> Response[str]:
-        metric = "WebhookRejected" if isinstance(exc, Unauthorized) else f"Webhook{exc.status}"
-        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=refusal(exc.status), unit=MetricUnit.Count, value=1)
         level = logging.ERROR if exc.status >= 500 else logging.WARNING
         log.log(level, "webhook refused", extra={"status": exc.status, "reason": exc.reason})
         headers = {"Retry-After": "30"} if exc.status == 503 else None
@@ -67,7 +67,9 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
     @app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]
     def routing_error(exc: ServiceError) -> Response[str]:
         # Powertools' own answers (no route matches the path: 404), which the catch-all below would hide.
-        metrics.add_metric(name=f"Webhook{exc.status_code}", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=refusal(exc.status_code), unit=MetricUnit.Count, value=1)
+        if exc.status_code != 404:  # WebhookRefusedOther does not say which status; this line does
+            log.warning("webhook refused", extra={"status": exc.status_code, "reason": exc.msg})
         return _json(exc.status_code, {"message": "Not found" if exc.status_code == 404 else "Bad request"})
 
     @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
@@ -75,7 +77,7 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
         # A bug, not a verdict on the webhook: 500 makes the provider retry, and nothing was acknowledged.
         # exc_info explicitly: Powertools calls this handler after its own except block has ended.
         log.error("unexpected error", exc_info=exc)
-        metrics.add_metric(name="Webhook500", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=Metric.WEBHOOK_ERROR, unit=MetricUnit.Count, value=1)
         return _json(500, {"message": "Internal error"})
 
     return app

@@ -1,0 +1,67 @@
+"""Every CloudWatch metric hookbridge emits, in the namespace of the stack's Prefix parameter.
+
+The one catalogue the code emits from and the dashboard and alarms chart (template.yaml, HookbridgeDashboard).
+tests/template/test_dashboard.py fails when an emission in the code names anything but ``Metric.X`` or
+``refusal(status)``, or when the dashboard and alarms chart a different set of names and dimensions;
+tests/integration/test_metrics.py runs the real functions and fails when they print a metric or dimensions
+not listed here, or never print one that is. A new metric is added here, emitted as ``Metric.X`` and charted
+in the same change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+
+class Metric(StrEnum):
+    # Ingest functions (dimension service = ingest-{provider}). An accepted webhook emits nothing: the
+    # publisher counts it (EventsPublished), which keeps the warm path to its one write.
+    WEBHOOK_DUPLICATE = "WebhookDuplicate"
+    WEBHOOK_REJECTED = "WebhookRejected"  # 401: signature, token or timestamp wrong
+    WEBHOOK_NOT_FOUND = "Webhook404"  # unknown subscription, event type or path
+    WEBHOOK_TOO_LARGE = "Webhook413"
+    WEBHOOK_UNAVAILABLE = "Webhook503"  # storage or secrets failed; the provider retries
+    WEBHOOK_ERROR = "Webhook500"  # a bug; the provider retries
+    WEBHOOK_REFUSED_OTHER = "WebhookRefusedOther"  # any other status (none today); the log line has it
+    # Publisher (service = publisher).
+    EVENTS_PUBLISHED = "EventsPublished"  # per provider as well
+    EVENTS_NOT_PUBLISHED = "EventsNotPublished"
+    # Health check.
+    UNHEALTHY_SUBSCRIPTIONS = "UnhealthySubscriptions"  # service = health
+    SUBSCRIPTION_HEALTHY = "SubscriptionHealthy"  # 1 or 0, per provider and subscription
+
+
+# The dimensions each metric is emitted with: a dashboard SEARCH over {namespace,dims...} matches only
+# metrics with exactly these.
+DIMENSIONS: Mapping[Metric, frozenset[str]] = {
+    **{
+        m: frozenset({"service"})
+        for m in (
+            Metric.WEBHOOK_DUPLICATE,
+            Metric.WEBHOOK_REJECTED,
+            Metric.WEBHOOK_NOT_FOUND,
+            Metric.WEBHOOK_TOO_LARGE,
+            Metric.WEBHOOK_UNAVAILABLE,
+            Metric.WEBHOOK_ERROR,
+            Metric.WEBHOOK_REFUSED_OTHER,
+            Metric.EVENTS_NOT_PUBLISHED,
+            Metric.UNHEALTHY_SUBSCRIPTIONS,
+        )
+    },
+    Metric.EVENTS_PUBLISHED: frozenset({"service", "provider"}),
+    Metric.SUBSCRIPTION_HEALTHY: frozenset({"provider", "subscription"}),
+}
+
+_REFUSALS: Mapping[int, Metric] = {
+    401: Metric.WEBHOOK_REJECTED,
+    404: Metric.WEBHOOK_NOT_FOUND,
+    413: Metric.WEBHOOK_TOO_LARGE,
+    500: Metric.WEBHOOK_ERROR,
+    503: Metric.WEBHOOK_UNAVAILABLE,
+}
+
+
+def refusal(status: int) -> Metric:
+    """The metric of a webhook refused with an HTTP status."""
+    return _REFUSALS.get(status, Metric.WEBHOOK_REFUSED_OTHER)

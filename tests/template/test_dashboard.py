@@ -1,0 +1,168 @@
+"""The dashboard and the alarms chart exactly the metrics the code emits (hookbridge/metrics.py), and every
+emission in the code names one of them. tests/integration/test_metrics.py runs the real handlers and checks
+what they print against the same catalogue."""
+
+from __future__ import annotations
+
+import ast
+import copy
+from pathlib import Path
+
+import pytest
+
+from hookbridge import metrics
+from hookbridge.metrics import DIMENSIONS, Metric, refusal
+from tests.support.dashboard import (
+    Charted,
+    alarm_metrics,
+    dashboard_body,
+    dashboard_metrics,
+    prefix,
+)
+from tests.support.template import ROOT, resource, template
+
+PACKAGE = ROOT / "layers" / "shared" / "hookbridge"
+EMITTERS = {"add_metric", "single_metric", "put_metric_data", "put_metric"}
+CATALOGUE = {(m.value, DIMENSIONS[m]) for m in Metric}
+
+
+def emission_sites(root: Path = PACKAGE) -> list[tuple[str, ast.Call]]:
+    sites = []
+    for path in sorted(root.rglob("*.py")):
+        nodes = ast.walk(ast.parse(path.read_text(), str(path)))
+        for node in sorted((n for n in nodes if isinstance(n, ast.Call)), key=lambda n: n.lineno):
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+                if called in EMITTERS:
+                    sites.append((f"{path.relative_to(root)}:{node.lineno}", node))
+    return sites
+
+
+def names_a_catalogue_metric(call: ast.Call) -> bool:
+    """``Metric.MEMBER`` or ``refusal(status)``: nothing else can name a metric, so a new literal, f-string
+    or variable fails here."""
+    keyword = next((k.value for k in call.keywords if k.arg in ("name", "MetricName")), None)
+    name = keyword if keyword is not None else (call.args[0] if call.args else None)
+    if isinstance(name, ast.Attribute) and isinstance(name.value, ast.Name):
+        return name.value.id == "Metric" and name.attr in Metric.__members__
+    if isinstance(name, ast.Call) and isinstance(name.func, ast.Name):
+        return name.func.id == refusal.__name__
+    return False
+
+
+def ours(charted: list[Charted]) -> set[tuple[str, frozenset[str]]]:
+    return {(c.name, c.dimensions) for c in charted if c.namespace == prefix()}
+
+
+def test_every_emission_in_the_code_names_a_catalogue_metric() -> None:
+    sites = emission_sites()
+    assert len(sites) >= 6, sites  # the scan finds the emitters (ingest, publisher, health)
+    assert [where for where, call in sites if not names_a_catalogue_metric(call)] == []
+
+
+def test_the_scan_catches_a_metric_named_outside_the_catalogue(tmp_path: Path) -> None:
+    (tmp_path / "new.py").write_text(
+        "metrics.add_metric(name='WebhookAccepted', unit='Count', value=1)\n"
+        "metrics.add_metric(name=f'Webhook{status}', unit='Count', value=1)\n"
+        "with single_metric(name=Metric.NOT_IN_IT, unit='Count', value=1): pass\n"
+        "metrics.add_metric(name=Metric.WEBHOOK_DUPLICATE, unit='Count', value=1)\n"
+    )
+    verdicts = [names_a_catalogue_metric(call) for _, call in emission_sites(tmp_path)]
+    assert verdicts == [False, False, False, True]
+
+
+def test_every_refusal_status_has_its_own_metric() -> None:
+    from hookbridge import errors
+
+    statuses = {
+        cls.status for cls in vars(errors).values() if isinstance(cls, type) and hasattr(cls, "status")
+    }
+    assert statuses == {401, 404, 413, 500, 503}
+    assert {refusal(s) for s in statuses} == {
+        Metric.WEBHOOK_REJECTED,
+        Metric.WEBHOOK_NOT_FOUND,
+        Metric.WEBHOOK_TOO_LARGE,
+        Metric.WEBHOOK_ERROR,
+        Metric.WEBHOOK_UNAVAILABLE,
+    }
+    assert refusal(400) is Metric.WEBHOOK_REFUSED_OTHER
+
+
+def test_every_catalogue_metric_has_its_dimensions() -> None:
+    assert set(DIMENSIONS) == set(Metric)
+    assert "HookbridgeDashboard" in (metrics.__doc__ or "")
+
+
+def test_the_dashboard_and_alarms_chart_exactly_the_metrics_the_code_emits() -> None:
+    """A metric no widget or alarm uses, or a widget or alarm naming one of ours the code never emits (or
+    with dimensions it never carries, which a SEARCH would silently match nothing for), fails here."""
+    charted = ours(dashboard_metrics() + alarm_metrics())
+    assert sorted(charted - CATALOGUE) == [], "charted, never emitted"
+    assert sorted(CATALOGUE - charted) == [], "emitted, charted nowhere"
+
+
+def test_every_catalogue_metric_is_on_the_dashboard_itself() -> None:
+    """The alarms are no substitute: the on-call person looks at the dashboard."""
+    assert {name for name, _ in ours(dashboard_metrics())} == {m.value for m in Metric}
+
+
+@pytest.mark.parametrize("mutation", ["drop a widget", "add a bogus widget", "emit a new metric"])
+def test_the_comparison_fails_on_each_kind_of_drift(mutation: str) -> None:
+    body = copy.deepcopy(dashboard_body())
+    catalogue = set(CATALOGUE)
+    if mutation == "drop a widget":
+        body["widgets"] = [
+            w
+            for w in body["widgets"]
+            if "WebhookDuplicate" not in str(w.get("properties", {}).get("metrics"))
+        ]
+    elif mutation == "add a bogus widget":
+        body["widgets"].append(
+            {
+                "type": "metric",
+                "properties": {"title": "bogus", "metrics": [[prefix(), "Bogus", "service", "x"]]},
+            }
+        )
+    else:
+        catalogue.add(("WebhookAccepted", frozenset({"service"})))
+    assert ours(dashboard_metrics(body) + alarm_metrics()) != catalogue
+
+
+def test_the_dashboard_charts_the_api_per_route_publisher_and_health() -> None:
+    charted = {(c.namespace, c.name) for c in dashboard_metrics()}
+    for name in ("Count", "4xx", "5xx", "Latency", "IntegrationLatency"):
+        assert ("AWS/ApiGateway", name) in charted
+    assert ("AWS/Lambda", "IteratorAge") in charted
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in charted
+    per_route = [
+        c for c in dashboard_metrics() if c.namespace == "AWS/ApiGateway" and "Resource" in c.dimensions
+    ]
+    assert {c.name for c in per_route} == {"Count", "4xx", "5xx", "Latency", "IntegrationLatency"}
+    assert all(c.dimensions == {"ApiId", "Method", "Resource", "Stage"} for c in per_route)
+    alarms = next(w for w in dashboard_body()["widgets"] if w["type"] == "alarm")["properties"]["alarms"]
+    assert sorted(alarms) == sorted(
+        f"<{name}.Arn>" for name in template()["Resources"] if name.endswith("Alarm")
+    )
+
+
+def test_per_route_metrics_are_a_parameter_with_its_price() -> None:
+    settings = resource("HttpApi")["Properties"]["DefaultRouteSettings"]
+    assert settings["DetailedMetricsEnabled"] == {"Fn::If": ["HasRouteMetrics", True, False]}
+    parameter = template()["Parameters"]["ApiRouteMetrics"]
+    assert parameter["AllowedValues"] == ["true", "false"]
+    assert "$" in parameter["Description"]  # what it costs
+    assert template()["Conditions"]["HasRouteMetrics"] == {"Fn::Equals": [{"Ref": "ApiRouteMetrics"}, "true"]}
+
+
+def test_widgets_fit_the_grid_without_overlapping() -> None:
+    taken: set[tuple[int, int]] = set()
+    for widget in dashboard_body()["widgets"]:
+        assert widget["x"] + widget["width"] <= 24, widget
+        cells = {
+            (x, y)
+            for x in range(widget["x"], widget["x"] + widget["width"])
+            for y in range(widget["y"], widget["y"] + widget["height"])
+        }
+        assert not cells & taken, widget
+        taken |= cells
