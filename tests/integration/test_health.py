@@ -447,3 +447,10 @@ def test_zippex_registration_returns_the_secret_once(api: tuple[str, ProviderSta
     assert "secret" not in client.list_webhooks()[0]
     with pytest.raises(ProviderApiError, match="HTTP 401"):
         ZippexApi(url, "wrong", JsonHttpClient(timeout_seconds=1)).list_webhooks()
+
+
+def test_a_message_that_names_no_stream_batch_degrades_every_subscription(
+    stack: Stack, make_checker: Any, two_subscriptions: None, dead_letter_queue: str
+) -> None:
+    stack.sqs.send_message(QueueUrl=dead_letter_queue, MessageBody='{"not": "an on-failure message"}')
+    assert statuses(make_checker()) == {"zinc/demo": "degraded", "zencargo/demo": "degraded"}

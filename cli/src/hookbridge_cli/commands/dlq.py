@@ -50,7 +50,11 @@ def list_(
                     "batch_size": letter.batch.batch_size if letter.batch else None,
                     "subscriptions": dict(sorted(names.items())),  # {} when its records are gone
                     "named": ", ".join(f"{name} ({n} events)" for name, n in sorted(names.items()))
-                    or "unknown: its stream records expired (24 h); use `hookbridge events replay`",
+                    or (
+                        "unknown: its stream records expired (24 h); use `hookbridge events replay`"
+                        if letter.batch
+                        else "not a stream batch's on-failure message"
+                    ),
                 }
             )
     finally:
