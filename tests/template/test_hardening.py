@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from hookbridge_cli.template import read
 
 from tests.support.template import ROOT, resource, template
 
@@ -22,15 +22,7 @@ def _skips(document: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 def _example_template() -> dict[str, Any]:
-    class Loader(yaml.SafeLoader):
-        pass
-
-    # Intrinsic functions (!Ref, !GetAtt, ...) as plain values: only Metadata is read here.
-    Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-    document: dict[str, Any] = yaml.load(  # noqa: S506 - a SafeLoader subclass
-        (ROOT / "examples/consumer/template.yaml").read_text(), Loader=Loader
-    )
-    return document
+    return read(ROOT / "examples/consumer/template.yaml")
 
 
 @pytest.mark.parametrize("document", [template(), _example_template()], ids=["template", "example"])

@@ -47,7 +47,12 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 @cache
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return read(TEMPLATE)
+
+
+def read(path: Path) -> dict[str, Any]:
+    """A CloudFormation template (this one, or the example consumer's) as data."""
+    loaded: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
     return loaded
 
 
