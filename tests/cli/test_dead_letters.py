@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Dev, wait_for
+from tests.cli.conftest import Dev, one_line_error, wait_for
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -51,3 +51,18 @@ def test_an_unpublishable_webhook_is_dead_lettered_named_and_redriven(hb: Any, d
     assert dead_letters(dev) == 0
     health = hb("health", "--local", "--json")
     assert "dead-letter" not in reasons(health, "zencargo/demo")
+
+
+def test_redrive_does_not_report_done_while_another_reader_holds_messages(hb: Any, dev: Dev) -> None:
+    sqs = dev.client("sqs")
+    queue = sqs.get_queue_url(QueueName="hookbridge-publisher-dlq")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody='{"not": "read by this redrive"}')
+    # What a health check does for the seconds it reads the queue: the message is in flight.
+    [held] = sqs.receive_message(QueueUrl=queue, VisibilityTimeout=120)["Messages"]
+    try:
+        result = hb("dlq", "redrive", "--local", "--json")
+        assert result.code == 1, result
+        assert result.json == {"redriven": 0, "left": 1}
+        assert one_line_error(result).endswith("run `hookbridge dlq redrive` again in a minute")
+    finally:
+        sqs.delete_message(QueueUrl=queue, ReceiptHandle=held["ReceiptHandle"])

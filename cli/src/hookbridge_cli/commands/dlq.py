@@ -89,13 +89,21 @@ def redrive(
             done += 1
         if kept:
             break
+    # Messages another reader holds (a health check reads them for a few seconds) were never seen here.
+    held = max(0, queue.in_flight() - kept)
     Output(as_json).result(
-        {"redriven": done, "left": kept}, f"redrove {done} batch(es); {kept} left in the queue"
+        {"redriven": done, "left": kept + held},
+        f"redrove {done} batch(es); {kept + held} left in the queue",
     )
     if kept:
         raise Refused(
             f"{kept} batch(es) could not be redriven",
             "stream records expire after 24 h: use `hookbridge events replay` for those subscriptions",
+        )
+    if held:
+        raise Refused(
+            f"{held} message(s) were held by another reader and not redriven",
+            "run `hookbridge dlq redrive` again in a minute",
         )
 
 

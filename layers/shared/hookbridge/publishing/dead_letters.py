@@ -73,6 +73,13 @@ class DeadLetterQueue:
         )["Attributes"]
         return int(attributes["ApproximateNumberOfMessages"])
 
+    def in_flight(self) -> int:
+        """Messages received and not yet deleted or made visible again, by any reader."""
+        attributes = self._sqs.get_queue_attributes(
+            QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
     def receive(self, limit: int, visibility_seconds: int) -> list[DeadLetter]:
         """Up to ``limit`` messages, each hidden for ``visibility_seconds`` so it is read once."""
         letters: list[DeadLetter] = []
