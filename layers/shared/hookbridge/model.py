@@ -174,7 +174,7 @@ class StoredEvent:
         base64-encoded); items in the earlier, fuller form too."""
         key = image["pk"]["S"]
         by_day = image["by_day"]["S"]
-        provider, subscription, _ = by_day.split("#", 2)  # neither name can hold a "#"
+        provider, subscription = owner_of(by_day)
         digest = image["payload_sha256"]
         return cls(
             key=key,
@@ -198,6 +198,13 @@ class StoredEvent:
             extra={k: v["S"] for k, v in image.get("extra", {}).get("M", {}).items()},
             payload_s3_key=_optional_s(image, "payload_s3_key"),
         )
+
+
+def owner_of(by_day: str) -> tuple[str, str]:
+    """The provider and subscription a stored event belongs to, from its by_day index key (every item
+    form has one): {provider}#{subscription}#{day}#{shard}, and neither name can hold a "#"."""
+    provider, subscription, _ = by_day.split("#", 2)
+    return provider, subscription
 
 
 PACKED_BODY = "payload_deflate"

@@ -30,8 +30,7 @@ def list_(
 ) -> None:
     """Each dead-letter message: the stored events it names and whose they are. Changes nothing."""
     t = resolve(local, stack, aws_port)
-    queue = DeadLetterQueue(t.client("sqs"), t.dead_letter_queue_url)
-    streams = StreamRecords(t.client("dynamodbstreams"))
+    queue, streams = _dead_letters(t)
     depth = queue.depth()
     letters = queue.receive(LIST_LIMIT, visibility_seconds=30) if depth else []
     rows: list[dict[str, Any]] = []
@@ -74,8 +73,7 @@ def redrive(
 ) -> None:
     """Publish the stream records named by dead-letter messages, then delete each message that succeeded."""
     t = resolve(local, stack, aws_port)
-    queue = DeadLetterQueue(t.client("sqs"), t.dead_letter_queue_url)
-    streams = StreamRecords(t.client("dynamodbstreams"))
+    queue, streams = _dead_letters(t)
     publisher = Publisher(t.client("events"))
     done = kept = 0
     while letters := queue.receive(10, visibility_seconds=60):
@@ -105,6 +103,12 @@ def redrive(
             f"{held} message(s) were held by another reader and not redriven",
             "run `hookbridge dlq redrive` again in a minute",
         )
+
+
+def _dead_letters(t: Target) -> tuple[DeadLetterQueue, StreamRecords]:
+    """The target's publisher dead-letter queue, and the stream its messages point into."""
+    queue = DeadLetterQueue(t.client("sqs"), t.dead_letter_queue_url)
+    return queue, StreamRecords(t.client("dynamodbstreams"))
 
 
 def _envelopes(t: Target, records: list[dict[str, Any]], stream_arn: str) -> list[Any]:

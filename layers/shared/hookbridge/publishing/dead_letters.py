@@ -18,9 +18,12 @@ from aws_lambda_powertools.utilities.parser.models.dynamodb import DDBStreamBatc
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
+from hookbridge.model import owner_of
+
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 # GetRecords calls spent on one batch before giving up on finding its last record.
 MAX_READS_PER_BATCH = 20
@@ -57,9 +60,8 @@ class Culprits:
 
 
 def culprit_of(image: dict[str, Any]) -> tuple[str, str]:
-    """The provider and subscription of a stored event's stream image (every item form has by_day)."""
-    provider, subscription, _ = image["by_day"]["S"].split("#", 2)
-    return provider, subscription
+    """The provider and subscription of a stored event's stream image."""
+    return owner_of(image["by_day"]["S"])
 
 
 class DeadLetterQueue:
@@ -68,17 +70,16 @@ class DeadLetterQueue:
         self._url = queue_url
 
     def depth(self) -> int:
-        attributes = self._sqs.get_queue_attributes(
-            QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessages"]
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessages"])
+        """Messages visible to the next reader."""
+        return self._count("ApproximateNumberOfMessages")
 
     def in_flight(self) -> int:
         """Messages received and not yet deleted or made visible again, by any reader."""
-        attributes = self._sqs.get_queue_attributes(
-            QueueUrl=self._url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
-        )["Attributes"]
-        return int(attributes["ApproximateNumberOfMessagesNotVisible"])
+        return self._count("ApproximateNumberOfMessagesNotVisible")
+
+    def _count(self, attribute: QueueAttributeNameType) -> int:
+        answer = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=[attribute])
+        return int(answer["Attributes"][attribute])
 
     def receive(self, limit: int, visibility_seconds: int) -> list[DeadLetter]:
         """Up to ``limit`` messages, each hidden for ``visibility_seconds`` so it is read once."""
