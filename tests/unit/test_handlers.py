@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from typing import Any
 
 import pytest
@@ -84,6 +85,33 @@ def test_an_accepted_webhook_prints_no_line_and_a_duplicate_one_metric(
     [line] = _printed(capsys)
     assert line["WebhookDuplicate"] == [1.0]
     assert line["service"] == "ingest-zencargo"
+
+
+def test_every_line_names_the_invocation_that_wrote_it(capsys: pytest.CaptureFixture[str]) -> None:
+    """Lines carry the Lambda context of their own invocation, never a stale one, also when the
+    invocations between them wrote nothing."""
+    from tests.support.events import LambdaContext, signed
+
+    handler = _zencargo_handler("INFO")
+    # The logger's handler keeps the stdout of the test that first built it; this test's is captured.
+    [stream] = logging.getLogger("hookbridge").handlers
+    assert isinstance(stream, logging.StreamHandler)
+    stream.setStream(sys.stdout)
+    genuine = signed("zencargo", "BOOKING_CREATED", {"signing_secrets": ["k" * 16]})
+    forged = {**genuine, "headers": {**genuine["headers"], "zencargo-hmac-sha256": "Zm9yZ2Vk"}}
+    first, quiet, third = (LambdaContext(function_name="ingest-zencargo") for _ in range(3))
+
+    assert handler(forged, first)["statusCode"] == 401
+    [line] = [line for line in _printed(capsys) if line.get("message") == "webhook refused"]
+    assert line["function_request_id"] == first.aws_request_id
+    assert line["function_name"] == "ingest-zencargo"
+    assert "cold_start" in line
+
+    assert handler(genuine, quiet)["statusCode"] == 200
+    assert handler(forged, third)["statusCode"] == 401
+    [line] = [line for line in _printed(capsys) if line.get("message") == "webhook refused"]
+    assert line["function_request_id"] == third.aws_request_id
+    assert line["cold_start"] is False
 
 
 def test_debug_adds_a_line_per_accepted_webhook(caplog: pytest.LogCaptureFixture) -> None:
