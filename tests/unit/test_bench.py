@@ -16,6 +16,7 @@ def test_warm_path_measures_one_aws_call_per_accepted_webhook(monkeypatch: pytes
     # Both sides of the warm target pay the same PutItem through botocore: each costs more than without.
     assert result.ours_put_p50_us > result.ours_p50_us
     assert result.powertools_put_p50_us > result.powertools_p50_us
+    assert result.powertools_floor_p50_us > result.powertools_p50_us  # the floor: compression and PutItem
     assert 0 < result.item_bytes <= 1024  # a 1 KB body, compressed, fits one write unit
 
 

@@ -22,6 +22,8 @@ from hookbridge.metrics import Metric, refusal
 from hookbridge.model import WebhookRequest
 
 log = logging.getLogger(__name__)
+# One encoder for every answer: json.dumps with separators builds a new one on each call.
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewayHttpResolver:
@@ -49,11 +51,12 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
         # An accepted webhook costs no line and no metric of ours: its record is the event in the table,
         # API Gateway's access log has the request, and the publisher counts accepted events per provider
         # in batches (EventsPublished). DEBUG adds a line per webhook.
-        log.debug(
-            "webhook %s",
-            outcome.status,
-            extra={"subscription": subscription, "event_type": result.event_type, "id": outcome.id},
-        )
+        if log.isEnabledFor(logging.DEBUG):  # not even the extra dict otherwise
+            log.debug(
+                "webhook %s",
+                outcome.status,
+                extra={"subscription": subscription, "event_type": result.event_type, "id": outcome.id},
+            )
         return _json(200, {"status": outcome.status, "id": outcome.id})
 
     @app.exception_handler(WebhookError)  # type: ignore[untyped-decorator]
@@ -103,6 +106,6 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = No
     return Response(
         status_code=status,
         content_type="application/json",
-        body=json.dumps(body, separators=(",", ":")),
+        body=_COMPACT_JSON.encode(body),
         headers=headers,
     )
