@@ -127,7 +127,8 @@ def test_debug_adds_a_line_per_accepted_webhook(caplog: pytest.LogCaptureFixture
 def test_powertools_log_event_setting_cannot_log_signatures_or_payloads(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """POWERTOOLS_LOGGER_LOG_EVENT=true would make inject_lambda_context log every whole event."""
+    """POWERTOOLS_LOGGER_LOG_EVENT=true makes Powertools' inject_lambda_context log every whole event; the
+    functions add the Lambda context themselves (handlers._InvocationKeys), and the setting stays inert."""
     from tests.support.events import LambdaContext, signed
 
     monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
