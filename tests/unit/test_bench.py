@@ -20,6 +20,29 @@ def test_warm_path_measures_one_aws_call_per_accepted_webhook(monkeypatch: pytes
     assert 0 < result.item_bytes <= 1024  # a 1 KB body, compressed, fits one write unit
 
 
+def test_the_warm_floor_compresses_as_ours_does_and_only_when_ours_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The floor's compression is the very work ours does (same bytes out), for every body our item holds,
+    and none for a body ours puts in the payload bucket."""
+    from hookbridge_cli.local import LambdaContext
+
+    from hookbridge.model import pack_body
+
+    compressed: list[int] = []
+    deflate = warm._deflate
+    monkeypatch.setattr(warm, "_deflate", lambda body: compressed.append(len(body)) or deflate(body))
+    for size_name, kept_in_item in (("1 KB", True), ("32 KB", True), ("512 KB", False)):
+        prepared = warm.events("zippex", warm.SIZES[size_name], 3)
+        body = prepared[0]["body"].encode()
+        assert deflate(body) == pack_body(body)[1]
+        floor = warm.powertools_handler("zippex", warm._our_items("zippex", prepared), compress=True)
+        compressed.clear()
+        for event in prepared:
+            assert floor(event, LambdaContext())["statusCode"] == 200
+        assert len(compressed) == (len(prepared) if kept_in_item else 0), size_name
+
+
 def test_cost_model_sizes_every_sample_and_prices_each_service() -> None:
     from bench import cost
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -87,16 +88,31 @@ def test_an_accepted_webhook_prints_no_line_and_a_duplicate_one_metric(
     assert line["service"] == "ingest-zencargo"
 
 
-def test_every_line_names_the_invocation_that_wrote_it(capsys: pytest.CaptureFixture[str]) -> None:
+def _print_to_captured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Called first in a test: the logger's handler keeps the stdout of the test that first built it;
+    for this test's duration it writes to this test's captured one (pytest swaps stdout between a
+    fixture's setup and the test, so this is no fixture)."""
+    _observability(Settings.model_validate({"EVENTS_TABLE": "events"}), "test")
+    [stream] = logging.getLogger("hookbridge").handlers
+    assert isinstance(stream, logging.StreamHandler)
+    monkeypatch.setattr(stream, "stream", sys.stdout)
+
+
+def _as_in_a_fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No function built yet: the next one built makes the first invocation of the process."""
+    [stream] = logging.getLogger("hookbridge").handlers
+    monkeypatch.setattr(stream, "filters", [])
+
+
+def test_every_line_names_the_invocation_that_wrote_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Lines carry the Lambda context of their own invocation, never a stale one, also when the
     invocations between them wrote nothing."""
     from tests.support.events import LambdaContext, signed
 
+    _print_to_captured(monkeypatch)
     handler = _zencargo_handler("INFO")
-    # The logger's handler keeps the stdout of the test that first built it; this test's is captured.
-    [stream] = logging.getLogger("hookbridge").handlers
-    assert isinstance(stream, logging.StreamHandler)
-    stream.setStream(sys.stdout)
     genuine = signed("zencargo", "BOOKING_CREATED", {"signing_secrets": ["k" * 16]})
     forged = {**genuine, "headers": {**genuine["headers"], "zencargo-hmac-sha256": "Zm9yZ2Vk"}}
     first, quiet, third = (LambdaContext(function_name="ingest-zencargo") for _ in range(3))
@@ -112,6 +128,83 @@ def test_every_line_names_the_invocation_that_wrote_it(capsys: pytest.CaptureFix
     [line] = [line for line in _printed(capsys) if line.get("message") == "webhook refused"]
     assert line["function_request_id"] == third.aws_request_id
     assert line["cold_start"] is False
+
+
+def _logging_handler(settings: Settings, barrier: threading.Barrier | None = None) -> Any:
+    """A function that writes two lines an invocation (waiting at ``barrier`` between them)."""
+    from hookbridge.handlers import _with_lambda_context
+
+    logger, _ = _observability(settings, "test")
+    log = logging.getLogger("hookbridge.test")
+
+    @_with_lambda_context(logger, settings)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        log.warning("first line of %s", context.function_name)
+        if barrier is not None:
+            barrier.wait(timeout=5)
+        log.warning("second line of %s", context.function_name)
+        return {}
+
+    return handler
+
+
+def test_every_line_of_an_invocation_carries_its_keys(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.events import LambdaContext
+
+    _print_to_captured(monkeypatch)
+    _as_in_a_fresh_process(monkeypatch)
+    handler = _logging_handler(Settings.model_validate({"EVENTS_TABLE": "events"}))
+    contexts = [LambdaContext(), LambdaContext()]
+    for context in contexts:
+        handler({}, context)
+    lines = [line for line in _printed(capsys) if " line of " in line.get("message", "")]
+    assert [line["function_request_id"] for line in lines] == [
+        c.aws_request_id for c in contexts for _ in ("first", "second")
+    ]
+    assert [line["cold_start"] for line in lines] == [True, True, False, False]
+
+
+def test_concurrent_invocations_in_one_process_each_name_their_own_lines(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local stack runs functions side by side in threads of one process."""
+    from tests.support.events import LambdaContext
+
+    _print_to_captured(monkeypatch)
+    barrier = threading.Barrier(2)
+    handler = _logging_handler(Settings.model_validate({"EVENTS_TABLE": "events"}), barrier)
+    contexts = {name: LambdaContext(function_name=name) for name in ("ingest-a", "ingest-b")}
+    threads = [threading.Thread(target=handler, args=({}, c)) for c in contexts.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    lines = [line for line in _printed(capsys) if " line of " in line.get("message", "")]
+    assert len(lines) == 4
+    for line in lines:  # the message names the invocation that wrote it; the keys must name the same one
+        writer = contexts[line["message"].rsplit(" ", 1)[1]]
+        assert (line["function_name"], line["function_request_id"]) == (
+            writer.function_name,
+            writer.aws_request_id,
+        )
+
+
+def test_no_invocation_is_a_cold_start_under_provisioned_concurrency(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.events import LambdaContext
+
+    _print_to_captured(monkeypatch)
+    settings = Settings.model_validate(
+        {"EVENTS_TABLE": "events", "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"}
+    )
+    _as_in_a_fresh_process(monkeypatch)
+    _logging_handler(settings)({}, LambdaContext())
+    assert {
+        line["cold_start"] for line in _printed(capsys) if line.get("message", "").startswith("first line")
+    } == {False}
 
 
 def test_debug_adds_a_line_per_accepted_webhook(caplog: pytest.LogCaptureFixture) -> None:

@@ -10,6 +10,7 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, cast
 
 import boto3
@@ -80,46 +81,51 @@ def _observability(settings: Settings, service: str) -> tuple[Logger, EphemeralM
 
 class _InvocationKeys(logging.Filter):
     """Powertools' Lambda context keys (function name, request id, cold start, ...) on every line an
-    invocation writes, added when it writes its first line rather than when it starts.
+    invocation writes, put on each line as it is written rather than into the logger at each start.
 
-    Powertools' inject_lambda_context does the same work at the start of every invocation: ~6 us alone
-    and ~12 us in the warm path (bench/warm.py), a fifth of what our handler adds to the PutItem every
-    webhook costs, for lines an accepted webhook never writes. One filter per logger handler: functions
-    built in one process (the local stack) share the "hookbridge" logger, and the latest invocation names
-    the lines, as it did with inject_lambda_context.
+    Powertools' inject_lambda_context does its work at the start of every invocation: ~6 us alone and
+    ~12 us in the warm path (bench/warm.py), for lines an accepted webhook never writes. Here an invocation
+    costs one context-variable set, and a line the keys Powertools would have given it (its own
+    ``build_lambda_context_model``). Per thread: the local stack runs several functions in one process, and
+    a line names the invocation of the thread that wrote it, never another's.
     """
 
-    def __init__(self, logger: Logger) -> None:
+    def __init__(self, provisioned: bool) -> None:
         super().__init__()
-        self._logger = logger
-        self._pending: tuple[LambdaContext, bool] | None = None
-        self._invoked = False
+        self._invocation: ContextVar[tuple[LambdaContext, bool] | None] = ContextVar(
+            "invocation", default=None
+        )
+        # As Powertools: under provisioned concurrency no invocation is a cold start.
+        self._cold = not provisioned
 
     @classmethod
-    def of(cls, logger: Logger) -> _InvocationKeys:
+    def of(cls, logger: Logger, settings: Settings) -> _InvocationKeys:
+        """The one filter on the logger's handler (functions built in one process share the handler)."""
         handler = logger.registered_handler
         for existing in handler.filters:
             if isinstance(existing, cls):
                 return existing
-        keys = cls(logger)
+        keys = cls(provisioned=settings.initialization_type == "provisioned-concurrency")
         handler.addFilter(keys)
         return keys
 
     def invoked(self, context: LambdaContext) -> None:
-        self._pending, self._invoked = (context, not self._invoked), True
+        cold_start, self._cold = self._cold, False
+        self._invocation.set((context, cold_start))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._pending is not None:
-            (context, cold_start), self._pending = self._pending, None
-            # Replaces the previous invocation's keys, as clear_state=True did.
-            self._logger.structure_logs(cold_start=cold_start, **build_lambda_context_model(context).__dict__)
+        invocation = self._invocation.get()
+        if invocation is not None:
+            context, cold_start = invocation
+            # Attributes of the record are keys of the line in Powertools' formatter.
+            record.__dict__.update(build_lambda_context_model(context).__dict__, cold_start=cold_start)
         return True
 
 
-def _with_lambda_context(logger: Logger) -> Callable[[LambdaHandler], LambdaHandler]:
+def _with_lambda_context(logger: Logger, settings: Settings) -> Callable[[LambdaHandler], LambdaHandler]:
     """The Lambda context on every log line of an invocation (``_InvocationKeys``). Never the whole event:
     that holds signatures and payloads."""
-    keys = _InvocationKeys.of(logger)
+    keys = _InvocationKeys.of(logger, settings)
 
     def decorate(handler: LambdaHandler) -> LambdaHandler:
         @functools.wraps(handler)
@@ -144,7 +150,7 @@ def build_ingest_handler(
     pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections, payloads=payloads)
     app = create_app(pipeline, metrics)
 
-    @_with_lambda_context(logger)
+    @_with_lambda_context(logger, settings)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             return app.resolve(event, context)
@@ -241,7 +247,7 @@ def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaH
     bus: str = settings.event_bus
     logger, metrics = _observability(settings, "publisher")
 
-    @_with_lambda_context(logger)
+    @_with_lambda_context(logger, settings)
     @metrics.log_metrics(raise_on_empty_metrics=False)  # type: ignore[untyped-decorator]
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         # Powertools' batch utility hands records over one at a time; PutEvents takes ten a call and
@@ -302,7 +308,7 @@ def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHa
 
     logger, metrics = _observability(settings, "health")
 
-    @_with_lambda_context(logger)
+    @_with_lambda_context(logger, settings)
     @metrics.log_metrics(raise_on_empty_metrics=False)  # type: ignore[untyped-decorator]
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         result = summary(checker.run())

@@ -48,6 +48,8 @@ class Settings(BaseModel):
     secret_not_found_max_age_seconds: int = Field(30, alias="SECRET_NOT_FOUND_MAX_AGE_SECONDS", ge=0)
     metrics_namespace: str = Field("hookbridge", alias="POWERTOOLS_METRICS_NAMESPACE")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="LOG_LEVEL")
+    # Set by Lambda: "on-demand", "provisioned-concurrency" or "snap-start".
+    initialization_type: str | None = Field(None, alias="AWS_LAMBDA_INITIALIZATION_TYPE")
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Self:
