@@ -30,8 +30,8 @@ def test_the_warm_floor_compresses_as_ours_does_and_only_when_ours_does(
     from hookbridge.model import pack_body
 
     compressed: list[int] = []
-    deflate = warm._deflate
-    monkeypatch.setattr(warm, "_deflate", lambda body: compressed.append(len(body)) or deflate(body))
+    deflate = warm.deflate
+    monkeypatch.setattr(warm, "deflate", lambda body: compressed.append(len(body)) or deflate(body))
     for size_name, kept_in_item in (("1 KB", True), ("32 KB", True), ("512 KB", False)):
         prepared = warm.events("zippex", warm.SIZES[size_name], 3)
         body = prepared[0]["body"].encode()
