@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from hookbridge_cli.local.template import deployment, every_sender, ingest_function
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7
 
@@ -36,15 +38,23 @@ class OneField(BaseModel):
     x: int
 """
 )
-# Imports the entry point as Lambda does and makes the first invocation build everything (settings, AWS
-# clients, the app); the request is refused for its size, so nothing goes to AWS.
+# Loads the entry point (the function's InlineCode, index.py in Lambda) as Lambda does and makes the first
+# invocation build everything (settings, AWS clients, the app); the request is refused for its size, so
+# nothing goes to AWS.
 FUNCTION = """
-import importlib.util
-spec = importlib.util.spec_from_file_location("app", "functions/{name}/app.py")
-app = importlib.util.module_from_spec(spec); spec.loader.exec_module(app)
+import types
+app = types.ModuleType("index")
+exec(compile({code!r}, "index.py", "exec"), app.__dict__)
 class C: function_name = "f"; memory_limit_in_mb = 512; invoked_function_arn = "arn"; aws_request_id = "r"
 {call}
 """
+
+
+def entry_point(logical_id: str, call: str) -> str:
+    code = deployment(every_sender()).resource(logical_id)["Properties"]["InlineCode"]
+    return FUNCTION.format(code=code, call=call)
+
+
 INGEST_CALL = """app.handler({"version": "2.0", "rawPath": "/webhooks/zippex/demo", "routeKey": "POST x",
  "requestContext": {"http": {"method": "POST", "path": "/webhooks/zippex/demo"}, "stage": "$default",
   "timeEpoch": 0},
@@ -77,8 +87,8 @@ def measure() -> dict[str, float]:
         "import boto3": BOTO3,
         "libraries imported, pydantic not yet used": LIBRARIES_IMPORTED,
         "libraries and AWS clients alone": DEPENDENCIES,
-        "ingest": FUNCTION.format(name="ingest", call=INGEST_CALL),
-        "publisher": FUNCTION.format(name="publisher", call=PUBLISHER_CALL),
+        "ingest": entry_point(ingest_function("zippex"), INGEST_CALL),
+        "publisher": entry_point("PublisherFunction", PUBLISHER_CALL),
     }
     samples: dict[str, list[float]] = {name: [] for name in codes}
     for _ in range(RUNS):
@@ -89,7 +99,7 @@ def measure() -> dict[str, float]:
 
 def slowest_imports(top: int = 8) -> list[tuple[str, float]]:
     """Packages by the import time spent in their own modules (ms), for the ingest function."""
-    code = FUNCTION.format(name="ingest", call=INGEST_CALL)
+    code = entry_point(ingest_function("zippex"), INGEST_CALL)
     result = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-X", "importtime", "-c", code],
         cwd=ROOT,

@@ -15,17 +15,17 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from hookbridge_cli.local import LambdaContext
+from hookbridge_cli.local.lambda_events import LambdaContext
+from hookbridge_cli.local.template import deployment, source
 from hookbridge_cli.samples import demo_secret, load_event, sample_names
-from hookbridge_cli.template import resource, template
 
 from bench import warm
 from bench.fakes import Calls, in_process_dynamodb, item_size
 from hookbridge import providers
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.model import StoredEvent
 from hookbridge.publishing.publisher import build_envelope
 from hookbridge.samples import fresh_event
+from hookbridge.subscription import SubscriptionSecret
 
 # ---------------------------------------------------------------- AWS list prices, us-east-1, USD
 API_GATEWAY_HTTP_PER_MILLION = 1.00  # first 300 M requests a month; metered per 512 KB
@@ -91,7 +91,7 @@ class ProviderWrites:
 
 
 def _index_projection() -> tuple[str, ...]:
-    [index] = resource("EventsTable")["Properties"]["GlobalSecondaryIndexes"]
+    [index] = deployment().resource("EventsTable")["Properties"]["GlobalSecondaryIndexes"]
     keys = tuple(k["AttributeName"] for k in index["KeySchema"])
     return ("pk", *keys, *index["Projection"].get("NonKeyAttributes", []))
 
@@ -164,7 +164,7 @@ def publisher_records_per_batch(per_second: float) -> float:
     """Records in one publisher invocation at a steady rate, from the template's event source mapping: the
     batching window fills a batch up to its size, and the shard's records are spread over the
     parallelization factor's concurrent batches."""
-    stream = resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
+    stream = deployment().resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
     # Without a batching window a batch still gathers what arrived since the last poll: Lambda polls a
     # stream's shards at a base rate of four times a second.
     window = max(float(stream.get("MaximumBatchingWindowInSeconds", 0)), STREAM_POLL_SECONDS)
@@ -174,7 +174,7 @@ def publisher_records_per_batch(per_second: float) -> float:
 
 def access_log_bytes() -> int:
     """One access-log line in the template's format, as CloudWatch Logs bills it."""
-    line = resource("HttpApi")["Properties"]["AccessLogSettings"]["Format"]
+    line = deployment().resource("HttpApi")["Properties"]["AccessLogSettings"]["Format"]
     for name, value in sorted(ACCESS_LOG_CONTEXT.items(), key=lambda kv: -len(kv[0])):
         line = line.replace(f"$context.{name}", value)
     if "$context." in line:
@@ -183,26 +183,26 @@ def access_log_bytes() -> int:
 
 
 def publisher_memory_mb() -> int:
-    own = resource("PublisherFunction")["Properties"].get("MemorySize")
-    return int(own or template()["Globals"]["Function"]["MemorySize"])
+    own = deployment().resource("PublisherFunction")["Properties"].get("MemorySize")
+    return int(own or source()["Globals"]["Function"]["MemorySize"])
 
 
 def platform_logs_filtered() -> bool:
     """Lambda's own START/REPORT records are INFO; a system log level of WARN keeps them out."""
-    logging_config = template()["Globals"]["Function"].get("LoggingConfig", {})
+    logging_config = source()["Globals"]["Function"].get("LoggingConfig", {})
     return bool(logging_config.get("SystemLogLevel") == "WARN")
 
 
 def archive_on_by_default() -> bool:
-    return bool(template()["Parameters"]["ArchiveEvents"]["Default"] == "true")
+    return bool(source()["Parameters"]["ArchiveEvents"]["Default"] == "true")
 
 
 def cost_per_million(
     writes: ProviderWrites, ours_us: float, botocore_us: float, records_per_batch: float = 1.0
 ) -> list[CostLine]:
-    globals_ = template()["Globals"]["Function"]
+    globals_ = source()["Globals"]["Function"]
     memory_mb = int(globals_["MemorySize"])
-    retention_days = int(template()["Parameters"]["RetentionDays"]["Default"])
+    retention_days = int(source()["Parameters"]["RetentionDays"]["Default"])
     gb = memory_mb / 1024
     cpu_scale = MB_PER_VCPU / memory_mb  # one core here is this many times Lambda's share at memory_mb
     ingest_ms = math.ceil((ours_us + botocore_us) * cpu_scale / 1000 + DYNAMODB_ROUND_TRIP_MS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from hookbridge_cli.template import resource, template
+from hookbridge_cli.local.template import deployment, source
 
 from bench.cost import (
     API_GATEWAY_HTTP_PER_MILLION,
@@ -91,12 +91,12 @@ SCENARIOS = (
 
 
 def template_settings() -> Settings:
-    props = resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
+    props = deployment().resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
     return Settings(
         int(props["BatchSize"]),
         float(props["MaximumBatchingWindowInSeconds"]),
         int(props["ParallelizationFactor"]),
-        int(template()["Parameters"]["EventIndexShards"]["Default"]),
+        int(source()["Parameters"]["EventIndexShards"]["Default"]),
     )
 
 
@@ -217,7 +217,7 @@ def measured_write_units(provider: str = "zippex") -> tuple[float, float]:
 
 
 def main() -> None:
-    memory_mb = int(template()["Globals"]["Function"]["MemorySize"])
+    memory_mb = int(source()["Globals"]["Function"]["MemorySize"])
     table_wcu, index_wcu = measured_write_units()
     rows = [
         (label, model(sc, settings, table_wcu, index_wcu))

@@ -30,18 +30,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from hookbridge_cli.local import LambdaContext
+from hookbridge_cli.local.lambda_events import LambdaContext
 from hookbridge_cli.samples import demo_secret, distinct_payload, load_event, sample_names
 
 from bench.fakes import BotocoreDynamoDB, Calls, FakeDynamoDB, FakeS3, FakeSecrets, in_process_dynamodb
 from hookbridge import providers
 from hookbridge.aws.payloads import PayloadStore
-from hookbridge.aws.secrets import SecretStore, SubscriptionSecret
+from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.handlers import build_ingest_handler
 from hookbridge.model import deflate
 from hookbridge.samples import fresh_event
-from hookbridge.settings import Settings
+from hookbridge.settings import IngestSettings
+from hookbridge.subscription import SubscriptionSecret
 
 SIZES = {"1 KB": 1024, "32 KB": 32 * 1024, "512 KB": 512 * 1024}
 ITERATIONS = {"1 KB": 1500, "32 KB": 600, "512 KB": 60}
@@ -72,8 +73,14 @@ def our_handler(
 ) -> tuple[Callable[..., Any], FakeDynamoDB]:
     """Our provider's handler; its PutItem also through botocore (answered in-process) when asked."""
     dynamodb = BotocoreDynamoDB(calls) if botocore else FakeDynamoDB(calls)
-    settings = Settings.model_validate(
-        {"EVENTS_TABLE": "events", "LOG_LEVEL": "INFO", "PAYLOAD_BUCKET": "payloads"}
+    settings = IngestSettings.model_validate(
+        {
+            "EVENTS_TABLE": "events",
+            "SUBSCRIPTIONS_TABLE": "subscriptions",
+            "PAYLOAD_BUCKET": "payloads",
+            "PROVIDER": provider,
+            "LOG_LEVEL": "INFO",
+        }
     )
     secrets = SecretStore(
         FakeSecrets(calls, {f"hookbridge/{provider}/demo": demo_secret(provider)}), "hookbridge", 300, 30

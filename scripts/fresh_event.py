@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from hookbridge import providers
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.samples import fresh_event
+from hookbridge.subscription import SubscriptionSecret
 
 
 def main() -> int:

@@ -18,12 +18,8 @@ from collections.abc import Sequence
 
 import boto3
 
-from hookbridge.aws.registry import (
-    Subscription,
-    SubscriptionExists,
-    SubscriptionNotFound,
-    SubscriptionRegistry,
-)
+from hookbridge.aws.registry import SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
+from hookbridge.subscription import Subscription
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookbridge_cli.template import resource
+from hookbridge_cli.local.template import deployment
 
 from tests.cli.conftest import HOOKBRIDGE, Dev, one_line_error, run, start_dev, user_environment, wait_for
 
@@ -189,7 +189,7 @@ def test_a_stack_that_cannot_store_does_not_reconcile(broken_home: Path, broken_
     provider would retry), nothing is stored."""
     dynamodb = broken_dev.client("dynamodb")
     dynamodb.delete_table(TableName="hookbridge-events")
-    props = resource("EventsTable")["Properties"]
+    props = deployment().resource("EventsTable")["Properties"]
     dynamodb.create_table(
         TableName="hookbridge-events",
         KeySchema=props["KeySchema"],

@@ -13,8 +13,8 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from hookbridge_cli import stack as stack_module
-from hookbridge_cli.stack import LocalStack
+from hookbridge_cli.local import stack as stack_module
+from hookbridge_cli.local.stack import LocalStack
 
 from tests.cli.conftest import free_port
 
@@ -63,7 +63,7 @@ def test_parallel_requests_never_share_a_function_instance(monkeypatch: pytest.M
 
 
 def test_an_environment_is_started_only_when_every_other_is_busy() -> None:
-    from hookbridge_cli.stack import Environments
+    from hookbridge_cli.local.stack import Environments
 
     environments = Environments(OneAtATime)
     for _ in range(5):

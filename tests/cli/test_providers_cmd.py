@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from hookbridge_cli.main import main
-from hookbridge_cli.template import ROOT
+from hookbridge_cli.paths import ROOT
 
 from hookbridge import providers
 from hookbridge.providers import DEFINITIONS
@@ -72,6 +72,10 @@ def test_check_signs_and_verifies_a_new_definition(hookbridge: Any, tmp_path: Pa
     assert checked["verified_by"] == "hmac-sha256"
     assert checked["changed_body_refused"] is True
     assert checked["event_id"] == "evt_hookbridge_check"
+    # Valid, and not yet in the template: the check says what to add there.
+    assert checked["in_template"] is False
+    assert "add 'acme' to the Providers parameter's AllowedValues" in result.err
+    assert 'acme: { Route: "/webhooks/acme/{subscription}" }' in result.err
 
 
 @pytest.mark.parametrize("name", providers.names())
@@ -81,6 +85,7 @@ def test_check_of_every_shipped_definition_passes_with_its_samples(hookbridge: A
     [checked] = result.lines
     assert checked["recognized"] is True
     assert checked["changed_body_refused"] is (name != "zinc")  # Zinc's token is in the URL
+    assert checked["in_template"] is True
 
 
 def test_check_refuses_an_invalid_file_with_exit_code_2_naming_the_field(

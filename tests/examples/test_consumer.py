@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hookbridge_cli.local import context
+from hookbridge_cli.local.lambda_events import context
 
 from hookbridge.schemas.providers import ZencargoEvent, ZippexEvent
 from tests.cli.conftest import Dev, run, start_dev, wait_for

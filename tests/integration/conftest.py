@@ -12,9 +12,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.support import template
 from tests.support.events import LambdaContext, stream_event
 from tests.support.functions import load_function
-from tests.support.template import create_table, function_environment
 
 PREFIX = "hookbridge"
 EVENTS_TABLE = "hookbridge-events"
@@ -76,8 +76,8 @@ class Stack:
 def stack() -> Iterator[Stack]:
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
-        create_table(dynamodb, "EventsTable", EVENTS_TABLE)
-        create_table(dynamodb, "SubscriptionsTable", SUBSCRIPTIONS_TABLE)
+        template.create_table(dynamodb, "EventsTable", EVENTS_TABLE)
+        template.create_table(dynamodb, "SubscriptionsTable", SUBSCRIPTIONS_TABLE)
         boto3.client("s3").create_bucket(
             Bucket=PAYLOAD_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
@@ -126,15 +126,15 @@ def invoke() -> Callable[[Handler, dict[str, Any]], dict[str, Any]]:
 
 @pytest.fixture
 def ingest_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Handler]:
-    """The real entry point, functions/ingest/app.py, configured as the template configures a provider's
-    function (a fresh import per provider: Lambda gives each function its own process)."""
+    """The real entry point, a sender's ingest function's InlineCode, configured as the template configures
+    that function (a fresh import per sender: Lambda gives each function its own process)."""
 
     for name, value in stack.environ.items():
         monkeypatch.setenv(name, value)
 
     def for_provider(provider: str) -> Handler:
-        handler: Handler = load_function("ingest").handler
-        environ = function_environment(provider)
+        handler: Handler = load_function(template.ingest_function(provider)).handler
+        environ = template.function_environment(provider)
 
         def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
             # Settings are read at the first call; each function has its own variables.
@@ -156,7 +156,7 @@ def zippex_handler(ingest_function: Callable[[str], Handler]) -> Handler:
 def publisher_handler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Handler:
     for name, value in stack.environ.items():
         monkeypatch.setenv(name, value)
-    handler: Handler = load_function("publisher").handler
+    handler: Handler = load_function("PublisherFunction").handler
     return handler
 
 

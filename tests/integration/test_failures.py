@@ -17,13 +17,13 @@ from hookbridge import providers
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.handlers import build_ingest_handler
-from hookbridge.settings import Settings
+from hookbridge.settings import IngestSettings
 from tests.integration.conftest import EVENTS_TABLE, PREFIX, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, sample_names, signed
 
 
 def _handler(stack: Stack, dynamodb: Any, secretsmanager: Any | None = None) -> Handler:
-    settings = Settings.from_environ(stack.environ)
+    settings = IngestSettings.from_environ({**stack.environ, "PROVIDER": "zippex"})
     secrets = SecretStore(
         SecretsProvider(boto3_client=secretsmanager or boto3.client("secretsmanager")),
         prefix=PREFIX,

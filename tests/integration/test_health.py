@@ -12,16 +12,12 @@ import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.exceptions import ClientError
 
-from hookbridge.aws.registry import (
-    Subscription,
-    SubscriptionExists,
-    SubscriptionNotFound,
-    SubscriptionRegistry,
-)
+from hookbridge.aws.registry import SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.health.checker import HEALTH_DETAIL_TYPE, HealthChecker, LastEventFinder, ProviderProbes
 from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi
 from hookbridge.publishing.dead_letters import DeadLetterQueue, StreamRecords, find_culprits
+from hookbridge.subscription import Subscription
 from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, on_failure_message, signed
 from tests.support.fake_providers import ProviderState, fake_provider_server
@@ -376,7 +372,7 @@ def test_the_scheduled_function_end_to_end(
         "ZIPPEX_API_URL": api[0],
     }.items():
         monkeypatch.setenv(name, value)
-    handler = load_function("health").handler
+    handler = load_function("HealthFunction").handler
     event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
     assert handler(event, LambdaContext()) == {
         "checked": 1,

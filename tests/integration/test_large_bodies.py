@@ -16,7 +16,7 @@ from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.handlers import build_ingest_handler
 from hookbridge.model import StoredEvent
 from hookbridge.providers import load
-from hookbridge.settings import Settings
+from hookbridge.settings import IngestSettings
 from tests.integration.conftest import EVENTS_TABLE, PAYLOAD_BUCKET, PREFIX, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, signed
 
@@ -59,7 +59,7 @@ def test_a_large_body_is_stored_apart_and_published_as_a_reference(
 
 
 def _handler(stack: Stack, s3: Any | None) -> Handler:
-    settings = Settings.from_environ(stack.environ)
+    settings = IngestSettings.from_environ({**stack.environ, "PROVIDER": "zippex"})
     secrets = SecretStore(SecretsProvider(boto3_client=boto3.client("secretsmanager")), PREFIX, 300, 30)
     payloads = PayloadStore(lambda: s3, PAYLOAD_BUCKET) if s3 is not None else None
     return build_ingest_handler(
@@ -124,7 +124,7 @@ def test_the_s3_client_is_built_only_when_a_body_needs_the_bucket(stack: Stack) 
         built.append(boto3.client("s3"))
         return built[-1]
 
-    settings = Settings.from_environ(stack.environ)
+    settings = IngestSettings.from_environ({**stack.environ, "PROVIDER": "zippex"})
     secrets = SecretStore(SecretsProvider(boto3_client=boto3.client("secretsmanager")), PREFIX, 300, 30)
     store = DynamoEventStore(boto3.client("dynamodb"), EVENTS_TABLE)
     handler = build_ingest_handler(

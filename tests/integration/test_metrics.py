@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError
 
-from hookbridge.aws.registry import Subscription, SubscriptionRegistry
+from hookbridge.aws.registry import SubscriptionRegistry
 from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.metrics import DIMENSIONS, Metric
+from hookbridge.subscription import Subscription
 from tests.integration.conftest import EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, signed
 from tests.support.functions import load_function
@@ -72,7 +73,7 @@ def test_every_outcome_emits_catalogue_metrics_only_and_every_catalogue_metric_i
     queue_url = stack.sqs.create_queue(QueueName="publisher-dlq")["QueueUrl"]
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queue_url)
     monkeypatch.setenv("SUBSCRIPTIONS_TABLE", SUBSCRIPTIONS_TABLE)
-    health = load_function("health").handler
+    health = load_function("HealthFunction").handler
     assert health({"source": "aws.events", "detail": {}}, LambdaContext())["checked"] == 1
 
     # Ingest failures: the table gone (503), a bug (500), a Powertools refusal of another status.

@@ -90,18 +90,12 @@ class Faults:
         self._maybe("PutEvents", 0.2, EndpointConnectionError(endpoint_url="https://events"))
 
 
-@pytest.mark.usefixtures("atomic_moto_dynamodb")
-def test_a_few_thousand_deliveries_lose_nothing(
-    stack: Stack,
-    ingest_function: Callable[[str], Handler],
-    publisher_handler: Handler,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    faults = Faults(seed=20261122)
-    faults.install(monkeypatch)
-    handlers: dict[str, queue.SimpleQueue[Handler]] = {}
-    deliveries: list[tuple[str, dict[str, Any], bool]] = []  # provider, event, genuine
+Delivery = tuple[str, dict[str, Any], bool]  # provider, event, genuine
+
+
+def planned_deliveries(stack: Stack) -> list[Delivery]:
+    """Every provider's distinct genuine events, some delivered again (as providers do), and forgeries."""
+    deliveries: list[Delivery] = []
     rng = random.Random(7)
     for provider in providers.names():
         stack.add_secret(provider, "demo", demo_secret(provider))
@@ -122,10 +116,25 @@ def test_a_few_thousand_deliveries_lose_nothing(
             forged_body = unique_body(provider, 10_000 + n).replace("}", ', "forged": "FORGED"}', 1)
             deliveries.append((provider, signed(provider, name, wrong, body=forged_body), False))
     rng.shuffle(deliveries)
+    return deliveries
 
+
+def deliver_all(ingest_function: Callable[[str], Handler], deliveries: list[Delivery]) -> Counter[str]:
+    """Every delivery, retried as a provider retries, by WORKERS at once; the answers given."""
     answers: Counter[str] = Counter()
+    # Lambda runs one invocation at a time in each instance of a function, and starts more instances for
+    # more at once: an instance for each worker, each built (by a refused request) before the threads
+    # start, since building reads the environment that each provider's function sets.
+    handlers: dict[str, queue.SimpleQueue[Handler]] = {}
+    for provider in providers.names():
+        handlers[provider] = queue.SimpleQueue()
+        for _worker in range(WORKERS):
+            instance = ingest_function(provider)
+            warm_up = signed(provider, sample_names(provider)[0], wrong_secret(provider))
+            assert instance(warm_up, LambdaContext())["statusCode"] == 401
+            handlers[provider].put(instance)
 
-    def deliver(item: tuple[str, dict[str, Any], bool]) -> None:
+    def deliver(item: Delivery) -> None:
         provider, event, genuine = item
         for _attempt in range(20):  # a provider retries until it gets a 2xx (or gives up on a 4xx)
             handler = handlers[provider].get_nowait()  # as Lambda: one invocation at a time per instance
@@ -139,24 +148,18 @@ def test_a_few_thousand_deliveries_lose_nothing(
             assert status in (503, 500) if genuine else status == 401, status
         raise AssertionError("a genuine delivery never got a 2xx")
 
-    # Lambda runs one invocation at a time in each instance of a function, and starts more instances for
-    # more at once: an instance for each worker, each built (by a refused request) before the threads
-    # start, since building reads the environment that each provider's function sets.
-    for provider in providers.names():
-        handlers[provider] = queue.SimpleQueue()
-        for _worker in range(WORKERS):
-            instance = ingest_function(provider)
-            warm_up = signed(provider, sample_names(provider)[0], wrong_secret(provider))
-            assert instance(warm_up, LambdaContext())["statusCode"] == 401
-            handlers[provider].put(instance)
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         list(pool.map(deliver, deliveries))
+    return answers
 
-    # The publisher, driven as Lambda drives it: retried from the first failed record until none fails.
-    records = stack.stream_records()
-    arn = stack.dynamodb.describe_table(TableName="hookbridge-events")["Table"]["LatestStreamArn"]
+
+def publish_all(stack: Stack, publisher_handler: Handler) -> int:
+    """The publisher, driven as Lambda drives it: retried from the first failed record until none fails;
+    how many invocations it took."""
     from tests.support.events import stream_event
 
+    records = stack.stream_records()
+    arn = stack.dynamodb.describe_table(TableName="hookbridge-events")["Table"]["LatestStreamArn"]
     pending = [r for r in records if r["eventName"] == "INSERT"]
     rounds = 0
     while pending:
@@ -171,6 +174,22 @@ def test_a_few_thousand_deliveries_lose_nothing(
             (i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed), len(batch)
         )
         pending = batch[first:] + pending[len(batch) :]
+    return rounds
+
+
+@pytest.mark.usefixtures("atomic_moto_dynamodb")
+def test_a_few_thousand_deliveries_lose_nothing(
+    stack: Stack,
+    ingest_function: Callable[[str], Handler],
+    publisher_handler: Handler,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    faults = Faults(seed=20261122)
+    faults.install(monkeypatch)
+    deliveries = planned_deliveries(stack)
+    answers = deliver_all(ingest_function, deliveries)
+    rounds = publish_all(stack, publisher_handler)
 
     distinct = len(providers.names()) * DISTINCT_PER_PROVIDER
     items = stack.items()

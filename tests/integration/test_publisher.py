@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from hookbridge.handlers import build_publisher_handler
 from hookbridge.model import StoredEvent
 from hookbridge.publishing.publisher import Publisher
-from hookbridge.settings import Settings
+from hookbridge.settings import PublisherSettings
 from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, Handler, Stack
 from tests.support.events import EVENTS, LambdaContext, demo_secret, load_event, sample_names, signed
 
@@ -78,7 +78,7 @@ def test_put_events_failing_for_one_entry_reports_exactly_that_record(
         stub.add_response("put_events", {"FailedEntryCount": 1, "Entries": [entries[failing]]})
         stub.add_response("put_events", {"FailedEntryCount": 1, "Entries": [entries[failing]]})
         handler = build_publisher_handler(
-            Settings.from_environ(stack.environ), Publisher(client, sleep=lambda _: None)
+            PublisherSettings.from_environ(stack.environ), Publisher(client, sleep=lambda _: None)
         )
         result = handler(stream_event, LambdaContext())
         stub.assert_no_pending_responses()
@@ -96,7 +96,7 @@ def test_put_events_down_fails_every_record_and_loses_none(
         for _ in range(3):
             stub.add_client_error("put_events", "ThrottlingException", http_status_code=400)
         handler = build_publisher_handler(
-            Settings.from_environ(stack.environ), Publisher(client, sleep=lambda _: None)
+            PublisherSettings.from_environ(stack.environ), Publisher(client, sleep=lambda _: None)
         )
         result = handler(stream_event, LambdaContext())
     failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
@@ -137,7 +137,7 @@ def test_unrecognized_body_is_published_as_raw_text(
 
 
 def test_publisher_bus_name_comes_from_settings(stack: Stack) -> None:
-    assert Settings.from_environ(stack.environ).event_bus == BUS
+    assert PublisherSettings.from_environ(stack.environ).event_bus == BUS
 
 
 def test_sample_stream_event_publishes(stack: Stack, publisher_handler: Handler, invoke: Any) -> None:

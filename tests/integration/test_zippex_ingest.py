@@ -16,7 +16,7 @@ import pytest
 
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.model import StoredEvent
-from hookbridge.settings import Settings
+from hookbridge.settings import IngestSettings
 from tests.integration.conftest import EVENTS_TABLE, Handler, Stack
 from tests.support.events import demo_secret, load_event, sample_names
 from tests.support.events import signed as sign_sample
@@ -247,7 +247,7 @@ def test_genuine_body_that_is_not_json_is_stored_unrecognized(
 
 @pytest.mark.usefixtures("atomic_moto_dynamodb")
 def test_twenty_concurrent_stores_of_one_event_accept_exactly_one(stack: Stack) -> None:
-    settings = Settings.from_environ(stack.environ)
+    settings = IngestSettings.from_environ({**stack.environ, "PROVIDER": "zippex"})
     store = DynamoEventStore(boto3.client("dynamodb"), EVENTS_TABLE)
     now = time.time()
     event = StoredEvent(

@@ -4,61 +4,31 @@ input makes the handler answer 5xx or raise."""
 from __future__ import annotations
 
 import base64
-import json
 import os
 import string
 import time
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hookbridge import providers
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.model import WebhookRequest
 from hookbridge.providers.definition import Hmac, Token
+from hookbridge.subscription import SubscriptionSecret
+from tests.support.fakes import MemorySecrets, MemoryStore, secret_layout
+from tests.support.settings import ingest_settings
 
 NOW = 1_800_000_000
 secrets_text = st.text(alphabet=string.ascii_letters + string.digits + "_-", min_size=8, max_size=40)
 bodies = st.binary(max_size=2048)
 
-SECRET_LAYOUT = {
-    "zippex": lambda key: {"signing_secrets": [key]},
-    "zencargo": lambda key: {"signing_secrets": [key]},
-    "zinc": lambda key: {"tokens": [key]},
-    "zonos": lambda key: {
-        "signing_secrets": [key],
-        "hmac_header": "X-Zonos-Signature",
-        "tokens": [key + "t"],
-        "token_header": "X-Hookbridge-Token",
-    },
-}
-
 
 def hmac_schemes(provider: str) -> list[Hmac]:
     auth = providers.definition(provider).auth
     return [s for s in auth.schemes if isinstance(s, Hmac)] if auth else []
-
-
-def secret_layout(provider: str, key: str) -> dict[str, Any]:
-    """The providers above as written; any other definition's layout derived from its schemes, with the
-    signing secret written as the sender shows it (Standard Webhooks: whsec_ + base64)."""
-    if provider in SECRET_LAYOUT:
-        return SECRET_LAYOUT[provider](key)
-    layout: dict[str, Any] = {}
-    for scheme in providers.definition(provider).auth.schemes:  # type: ignore[union-attr]
-        if isinstance(scheme, Hmac):
-            shown = key if scheme.key_encoding == "utf8" else base64.b64encode(key.encode()).decode()
-            layout["signing_secrets"] = [scheme.key_prefix + shown]
-        elif isinstance(scheme, Token):
-            layout["tokens"] = [key + "t"]
-        else:
-            layout["basic_auth"] = [{"username": "u" + key, "password": key}]
-    return layout
 
 
 # Zinc is unsigned: its token is in the URL. Every definition with an HMAC signs the body.
@@ -158,40 +128,12 @@ def _credentials(request: WebhookRequest) -> Any:
 
 
 # ------------------------------------------------------------------------------------------ the handler
-class MemorySecrets:
-    """Every subscription named "demo" exists, with a fixed secret of its provider's layout."""
-
-    def get(self, name: str, max_age: int | None = None, *, force_fetch: bool = False) -> str:
-        _, provider, subscription = name.split("/")
-        if subscription != "demo":
-            try:  # as Powertools raises it: GetParameterError while handling the SDK's error
-                raise ClientError({"Error": {"Code": "ResourceNotFoundException"}}, "GetSecretValue")
-            except ClientError as exc:
-                raise GetParameterError(str(exc))  # noqa: B904
-        return json.dumps(secret_layout(provider, "k" * 16))
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.items: dict[str, str] = {}
-
-    def put_once(self, event: Any, now: float) -> Any:
-        from hookbridge.model import StoreOutcome
-
-        if event.dedupe_key in self.items:
-            return StoreOutcome("duplicate", self.items[event.dedupe_key])
-        self.items[event.dedupe_key] = event.id
-        return StoreOutcome("accepted", event.id)
-
-
 def handler_for(provider: str) -> Any:
     from hookbridge.aws.secrets import SecretStore
     from hookbridge.handlers import build_ingest_handler
-    from hookbridge.settings import Settings
 
     store = SecretStore(MemorySecrets(), "hookbridge", 300, 30)
-    settings = Settings.model_validate({"EVENTS_TABLE": "events", "LOG_LEVEL": "ERROR"})
-    return build_ingest_handler(providers.load(provider), settings, store, MemoryStore())  # type: ignore[arg-type]
+    return build_ingest_handler(providers.load(provider), ingest_settings(provider), store, MemoryStore())
 
 
 def _defined_headers() -> set[str]:

@@ -17,7 +17,8 @@ from hookbridge.model import StoredEvent
 from hookbridge.publishing.publisher import build_envelope
 from hookbridge.schemas import DATA_MODELS, detail_model, event_model
 from hookbridge.schemas import jsonschema as generated
-from tests.support.template import ROOT, resources_of_type
+from tests.support.functions import entry_points
+from tests.support.template import ROOT, SCHEMA_TEMPLATE, deployment, every_sender_deployed
 
 SCHEMAS = ROOT / "schemas"
 
@@ -123,13 +124,13 @@ def test_committed_schema_files_match_the_models() -> None:
         assert committed[name] == content, f"{name} drifted; run: python -m hookbridge.schemas.jsonschema"
 
 
-def test_template_schema_block_matches_the_models() -> None:
-    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
-    assert generated.with_fragment(text) == text, "run: python -m hookbridge.schemas.jsonschema"
+def test_the_schema_stack_template_matches_the_models() -> None:
+    committed = SCHEMA_TEMPLATE.read_text(encoding="utf-8")
+    assert committed == generated.stack_template(), "run: python -m hookbridge.schemas.jsonschema"
 
 
-def test_template_has_one_schema_per_source_and_detail_type_with_the_committed_content() -> None:
-    schemas = resources_of_type("AWS::EventSchemas::Schema")
+def test_the_schema_stack_has_one_schema_per_source_and_detail_type_with_the_committed_content() -> None:
+    schemas = every_sender_deployed().nested("Schemas").of_type("AWS::EventSchemas::Schema")
     contents = {}
     for body in schemas.values():
         props = body["Properties"]
@@ -147,18 +148,34 @@ def test_template_has_one_schema_per_source_and_detail_type_with_the_committed_c
 
 
 @pytest.mark.parametrize(
-    "name", sorted(p.name for p in (ROOT / "functions").iterdir() if (p / "app.py").exists())
+    "chosen", [("stripe", "github"), ("zinc",), ("standard-webhooks", "zippex", "zonos")]
 )
+def test_the_schema_stack_deploys_the_schemas_of_the_senders_in_providers_only(
+    chosen: tuple[str, ...],
+) -> None:
+    stack = deployment(chosen).nested("Schemas")
+    deployed = {
+        json.loads(body["Properties"]["Content"]["Fn::Sub"])["properties"]["source"]["enum"][0]
+        for body in stack.of_type("AWS::EventSchemas::Schema").values()
+    }
+    assert deployed == {f"${{Prefix}}.{p}" for p in chosen}
+    assert set(stack.of_type("AWS::EventSchemas::Registry")) == {"SchemaRegistry"}
+
+
+@pytest.mark.parametrize("name", sorted(entry_points()))
 def test_no_function_imports_the_consumer_models(name: str) -> None:
     """The models are for consumers: loading them in a function would only slow its cold start."""
-    app = ROOT / "functions" / name / "app.py"
     code = (
-        "import runpy, sys; runpy.run_path(sys.argv[1]); "
+        "import sys, types; index = types.ModuleType('index'); exec(sys.argv[1], index.__dict__); "
         "print(sorted(m for m in sys.modules if m.startswith('hookbridge.schemas')))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "shared")}
-    out = subprocess.run(  # noqa: S603 - our own interpreter and file
-        [sys.executable, "-c", code, str(app)], env=env, capture_output=True, text=True, check=True
+    out = subprocess.run(  # noqa: S603 - our own interpreter and entry point
+        [sys.executable, "-c", code, entry_points()[name]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "[]"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hookbridge_cli.local import LambdaContext, lambda_stream_event, on_failure_message
+from hookbridge_cli.local.lambda_events import LambdaContext, lambda_stream_event, on_failure_message
+from hookbridge_cli.paths import EVENTS
 from hookbridge_cli.samples import DEMO_SECRET, demo_secret, distinct_payload, load_event, sample_names
-from hookbridge_cli.template import EVENTS
 
 from hookbridge import providers
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.samples import fresh_event
+from hookbridge.subscription import SubscriptionSecret
 
 
 def signed(

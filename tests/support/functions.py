@@ -1,18 +1,21 @@
-"""Imports a function's entry point (functions/<name>/app.py) by path, as Lambda would find it."""
+"""A function's entry point, its InlineCode in template.yaml, loaded as Lambda loads it (index.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 
-FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+from tests.support.template import every_sender_deployed
 
 
-def load_function(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"function_{name}", FUNCTIONS / name / "app.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def entry_points() -> dict[str, str]:
+    """Every function's logical id and its entry point's code."""
+    return {
+        name: fn["Properties"]["InlineCode"]
+        for name, fn in every_sender_deployed().of_type("AWS::Serverless::Function").items()
+    }
+
+
+def load_function(logical_id: str) -> ModuleType:
+    module = ModuleType(f"index_{logical_id}")
+    exec(compile(entry_points()[logical_id], f"{logical_id}/index.py", "exec"), module.__dict__)  # noqa: S102
     return module

@@ -19,7 +19,7 @@ from tests.support.dashboard import (
     dashboard_metrics,
     prefix,
 )
-from tests.support.template import ROOT, resource, template
+from tests.support.template import ROOT, as_written, template
 
 PACKAGE = ROOT / "layers" / "shared" / "hookbridge"
 EMITTERS = {"add_metric", "single_metric", "put_metric_data", "put_metric"}
@@ -147,7 +147,7 @@ def test_the_dashboard_charts_the_api_per_route_publisher_and_health() -> None:
 
 
 def test_per_route_metrics_are_a_parameter_with_its_price() -> None:
-    settings = resource("HttpApi")["Properties"]["DefaultRouteSettings"]
+    settings = as_written("HttpApi")["Properties"]["DefaultRouteSettings"]
     assert settings["DetailedMetricsEnabled"] == {"Fn::If": ["HasRouteMetrics", True, False]}
     parameter = template()["Parameters"]["ApiRouteMetrics"]
     assert parameter["AllowedValues"] == ["true", "false"]

@@ -8,9 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookbridge_cli.template import read
+from hookbridge_cli.local.template import read
 
-from tests.support.template import ROOT, resource, template
+from tests.support.template import ROOT, SCHEMA_TEMPLATE, every_sender_deployed, resource
+
+
+def _template() -> dict[str, Any]:
+    """template.yaml with every sender's loop expanded (its resources as CloudFormation sees them)."""
+    return every_sender_deployed().expanded
 
 
 def _skips(document: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -25,11 +30,13 @@ def _example_template() -> dict[str, Any]:
     return read(ROOT / "examples/consumer/template.yaml")
 
 
-@pytest.mark.parametrize("document", [template(), _example_template()], ids=["template", "example"])
+@pytest.mark.parametrize(
+    "document",
+    [_template(), read(SCHEMA_TEMPLATE), _example_template()],
+    ids=["template", "schemas", "example"],
+)
 def test_every_checkov_skip_names_a_check_and_says_why(document: dict[str, Any]) -> None:
-    skips = _skips(document)
-    assert skips
-    for name, check, comment in skips:
+    for name, check, comment in _skips(document):
         assert re.fullmatch(r"CKV2?_AWS_\d+", check), (name, check)
         assert len(comment) >= 40, f"{name} skips {check} without a reason a reviewer can judge"
 
@@ -37,7 +44,7 @@ def test_every_checkov_skip_names_a_check_and_says_why(document: dict[str, Any])
 def test_the_readme_lists_every_skipped_check() -> None:
     readme = Path(ROOT / "README.md").read_text()
     security = readme[readme.index("## Security and reliability") : readme.index("## Performance")]
-    for _, check, _ in _skips(template()) + _skips(_example_template()):
+    for _, check, _ in _skips(_template()) + _skips(_example_template()):
         assert check in security, f"README's security section does not explain {check}"
 
 

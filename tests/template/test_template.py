@@ -11,7 +11,16 @@ from packaging.requirements import Requirement
 
 from hookbridge import providers
 from tests.support.events import EVENTS, load_event, sample_names
-from tests.support.template import ROOT, resource, resources_of_type, template
+from tests.support.template import (
+    ROOT,
+    as_written,
+    deployment,
+    function_environment,
+    ingest_function,
+    resource,
+    resources_of_type,
+    template,
+)
 
 LAYER_REQUIREMENTS = ROOT / "layers" / "shared" / "requirements.txt"
 SDK = {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six"}
@@ -51,11 +60,18 @@ def test_functions_run_arm64_python313_with_the_layer() -> None:
     assert globals_["Runtime"] == "python3.13"
     assert globals_["Architectures"] == ["arm64"]
     assert globals_["Layers"] == [{"Ref": "SharedLayer"}]
+    assert globals_["Handler"] == "index.handler"  # InlineCode is index.py
     layer = resource("SharedLayer")
     assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
     for name, fn in resources_of_type("AWS::Serverless::Function").items():
         assert "Runtime" not in fn["Properties"], name
         assert "Layers" not in fn["Properties"], name
+        # The entry point only builds the handler from the layer: every line of code is in the layer.
+        assert "CodeUri" not in fn["Properties"], name
+        assert re.fullmatch(
+            r"from hookbridge\.handlers import (\w+)_handler\n\nhandler = \1_handler\(\)\n",
+            fn["Properties"]["InlineCode"],
+        ), name
 
 
 def test_prefix_parameter_default_and_every_parameter_explained() -> None:
@@ -76,37 +92,52 @@ def http_routes() -> dict[str, str]:
 
 
 def test_contract_routes() -> None:
+    """With every sender in Providers (each route's contract holds whichever are chosen)."""
     assert http_routes() == {
-        "POST /webhooks/zippex/{subscription}": "ZippexIngestFunction",
-        "POST /webhooks/zencargo/{subscription}": "ZencargoIngestFunction",
-        "POST /webhooks/zonos/{subscription}": "ZonosIngestFunction",
-        "POST /webhooks/zinc/{subscription}/{event_type}": "ZincIngestFunction",
-        "POST /webhooks/standard-webhooks/{subscription}": "StandardWebhooksIngestFunction",
-        "POST /webhooks/stripe/{subscription}": "StripeIngestFunction",
-        "POST /webhooks/github/{subscription}": "GithubIngestFunction",
-        "POST /webhooks/shopify/{subscription}": "ShopifyIngestFunction",
+        "POST /webhooks/zippex/{subscription}": "zippexIngest",
+        "POST /webhooks/zencargo/{subscription}": "zencargoIngest",
+        "POST /webhooks/zonos/{subscription}": "zonosIngest",
+        "POST /webhooks/zinc/{subscription}/{event_type}": "zincIngest",
+        "POST /webhooks/standard-webhooks/{subscription}": "standardwebhooksIngest",
+        "POST /webhooks/stripe/{subscription}": "stripeIngest",
+        "POST /webhooks/github/{subscription}": "githubIngest",
+        "POST /webhooks/shopify/{subscription}": "shopifyIngest",
     }
 
 
-def logical_id(provider: str) -> str:
-    """standard-webhooks -> StandardWebhooks: CloudFormation ids are alphanumeric."""
-    return "".join(part.capitalize() for part in provider.split("-"))
+def test_providers_allows_exactly_the_definitions_and_defaults_to_the_four_providers() -> None:
+    parameter = template()["Parameters"]["Providers"]
+    assert parameter["Type"] == "CommaDelimitedList"
+    assert parameter["AllowedValues"] == providers.names(), "one allowed value per definition"
+    assert parameter["Default"].split(",") == ["zippex", "zencargo", "zinc", "zonos"]
+    assert all(name in parameter["Description"] for name in providers.names())
+
+
+def test_one_definition_of_an_ingest_function_expanded_per_sender() -> None:
+    """No copied block: one Fn::ForEach over Providers makes every sender's function and log group."""
+    resources = template()["Resources"]
+    [loop] = [key for key in resources if key.startswith("Fn::ForEach::")]
+    _, collection, fragment = resources[loop]
+    assert collection == {"Ref": "Providers"}
+    assert set(fragment) == {"&{Sender}Ingest", "&{Sender}IngestLogs"}
+    written = [name for name, body in resources.items() if name != loop and "PROVIDER" in str(body)]
+    assert not written, f"a sender's function written out of the loop: {written}"
+    # What differs between senders is in one place: the Senders mapping, an entry per sender that differs.
+    assert set(template()["Mappings"]["Senders"]) <= set(providers.names())
 
 
 @pytest.mark.parametrize("provider", providers.names())
-def test_every_provider_module_has_its_function_route_and_events(provider: str) -> None:
-    """The recipe for a new provider: module, template block, events folder, tests."""
-    function = f"{logical_id(provider)}IngestFunction"
+def test_every_definition_has_its_function_route_log_group_and_events(provider: str) -> None:
+    """The recipe for a new sender: definition, a word in Providers' allowed values, events folder, tests."""
+    function = ingest_function(provider)
     props = resource(function)["Properties"]
-    assert props["CodeUri"] == "functions/ingest"
     assert props["Environment"]["Variables"]["PROVIDER"] == provider
     [route] = [r for r, fn in http_routes().items() if fn == function]
     assert route.startswith(f"POST /webhooks/{provider}/{{subscription}}")
     extra = re.findall(r"\{(\w+)\}", route.removeprefix(f"POST /webhooks/{provider}/{{subscription}}"))
     assert extra == list(providers.load(provider).path_values), "route and provider path_values differ"
-    assert resource(f"{logical_id(provider)}IngestLogs")["Properties"]["LogGroupName"] == {
-        "Fn::Sub": f"/aws/lambda/${{{function}}}"
-    }
+    log_group = resource(f"{function}Logs")["Properties"]["LogGroupName"]
+    assert log_group == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
     assert sample_names(provider), f"events/{provider}/ has no samples"
     assert (EVENTS / provider / "demo-secret.json").exists()
 
@@ -115,9 +146,17 @@ def test_every_ingest_function_is_a_provider_definition_and_every_definition_has
     functions = {
         fn["Properties"]["Environment"]["Variables"]["PROVIDER"]
         for fn in resources_of_type("AWS::Serverless::Function").values()
-        if fn["Properties"]["CodeUri"] == "functions/ingest"
+        if "PROVIDER" in fn["Properties"].get("Environment", {}).get("Variables", {})
     }
     assert functions == set(providers.names())
+
+
+def test_only_zencargo_takes_its_dedupe_window_from_the_stack_parameter() -> None:
+    windows = {p: function_environment(p)["DEDUPE_WINDOW_SECONDS"] for p in providers.names()}
+    default = template()["Parameters"]["ZencargoDedupeWindowSeconds"]["Default"]
+    assert windows.pop("zencargo") == str(default)
+    assert set(windows.values()) == {"0"}  # 0: the sender's own window, from its definition
+    assert providers.definition("zencargo").dedupe_window_seconds == default  # the same without the stack
 
 
 def statements(function: str) -> list[dict[str, Any]]:
@@ -127,12 +166,9 @@ def statements(function: str) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.mark.parametrize(
-    ("function", "provider"), [(f"{logical_id(p)}IngestFunction", p) for p in providers.names()]
-)
-def test_ingest_function_reads_only_its_own_secrets_and_only_puts_events(
-    function: str, provider: str
-) -> None:
+@pytest.mark.parametrize("provider", providers.names())
+def test_ingest_function_reads_only_its_own_secrets_and_only_puts_events(provider: str) -> None:
+    function = ingest_function(provider)
     props = resource(function)["Properties"]
     assert all("Statement" in p for p in props["Policies"]), "no SAM policy templates: they grant more"
     actions = {
@@ -179,7 +215,7 @@ def test_publisher_stream_mapping_is_safe() -> None:
     assert resource("PublisherDeadLetterAlarm")["Properties"]["Dimensions"][0]["Value"] == {
         "Fn::GetAtt": ["PublisherDeadLetterQueue", "QueueName"]
     }
-    archive = resource("EventArchive")
+    archive = as_written("EventArchive")
     assert archive["Properties"]["SourceArn"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
     # Off unless asked for: the events table keeps every webhook as long, and `events replay` republishes it.
     assert archive["Condition"] == "ArchivesEvents"
@@ -230,9 +266,31 @@ def test_health_function_is_scheduled_and_scoped() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("chosen", "readable"),
+    [
+        (("zippex", "zonos"), {"zippex", "zonos"}),
+        (("zippex", "stripe"), {"zippex"}),
+        (("zonos",), {"zonos"}),
+        (("stripe", "github"), set()),
+        (("standard-webhooks", "zinc", "zencargo"), set()),
+    ],
+)
+def test_health_reads_the_api_keys_of_the_deployed_senders_that_have_an_api(
+    chosen: tuple[str, ...], readable: set[str]
+) -> None:
+    granted = {
+        str(s["Resource"]).split("${Prefix}/")[1].split("/")[0]
+        for policy in deployment(chosen).resource("HealthFunction")["Properties"]["Policies"]
+        for s in policy["Statement"]
+        if s["Action"] == "secretsmanager:GetSecretValue"
+    }
+    assert granted == readable
+
+
 @pytest.mark.parametrize("provider", providers.names())
 def test_each_provider_function_can_reserve_its_own_concurrency(provider: str) -> None:
-    props = resource(f"{logical_id(provider)}IngestFunction")["Properties"]
+    props = as_written(ingest_function(provider))["Properties"]
     assert props["ReservedConcurrentExecutions"] == {
         "Fn::If": ["ReservesConcurrency", {"Ref": "ProviderReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
     }
@@ -285,7 +343,7 @@ def test_payload_bucket_is_private_encrypted_tls_only_and_expires_with_retention
 
 @pytest.mark.parametrize("provider", providers.names())
 def test_every_ingest_function_can_run_under_snapstart_behind_its_alias(provider: str) -> None:
-    props = resource(f"{logical_id(provider)}IngestFunction")["Properties"]
+    props = as_written(ingest_function(provider))["Properties"]
     assert props["AutoPublishAlias"] == "live"  # SnapStart applies to published versions only
     assert props["SnapStart"] == {"ApplyOn": {"Fn::If": ["UsesSnapStart", "PublishedVersions", "None"]}}
     parameter = template()["Parameters"]["IngestSnapStart"]
@@ -308,3 +366,12 @@ def test_lambda_filters_logs_at_the_stack_level_and_drops_its_own_per_invocation
         "WARNING": "WARN",  # Lambda's name for it
         "ERROR": "ERROR",
     }
+
+
+def test_the_template_reads_as_a_page() -> None:
+    """One definition per kind of thing, the schemas in their own stack: it stays short enough to read top
+    to bottom (each new sender adds a word and a mapping row), and no line runs off a screen."""
+    lines = (ROOT / "template.yaml").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 825, f"template.yaml has {len(lines)} lines"
+    long = [n for n, line in enumerate(lines, 1) if len(line) > 160]
+    assert not long, f"lines over 160 characters: {long}"

@@ -25,7 +25,7 @@ def test_the_warm_floor_compresses_as_ours_does_and_only_when_ours_does(
 ) -> None:
     """The floor's compression is the very work ours does (same bytes out), for every body our item holds,
     and none for a body ours puts in the payload bucket."""
-    from hookbridge_cli.local import LambdaContext
+    from hookbridge_cli.local.lambda_events import LambdaContext
 
     from hookbridge.model import pack_body
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hookbridge import providers
-from hookbridge.aws.secrets import SecretStore, SubscriptionSecret
+from hookbridge.aws.secrets import SecretStore
 from hookbridge.ingest.pipeline import IngestPipeline
-from hookbridge.model import StoreOutcome, WebhookRequest
+from hookbridge.model import WebhookRequest
 from hookbridge.providers.definition import DefinitionError, read_definition
-from hookbridge.settings import Settings
+from hookbridge.subscription import SubscriptionSecret
+from tests.support.fakes import MemoryStore
+from tests.support.settings import ingest_settings
 
 GOOD = """
 name = "acme"
@@ -93,18 +94,10 @@ class OneSecret:
         return '{"signing_secrets": ["k"]}'
 
 
-class Recording:
-    """An event store that keeps what it was asked to put."""
-
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-
-    def put_once(self, event: Any, now: float) -> StoreOutcome:
-        self.events.append(event)
-        return StoreOutcome("accepted", event.id)
-
-
-@pytest.mark.parametrize(("environment", "window"), [({}, 120), ({"DEDUPE_WINDOW_SECONDS": "900"}, 900)])
+@pytest.mark.parametrize(
+    ("environment", "window"),
+    [({}, 120), ({"DEDUPE_WINDOW_SECONDS": "0"}, 120), ({"DEDUPE_WINDOW_SECONDS": "900"}, 900)],
+)
 def test_a_definitions_dedupe_window_applies_unless_the_stack_sets_one(
     tmp_path: Path, environment: dict[str, str], window: int
 ) -> None:
@@ -113,8 +106,8 @@ def test_a_definitions_dedupe_window_applies_unless_the_stack_sets_one(
     )
     provider = providers.build(read_definition(write(tmp_path, text)))
     secrets = SecretStore(OneSecret(), "hookbridge", 300, 30)
-    settings = Settings.model_validate({"EVENTS_TABLE": "events", **environment})
-    store = Recording()
+    settings = ingest_settings("acme", **environment)
+    store = MemoryStore()
     body = b'{"type": "thing.created"}'
     credentials = provider.sign(SubscriptionSecret.model_validate({"signing_secrets": ["k"]}), body, 0)
     headers = {k.lower(): v for k, v in credentials.headers.items()}

@@ -10,8 +10,8 @@ import time
 import pytest
 
 from hookbridge import providers
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.model import WebhookRequest
+from hookbridge.subscription import SubscriptionSecret
 from tests.support.events import EVENTS, demo_secret
 
 

@@ -9,18 +9,19 @@ from typing import Any
 import pytest
 
 from hookbridge.handlers import _observability
-from hookbridge.settings import Settings
+from hookbridge.settings import FunctionSettings
+from tests.support.settings import function_settings, ingest_settings
 
 
 def test_each_function_built_in_one_process_gets_its_own_log_level() -> None:
     """The local stack builds every function in one process; Powertools alone keeps the first level."""
     for level in ("ERROR", "DEBUG", "WARNING"):
-        _observability(Settings.model_validate({"EVENTS_TABLE": "events", "LOG_LEVEL": level}), "test")
+        _observability(function_settings(LOG_LEVEL=level), "test")
         assert logging.getLogger("hookbridge").level == getattr(logging, level)
 
 
 def test_sdk_loggers_never_go_below_warning() -> None:
-    _observability(Settings.model_validate({"EVENTS_TABLE": "events", "LOG_LEVEL": "DEBUG"}), "test")
+    _observability(function_settings(LOG_LEVEL="DEBUG"), "test")
     for name in ("botocore", "boto3", "urllib3"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING
 
@@ -31,19 +32,19 @@ def test_an_unexpected_error_is_a_500_logged_with_its_traceback(caplog: pytest.L
     from hookbridge import providers
     from hookbridge.aws.secrets import SecretStore
     from hookbridge.handlers import build_ingest_handler
-    from tests.property.test_verification import MemorySecrets, MemoryStore
     from tests.support.events import LambdaContext, signed
+    from tests.support.fakes import MemorySecrets, MemoryStore
 
     def broken_describe(*_: object) -> None:
         raise RuntimeError("a bug in describe")
 
     provider = replace(providers.load("zencargo"), describe=broken_describe)
-    settings = Settings.model_validate({"EVENTS_TABLE": "events", "LOG_LEVEL": "ERROR"})
+    settings = ingest_settings("zencargo")
     handler = build_ingest_handler(
         provider,
         settings,
         SecretStore(MemorySecrets(), "hookbridge", 300, 30),
-        MemoryStore(),  # type: ignore[arg-type]
+        MemoryStore(),
     )
     event = signed("zencargo", "BOOKING_CREATED", {"signing_secrets": ["k" * 16]})
     assert handler(event, LambdaContext())["statusCode"] == 500  # retryable; nothing was acknowledged
@@ -56,11 +57,11 @@ def _zencargo_handler(log_level: str) -> Any:
     from hookbridge import providers
     from hookbridge.aws.secrets import SecretStore
     from hookbridge.handlers import build_ingest_handler
-    from tests.property.test_verification import MemorySecrets, MemoryStore
+    from tests.support.fakes import MemorySecrets, MemoryStore
 
-    settings = Settings.model_validate({"EVENTS_TABLE": "events", "LOG_LEVEL": log_level})
+    settings = ingest_settings("zencargo", LOG_LEVEL=log_level)
     secrets = SecretStore(MemorySecrets(), "hookbridge", 300, 30)
-    return build_ingest_handler(providers.load("zencargo"), settings, secrets, MemoryStore())  # type: ignore[arg-type]
+    return build_ingest_handler(providers.load("zencargo"), settings, secrets, MemoryStore())
 
 
 def _printed(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
@@ -92,7 +93,7 @@ def _print_to_captured(monkeypatch: pytest.MonkeyPatch) -> None:
     """Called first in a test: the logger's handler keeps the stdout of the test that first built it;
     for this test's duration it writes to this test's captured one (pytest swaps stdout between a
     fixture's setup and the test, so this is no fixture)."""
-    _observability(Settings.model_validate({"EVENTS_TABLE": "events"}), "test")
+    _observability(function_settings(LOG_LEVEL="INFO"), "test")
     [stream] = logging.getLogger("hookbridge").handlers
     assert isinstance(stream, logging.StreamHandler)
     monkeypatch.setattr(stream, "stream", sys.stdout)
@@ -130,7 +131,7 @@ def test_every_line_names_the_invocation_that_wrote_it(
     assert line["cold_start"] is False
 
 
-def _logging_handler(settings: Settings, barrier: threading.Barrier | None = None) -> Any:
+def _logging_handler(settings: FunctionSettings, barrier: threading.Barrier | None = None) -> Any:
     """A function that writes two lines an invocation (waiting at ``barrier`` between them)."""
     from hookbridge.handlers import _with_lambda_context
 
@@ -155,7 +156,7 @@ def test_every_line_of_an_invocation_carries_its_keys(
 
     _print_to_captured(monkeypatch)
     _as_in_a_fresh_process(monkeypatch)
-    handler = _logging_handler(Settings.model_validate({"EVENTS_TABLE": "events"}))
+    handler = _logging_handler(function_settings(LOG_LEVEL="INFO"))
     contexts = [LambdaContext(), LambdaContext()]
     for context in contexts:
         handler({}, context)
@@ -174,7 +175,7 @@ def test_concurrent_invocations_in_one_process_each_name_their_own_lines(
 
     _print_to_captured(monkeypatch)
     barrier = threading.Barrier(2)
-    handler = _logging_handler(Settings.model_validate({"EVENTS_TABLE": "events"}), barrier)
+    handler = _logging_handler(function_settings(LOG_LEVEL="INFO"), barrier)
     contexts = {name: LambdaContext(function_name=name) for name in ("ingest-a", "ingest-b")}
     threads = [threading.Thread(target=handler, args=({}, c)) for c in contexts.values()]
     for thread in threads:
@@ -197,9 +198,7 @@ def test_no_invocation_is_a_cold_start_under_provisioned_concurrency(
     from tests.support.events import LambdaContext
 
     _print_to_captured(monkeypatch)
-    settings = Settings.model_validate(
-        {"EVENTS_TABLE": "events", "AWS_LAMBDA_INITIALIZATION_TYPE": "provisioned-concurrency"}
-    )
+    settings = function_settings(LOG_LEVEL="INFO", AWS_LAMBDA_INITIALIZATION_TYPE="provisioned-concurrency")
     _as_in_a_fresh_process(monkeypatch)
     _logging_handler(settings)({}, LambdaContext())
     assert {
@@ -240,7 +239,7 @@ def test_functions_in_one_process_keep_their_metrics_apart() -> None:
     (SchemaValidationError: a 500 for a webhook)."""
     from aws_lambda_powertools.metrics import MetricUnit
 
-    settings = Settings.model_validate({"EVENTS_TABLE": "events", "LOG_LEVEL": "ERROR"})
+    settings = function_settings()
     _, zippex = _observability(settings, "ingest-zippex")
     _, zinc = _observability(settings, "ingest-zinc")
     zippex.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)

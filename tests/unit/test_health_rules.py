@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from hookbridge.aws.registry import Subscription
 from hookbridge.aws.rejections import RejectionCounter
 from hookbridge.health.checker import Signals, evaluate
+from hookbridge.subscription import Subscription
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 SUB = Subscription(provider="zippex", subscription="prod", quiet_period_seconds=3600)

@@ -7,7 +7,7 @@ import socket
 import pytest
 from pytest_socket import SocketBlockedError
 
-from tests.support.functions import FUNCTIONS, load_function
+from tests.support.functions import entry_points, load_function
 
 
 @pytest.mark.filterwarnings("ignore:A test tried to use socket")
@@ -16,7 +16,7 @@ def test_sockets_are_blocked() -> None:
         socket.create_connection(("127.0.0.1", 9))
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FUNCTIONS.iterdir() if (p / "app.py").exists()))
+@pytest.mark.parametrize("name", sorted(entry_points()))
 def test_entry_points_import_without_environment(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for var in ("EVENTS_TABLE", "EVENT_BUS", "HOOKBRIDGE_PREFIX"):
         monkeypatch.delenv(var, raising=False)

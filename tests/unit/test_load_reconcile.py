@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from hookbridge_cli.traffic import Delivery, Event, Observed, Plan, fresh_secret, reconcile, source
+from hookbridge_cli.local.traffic import Delivery, Event, Observed, Plan, fresh_secret, reconcile, source
 
 from hookbridge import providers
 

@@ -7,8 +7,9 @@ import pytest
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from hookbridge.aws.secrets import SecretStore, SubscriptionSecret
+from hookbridge.aws.secrets import SecretStore
 from hookbridge.errors import NotFound, Unavailable
+from hookbridge.subscription import SubscriptionSecret
 
 
 class FakeSource:

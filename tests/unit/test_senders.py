@@ -15,10 +15,10 @@ import pytest
 import stripe
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.model import WebhookRequest, parse_json
 from hookbridge.providers import load
+from hookbridge.subscription import SubscriptionSecret
 
 
 def request(

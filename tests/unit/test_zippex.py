@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.model import NOT_JSON, WebhookRequest, parse_json
 from hookbridge.providers import load
+from hookbridge.subscription import SubscriptionSecret
 
 verify, describe = load("zippex").verify, load("zippex").describe
 

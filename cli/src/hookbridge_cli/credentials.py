@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.model import Provider, WebhookRequest
+from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli.errors import Refused, Usage
 
 Kind = Literal["signing_secrets", "tokens", "basic_auth", "api_key"]
@@ -48,7 +48,7 @@ def read_secret_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text()
     except OSError as exc:
-        raise Usage(f"cannot read --secret-file {path}: {exc.strerror}", "check the path") from None
+        raise Usage(f"cannot read --secret-file {path}: {exc.strerror}", "check the path") from exc
     return parse_secret(text, f"--secret-file {path}")
 
 
@@ -57,6 +57,7 @@ def parse_secret(raw: str, source: str) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except ValueError as exc:
+        # Not chained: a JSONDecodeError carries the document, which is the secret.
         raise Usage(f"{source} is not JSON ({exc})", "fix the file and run the command again") from None
     if not isinstance(value, dict):
         raise Usage(f"{source} is not a JSON object", 'write it as {"signing_secrets": ["..."]} or similar')
@@ -64,6 +65,7 @@ def parse_secret(raw: str, source: str) -> dict[str, Any]:
         SubscriptionSecret.model_validate(value)
     except ValidationError as exc:
         fields = ", ".join(f"{'.'.join(map(str, e['loc']))} ({e['msg']})" for e in exc.errors())
+        # Not chained: a ValidationError carries the values, which are the secret.
         raise Usage(
             f"{source} does not have a secret's layout: {fields}", "see the README's secret table"
         ) from None

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from hookbridge import providers
-from hookbridge.ingest.pipeline import SUBSCRIPTION_NAME
 from hookbridge.model import Provider
+from hookbridge.subscription import SUBSCRIPTION_NAME
 from hookbridge_cli.errors import Usage
 
 Local = Annotated[
@@ -45,6 +45,6 @@ def when(value: str | None, default: datetime, option: str) -> datetime:
         return default
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Usage(f"{option} {value!r} is not a time", "use ISO-8601, e.g. 2026-03-10T14:45:00Z") from None
+    except ValueError as exc:
+        raise Usage(f"{option} {value!r} is not a time", "use ISO-8601, e.g. 2026-03-10T14:45:00Z") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

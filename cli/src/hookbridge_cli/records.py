@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from hookbridge.aws.registry import SubscriptionNotFound, SubscriptionRegistry
-from hookbridge.aws.secrets import secret_name
+from hookbridge.subscription import secret_name
 from hookbridge_cli.errors import Refused
 from hookbridge_cli.target import Target
 
@@ -57,11 +57,12 @@ def read_secret(t: Target, provider: str, subscription: str) -> dict[str, Any]:
             raise Refused(
                 f"no secret {name}",
                 f"create it: hookbridge subscriptions create {provider} {subscription} --secret-file FILE",
-            ) from None
+            ) from exc
         raise
     try:
         value: dict[str, Any] = json.loads(raw)
     except ValueError:
+        # Not chained: a JSONDecodeError carries the document, which is the secret.
         raise Refused(
             f"secret {name} is not JSON", "fix it in Secrets Manager (see the README's layout)"
         ) from None

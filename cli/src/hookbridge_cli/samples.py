@@ -8,10 +8,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.model import Provider
 from hookbridge.samples import fresh_event
-from hookbridge_cli.template import EVENTS
+from hookbridge.subscription import SubscriptionSecret
+from hookbridge_cli.paths import EVENTS
 
 DEMO_SECRET = "demo-secret"  # noqa: S105 - the file events/<provider>/demo-secret.json
 

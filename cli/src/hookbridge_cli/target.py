@@ -13,8 +13,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from hookbridge_cli.errors import WHERE, AwsFailed, Refused
-from hookbridge_cli.local import AWS_PORT, HTTP_PORT, LOCAL, PREFIX, local_environment, running_dev
-from hookbridge_cli.template import template
+from hookbridge_cli.local.announcement import running_dev
+from hookbridge_cli.local.names import AWS_PORT, HTTP_PORT, LOCAL, PREFIX, local_environment
+from hookbridge_cli.local.template import every_sender, source
 
 # A local stack answers at once or not at all: no minutes of retries against a closed port.
 _LOCAL_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=60)
@@ -31,6 +32,7 @@ class Target:
     payload_bucket: str | None
     index_shards: int
     local: bool
+    providers: tuple[str, ...]  # the senders it receives from (its Providers parameter)
 
     def client(self, service: str) -> Any:
         config = _LOCAL_CONFIG if self.local else None
@@ -53,11 +55,11 @@ def use_local(aws_port: int | None) -> tuple[int, int]:
     WHERE.local, WHERE.aws_endpoint = True, f"127.0.0.1:{port}"
     try:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
-    except OSError:
+    except OSError as exc:
         raise AwsFailed(
             f"no local stack answers on 127.0.0.1:{port}",
             "is `hookbridge dev` running? Start it in another terminal (or pass the --aws-port it printed)",
-        ) from None
+        ) from exc
     return port, http_port
 
 
@@ -75,8 +77,9 @@ def resolve(local: bool, stack: str, aws_port: int | None) -> Target:
             webhook_base_url=f"http://127.0.0.1:{http_port}/webhooks",
             payload_bucket=LOCAL.payload_bucket,
             # The local functions shard as the template's default does.
-            index_shards=int(template()["Parameters"]["EventIndexShards"]["Default"]),
+            index_shards=int(source()["Parameters"]["EventIndexShards"]["Default"]),
             local=True,
+            providers=_local_providers(),
         )
     WHERE.local, WHERE.stack = False, stack
     try:
@@ -86,7 +89,7 @@ def resolve(local: bool, stack: str, aws_port: int | None) -> Target:
             raise Refused(
                 f"no stack {stack!r} in {boto3.session.Session().region_name}",
                 "pass --stack with the name you gave `sam deploy`, or --local for `hookbridge dev`",
-            ) from None
+            ) from exc
         raise
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described.get("Parameters", [])}
@@ -112,4 +115,26 @@ def resolve(local: bool, stack: str, aws_port: int | None) -> Target:
         payload_bucket=outputs.get("PayloadBucketName"),
         index_shards=int(parameters.get("EventIndexShards", "1")),
         local=False,
+        # A stack deployed before the Providers parameter received from all eight senders of that time.
+        providers=tuple(p.strip() for p in parameters.get("Providers", ",".join(every_sender())).split(",")),
     )
+
+
+def require_received(target: Target, provider: str) -> None:
+    """Refuses a sender the stack does not receive from: its webhooks would get 404 whatever is stored."""
+    if provider not in target.providers:
+        where = "`hookbridge dev`" if target.local else f"stack {WHERE.stack!r}"
+        fix = (
+            "restart it with --providers including it"
+            if target.local
+            else f"add it to the Providers parameter: sam deploy --parameter-overrides "
+            f"Providers={','.join((*target.providers, provider))}"
+        )
+        raise Refused(
+            f"{where} does not receive from {provider} (Providers: {','.join(target.providers)})", fix
+        )
+
+
+def _local_providers() -> tuple[str, ...]:
+    running = running_dev()
+    return tuple(running.providers) if running and running.providers else every_sender()

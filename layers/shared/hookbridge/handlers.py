@@ -26,15 +26,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from hookbridge import providers
 from hookbridge.aws.payloads import PayloadStore
-from hookbridge.aws.rejections import RejectionCounter, RejectionRecorder
+from hookbridge.aws.rejections import RejectionCounter
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.ingest.http import create_app
 from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.metrics import Metric
 from hookbridge.model import Provider, StoredEvent
+from hookbridge.ports import EventStore, Payloads, RejectionRecorder, Secrets
 from hookbridge.publishing.publisher import Envelope, Publisher, build_envelope
-from hookbridge.settings import Settings
+from hookbridge.settings import FunctionSettings, HealthSettings, IngestSettings, PublisherSettings
 
 if TYPE_CHECKING:
     from hookbridge.health.checker import HealthChecker
@@ -61,7 +62,7 @@ SDK_LOGGERS = ("botocore", "boto3", "urllib3")
 MAX_DEAD_LETTERS_READ = 100
 
 
-def _observability(settings: Settings, service: str) -> tuple[Logger, EphemeralMetrics]:
+def _observability(settings: FunctionSettings, service: str) -> tuple[Logger, EphemeralMetrics]:
     for name in SDK_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
     # service "hookbridge": module loggers ("hookbridge.ingest", ...) propagate to this one's handler.
@@ -99,7 +100,7 @@ class _InvocationKeys(logging.Filter):
         self._cold = not provisioned
 
     @classmethod
-    def of(cls, logger: Logger, settings: Settings) -> _InvocationKeys:
+    def of(cls, logger: Logger, settings: FunctionSettings) -> _InvocationKeys:
         """The one filter on the logger's handler (functions built in one process share the handler)."""
         handler = logger.registered_handler
         for existing in handler.filters:
@@ -122,7 +123,9 @@ class _InvocationKeys(logging.Filter):
         return True
 
 
-def _with_lambda_context(logger: Logger, settings: Settings) -> Callable[[LambdaHandler], LambdaHandler]:
+def _with_lambda_context(
+    logger: Logger, settings: FunctionSettings
+) -> Callable[[LambdaHandler], LambdaHandler]:
     """The Lambda context on every log line of an invocation (``_InvocationKeys``). Never the whole event:
     that holds signatures and payloads."""
     keys = _InvocationKeys.of(logger, settings)
@@ -140,11 +143,11 @@ def _with_lambda_context(logger: Logger, settings: Settings) -> Callable[[Lambda
 
 def build_ingest_handler(
     provider: Provider,
-    settings: Settings,
-    secrets: SecretStore,
-    store: DynamoEventStore,
+    settings: IngestSettings,
+    secrets: Secrets,
+    store: EventStore,
     rejections: RejectionRecorder | None = None,
-    payloads: PayloadStore | None = None,
+    payloads: Payloads | None = None,
 ) -> LambdaHandler:
     logger, metrics = _observability(settings, f"ingest-{provider.name}")  # service dimension
     pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections, payloads=payloads)
@@ -175,9 +178,7 @@ def ingest_handler(
     warm_ups: list[Callable[[], None]] = []
 
     def build() -> LambdaHandler:
-        settings = Settings.from_environ(environ)
-        if settings.provider is None:
-            raise ValueError("PROVIDER must be set for an ingest function")
+        settings = IngestSettings.from_environ(environ)
         provider = providers.load(settings.provider)
         session = boto3.session.Session()
         secretsmanager = session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)
@@ -190,17 +191,11 @@ def ingest_handler(
         dynamodb = session.client("dynamodb", config=WARM_PATH_DYNAMODB_CONFIG)
         warm_ups.append(lambda: _round_trips(secretsmanager, dynamodb, settings, provider.name))
         store = DynamoEventStore(dynamodb, settings.events_table)
-        rejections = (
-            RejectionCounter(dynamodb, settings.subscriptions_table, settings.rejection_flush_seconds)
-            if settings.subscriptions_table
-            else None
+        rejections = RejectionCounter(
+            dynamodb, settings.subscriptions_table, settings.rejection_flush_seconds
         )
-        payloads = (
-            PayloadStore(
-                lambda: session.client("s3", config=WARM_PATH_CLIENT_CONFIG), settings.payload_bucket
-            )
-            if settings.payload_bucket
-            else None
+        payloads = PayloadStore(
+            lambda: session.client("s3", config=WARM_PATH_CLIENT_CONFIG), settings.payload_bucket
         )
         return build_ingest_handler(provider, settings, secrets, store, rejections, payloads)
 
@@ -221,7 +216,7 @@ def ingest_handler(
 SNAPSHOT_WARM_UP_NAME = ".snapstart-warm-up"
 
 
-def _round_trips(secretsmanager: Any, dynamodb: Any, settings: Settings, provider: str) -> None:
+def _round_trips(secretsmanager: Any, dynamodb: Any, settings: IngestSettings, provider: str) -> None:
     """One request through each warm-path client before the snapshot: the first call of a botocore client
     loads its service model, credentials, endpoint, signer and parser (~100 ms a restored function would
     pay on its first webhook). Neither call reads a secret nor writes: secret values are kept out of the
@@ -241,10 +236,8 @@ def _snapshot_hook_registrar() -> Callable[[Callable[[], None]], object]:
     return cast(Callable[[Callable[[], None]], object], register_before_snapshot)
 
 
-def build_publisher_handler(settings: Settings, publisher: Publisher) -> LambdaHandler:
-    if settings.event_bus is None:
-        raise ValueError("EVENT_BUS must be set for the publisher")
-    bus: str = settings.event_bus
+def build_publisher_handler(settings: PublisherSettings, publisher: Publisher) -> LambdaHandler:
+    bus = settings.event_bus
     logger, metrics = _observability(settings, "publisher")
 
     @_with_lambda_context(logger, settings)
@@ -296,14 +289,14 @@ def publisher_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
     """The Lambda handler of the publisher (the events table's stream)."""
 
     def build() -> LambdaHandler:
-        settings = Settings.from_environ(environ)
+        settings = PublisherSettings.from_environ(environ)
         client = boto3.session.Session().client("events", config=PUBLISHER_CLIENT_CONFIG)
         return build_publisher_handler(settings, Publisher(client))
 
     return _Lazy(build)
 
 
-def build_health_handler(settings: Settings, checker: HealthChecker) -> LambdaHandler:
+def build_health_handler(settings: HealthSettings, checker: HealthChecker) -> LambdaHandler:
     from hookbridge.health.checker import summary
 
     logger, metrics = _observability(settings, "health")
@@ -330,9 +323,7 @@ def health_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
         from hookbridge.health.provider_api import JsonHttpClient
         from hookbridge.publishing.dead_letters import DeadLetterQueue, StreamRecords, find_culprits
 
-        settings = Settings.from_environ(environ)
-        if not (settings.subscriptions_table and settings.event_bus and settings.dead_letter_queue_url):
-            raise ValueError("SUBSCRIPTIONS_TABLE, EVENT_BUS and DEAD_LETTER_QUEUE_URL must be set")
+        settings = HealthSettings.from_environ(environ)
         queue_url = settings.dead_letter_queue_url
         session = boto3.session.Session()
         dynamodb = session.client("dynamodb", config=PUBLISHER_CLIENT_CONFIG)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal, dataclass_transform
 
-from hookbridge.aws.secrets import SubscriptionSecret
+from hookbridge.subscription import SubscriptionSecret
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.model import Provider
 from hookbridge.providers.schemes import delivery_id
+from hookbridge.subscription import SubscriptionSecret
 
 
 def fresh_event(

@@ -17,8 +17,11 @@ from typing import Annotated, Any
 import typer
 
 from hookbridge_cli.errors import Usage
-from hookbridge_cli.local import AWS_PORT, HTTP_PORT, Running, announce, running_dev, withdraw
+from hookbridge_cli.local.announcement import Running, announce, running_dev, withdraw
+from hookbridge_cli.local.names import AWS_PORT, HTTP_PORT
+from hookbridge_cli.local.template import every_sender
 from hookbridge_cli.output import Output
+from hookbridge_cli.samples import sample_names
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -39,7 +42,7 @@ def _check_port(port: int, option: str) -> None:
             if exc.errno != errno.EADDRINUSE:
                 raise Usage(
                     f"cannot use port {port} ({option}): {exc.strerror}", f"pass another {option}"
-                ) from None
+                ) from exc
     running = running_dev()
     by = (
         f" by `hookbridge dev` (pid {running.pid})"
@@ -69,6 +72,13 @@ def dev(
             "(saved when dev stops). Without it, everything is in memory and gone when dev stops."
         ),
     ] = None,
+    providers: Annotated[
+        str | None,
+        typer.Option(
+            help="The senders to serve, comma-separated, as the template's Providers parameter "
+            "(default: every sender)."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option(help="Also print the functions' logs and metrics.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object per line: the start, then each bus event.")
@@ -80,12 +90,15 @@ def dev(
         raise Usage("--aws-port and --http-port are the same port", "give them different ports")
     _check_port(aws_port, "--aws-port")
     _check_port(http_port, "--http-port")
+    served = _senders(providers)
     if state_dir is not None and state_dir.exists() and not state_dir.is_dir():
         raise Usage(
             f"--state-dir {state_dir} is not a directory", "give a directory (it is created if missing)"
         )
 
-    from hookbridge_cli.stack import LocalStack  # moto's server: only this command pays for importing it
+    from hookbridge_cli.local.stack import (
+        LocalStack,  # moto's server: only this command pays for importing it
+    )
 
     def show(event: dict[str, Any]) -> None:
         if as_json:
@@ -97,7 +110,12 @@ def dev(
 
     signal.signal(signal.SIGTERM, _interrupt)  # SIGINT already raises KeyboardInterrupt
     stack = LocalStack(
-        aws_port=aws_port, http_port=http_port, on_bus_event=show, verbose=verbose, state_dir=state_dir
+        aws_port=aws_port,
+        http_port=http_port,
+        on_bus_event=show,
+        verbose=verbose,
+        state_dir=state_dir,
+        providers=served,
     )
     pid = os.getpid()
     try:
@@ -105,9 +123,9 @@ def dev(
             stack.start()
         except OSError as exc:  # lost a race for a port checked free a moment ago
             if exc.errno == errno.EADDRINUSE:
-                raise Usage("a port was taken while starting", "run `hookbridge dev` again") from None
+                raise Usage("a port was taken while starting", "run `hookbridge dev` again") from exc
             raise
-        announce(Running(pid, aws_port, http_port, str(state_dir) if state_dir else None))
+        announce(Running(pid, aws_port, http_port, str(state_dir) if state_dir else None, served))
         _banner(out, stack, state_dir)
         while True:
             time.sleep(0.2)
@@ -123,6 +141,21 @@ def dev(
         stack.stop()
         if state_dir is not None and stack.restored is not None:
             out.note(f"state saved in {state_dir}")
+
+
+def _senders(providers: str | None) -> tuple[str, ...]:
+    """The senders --providers names, checked as CloudFormation checks the Providers parameter."""
+    known = every_sender()
+    if providers is None:
+        return known
+    chosen = tuple(dict.fromkeys(name.strip() for name in providers.split(",") if name.strip()))
+    unknown = [name for name in chosen if name not in known]
+    if unknown or not chosen:
+        raise Usage(
+            f"--providers {providers!r}: {', '.join(unknown) or 'no sender'} is not a sender",
+            f"give some of: {','.join(known)}",
+        )
+    return chosen
 
 
 def _banner(out: Output, stack: Any, state_dir: Path | None) -> None:
@@ -151,5 +184,6 @@ def _banner(out: Output, stack: Any, state_dir: Path | None) -> None:
     out.say(f"state: {kept}")
     out.rows(demo, ["provider", "url", "secret"], "demo subscriptions")
     out.say("Try (in another terminal; --local finds this stack on its ports):")
-    out.say("  python -m uv run hookbridge send zippex delivery.delivered --local")
+    first = stack.providers[0]
+    out.say(f"  python -m uv run hookbridge send {first} {sample_names(first)[0]} --local")
     out.say("Ctrl-C stops.")

@@ -11,7 +11,7 @@ from hookbridge.publishing.dead_letters import DeadLetterQueue, StreamRecords, c
 from hookbridge.publishing.publisher import Publisher
 from hookbridge_cli import options, stored
 from hookbridge_cli.errors import Refused
-from hookbridge_cli.local import lambda_stream_event
+from hookbridge_cli.local.lambda_events import lambda_stream_event
 from hookbridge_cli.output import Output
 from hookbridge_cli.target import Target, resolve
 

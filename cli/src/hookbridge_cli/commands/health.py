@@ -7,7 +7,7 @@ import io
 import os
 
 from hookbridge_cli import options
-from hookbridge_cli.local import context
+from hookbridge_cli.local.lambda_events import context
 from hookbridge_cli.output import Output
 from hookbridge_cli.records import rows
 from hookbridge_cli.target import resolve

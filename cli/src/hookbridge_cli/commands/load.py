@@ -18,12 +18,21 @@ from typing import Annotated, Any
 
 import typer
 
-from hookbridge.aws.secrets import secret_name
+from hookbridge.subscription import secret_name
 from hookbridge_cli import options, stored
 from hookbridge_cli.errors import Refused, Usage
+from hookbridge_cli.local.traffic import (
+    Observed,
+    Plan,
+    Report,
+    Source,
+    drive,
+    fresh_secret,
+    reconcile,
+    source,
+)
 from hookbridge_cli.output import Output
-from hookbridge_cli.target import Target, resolve
-from hookbridge_cli.traffic import Observed, Plan, Report, Source, drive, fresh_secret, reconcile, source
+from hookbridge_cli.target import Target, require_received, resolve
 
 
 def load(
@@ -33,7 +42,10 @@ def load(
         float, typer.Option(help="Fraction of deliveries that redeliver an event already sent (0 to <1).")
     ] = 0.2,
     provider: Annotated[
-        list[str] | None, typer.Option("--provider", help="A provider to send as (repeat it); default: all.")
+        list[str] | None,
+        typer.Option(
+            "--provider", help="A provider to send as (repeat it); default: every one `dev` serves."
+        ),
     ] = None,
     subscriptions: Annotated[int, typer.Option(help="Subscriptions per provider.")] = 2,
     settle: Annotated[
@@ -59,10 +71,11 @@ def load(
         raise Usage(f"--subscriptions {subscriptions} is out of range", "give 1 to 20")
     if not 0 <= settle <= 600:
         raise Usage(f"--settle {settle} is out of range", "give 0 to 600 seconds")
-    chosen = [options.provider(name) for name in dict.fromkeys(provider or [])] or [
-        options.provider(name) for name in _all_providers()
-    ]
+    named = [options.provider(name) for name in dict.fromkeys(provider or [])]
     t = resolve(True, "hookbridge", aws_port)
+    for chosen_provider in named:
+        require_received(t, chosen_provider.name)
+    chosen = named or [options.provider(name) for name in t.providers]
     run = secrets.token_hex(3)
     names = [f"load-{run}-{n}" for n in range(1, subscriptions + 1)]
     sources = [source(p, name, fresh_secret(p.name)) for p in chosen for name in names]
@@ -90,12 +103,6 @@ def load(
     _show(out, summary)
     if report.mismatches:
         raise Refused("did not reconcile: " + "; ".join(report.mismatches), _advice(summary))
-
-
-def _all_providers() -> list[str]:
-    from hookbridge import providers
-
-    return providers.names()
 
 
 class _BusWatch:

@@ -12,16 +12,17 @@ from typing import Annotated, Any
 import typer
 
 from hookbridge import providers
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.model import Provider, WebhookRequest, parse_json
 from hookbridge.providers.definition import DefinitionError, Hmac, ProviderDefinition, Token, read_definition
 from hookbridge.providers.schemes import delivery_id
+from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli import options
 from hookbridge_cli.errors import Refused, Usage
+from hookbridge_cli.local.template import source
 from hookbridge_cli.output import Output
+from hookbridge_cli.paths import EVENTS
 from hookbridge_cli.samples import demo_secret, load_event, sample_names
-from hookbridge_cli.template import EVENTS
 
 app = typer.Typer(help="The provider definitions: list, show, check a new one.", no_args_is_help=True)
 
@@ -91,18 +92,36 @@ def providers_check(
         found = read_definition(file)
         provider = providers.build(found)
     except DefinitionError as exc:
-        raise Usage(f"invalid definition {exc}", "fix the field named and run the check again") from None
+        raise Usage(f"invalid definition {exc}", "fix the field named and run the check again") from exc
     try:
         result = check(found, provider)
     except CheckFailed as exc:
-        raise Refused(f"{file.name}: {exc}", 'see the README\'s "Adding a provider"') from None
+        raise Refused(f"{file.name}: {exc}", 'see the README\'s "Adding a provider"') from exc
+    missing = _not_in_template(found)
+    result["in_template"] = not missing
     changed = "refused" if result["changed_body_refused"] else "accepted: the body is not signed"
-    Output(as_json).result(
+    out = Output(as_json)
+    out.result(
         result,
         f"ok {file.name}: {result['route']}; signed and verified by {result['verified_by']}; a changed body "
         f"is {changed}; sample {result['sample']!r} is {result['event_type']!r}, event id "
         f"{result['event_id']!r}",
     )
+    for what in missing:
+        out.note(f"not deployable yet: add {what} in template.yaml")
+
+
+def _not_in_template(found: ProviderDefinition) -> list[str]:
+    """What template.yaml still needs for this sender: a word in Providers' allowed values, its route."""
+    written = source()
+    missing = []
+    if found.name not in written["Parameters"]["Providers"]["AllowedValues"]:
+        missing.append(f"{found.name!r} to the Providers parameter's AllowedValues")
+    if found.name not in written["Mappings"]["Senders"]:
+        missing.append(
+            f'the row {found.name}: {{ Route: "{route(found).split(" ", 1)[1]}" }} to the Senders mapping'
+        )
+    return missing
 
 
 def check(found: ProviderDefinition, provider: Provider) -> dict[str, Any]:
@@ -113,7 +132,7 @@ def check(found: ProviderDefinition, provider: Provider) -> dict[str, Any]:
     try:
         credentials = provider.sign(secret, body, now)
     except Unauthorized as exc:
-        raise CheckFailed(f"cannot sign with the secret: {exc.reason}") from None
+        raise CheckFailed(f"cannot sign with the secret: {exc.reason}") from exc
     headers.update({k.lower(): v for k, v in credentials.headers.items()})
     if provider.id_header is not None:
         headers.setdefault(provider.id_header.lower(), delivery_id(body))
@@ -122,7 +141,7 @@ def check(found: ProviderDefinition, provider: Provider) -> dict[str, Any]:
     try:
         verified_by = provider.verify(request, secret, now)
     except Unauthorized as exc:
-        raise CheckFailed(f"does not verify what it signs: {exc.reason}") from None
+        raise CheckFailed(f"does not verify what it signs: {exc.reason}") from exc
     changed = WebhookRequest(found.name, "check", headers, query, path, body + b" ", now * 1000)
     try:
         provider.verify(changed, secret, now)

@@ -10,15 +10,16 @@ from typing import Annotated, Any
 
 import typer
 
-from hookbridge.aws.secrets import SubscriptionSecret
+from hookbridge.model import Provider
+from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli import credentials, options
 from hookbridge_cli.errors import AwsFailed, Refused, Usage
-from hookbridge_cli.local import DEMO_SUBSCRIPTION
+from hookbridge_cli.local.names import DEMO_SUBSCRIPTION
 from hookbridge_cli.output import Output
+from hookbridge_cli.paths import EVENTS
 from hookbridge_cli.records import read_secret
-from hookbridge_cli.samples import sample_names, signed_request
-from hookbridge_cli.target import resolve, use_local
-from hookbridge_cli.template import EVENTS
+from hookbridge_cli.samples import SignedRequest, sample_names, signed_request
+from hookbridge_cli.target import require_received, resolve, use_local
 
 
 def send(
@@ -40,47 +41,21 @@ def send(
     Exit 0 when the stack accepted it (200), 1 when it refused it."""
     chosen = options.provider(provider)
     options.subscription(subscription)
-    sample = EVENTS / provider / f"{event_type}.json"
-    if not sample.is_file():
-        raise Usage(
-            f"no sample {event_type!r} for {provider}", f"use one of {', '.join(sample_names(provider))}"
-        )
+    sample = _sample(provider, event_type)
     if url is not None and not url.startswith(("http://", "https://")):
         raise Usage(f"--url {url!r} is not an http(s) URL", "give the stack's WebhookBaseUrl")
-    secret_value: dict[str, Any] | None = None
-    if secret_file is not None:
-        secret_value = credentials.read_secret_file(secret_file)
-
+    secret_value = credentials.read_secret_file(secret_file) if secret_file is not None else None
     if secret_value is None or url is None:
         t = resolve(local, stack, aws_port)
+        require_received(t, provider)
         base = url or t.webhook_base_url
-        if secret_value is None:
-            secret_value = read_secret(t, provider, subscription)
+        secret_value = secret_value or read_secret(t, provider, subscription)
     else:
         if local:
             use_local(aws_port)
         base = url
-    try:
-        secret = SubscriptionSecret.model_validate(secret_value)
-        signed = signed_request(json.loads(sample.read_text()), chosen, secret, subscription, base)
-    except Exception as exc:  # a secret that cannot sign this provider's requests
-        raise Refused(
-            f"cannot sign a {provider} request with that secret ({type(exc).__name__})",
-            "check the secret holds what the README's secret table lists for this provider",
-        ) from None
-    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked above
-        signed.url, data=signed.body, method="POST", headers=signed.headers
-    )
-    where = signed.where
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - http(s) only
-            status, answer = response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        status, answer = exc.code, exc.read().decode()
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        hint = "is `hookbridge dev` running?" if local else "check --url and your network"
-        raise AwsFailed(f"could not reach {where}: {reason}", hint) from None
+    signed = _sign(sample, chosen, secret_value, subscription, base)
+    status, answer = _post(signed, local)
     try:
         parsed: Any = json.loads(answer)
     except ValueError:
@@ -91,7 +66,7 @@ def send(
             "provider": provider,
             "subscription": subscription,
             "event_type": event_type,
-            "url": where,
+            "url": signed.where,
             "status_code": status,
             "response": parsed,
         },
@@ -102,6 +77,45 @@ def send(
     if isinstance(parsed, dict) and parsed.get("id"):
         where_flag = " --local" if local else ""
         out.note(f"see it: hookbridge events show {provider} {subscription} {parsed['id']}{where_flag}")
+
+
+def _sample(provider: str, event_type: str) -> Path:
+    sample = EVENTS / provider / f"{event_type}.json"
+    if not sample.is_file():
+        raise Usage(
+            f"no sample {event_type!r} for {provider}", f"use one of {', '.join(sample_names(provider))}"
+        )
+    return sample
+
+
+def _sign(
+    sample: Path, provider: Provider, secret_value: dict[str, Any], subscription: str, base: str
+) -> SignedRequest:
+    try:
+        secret = SubscriptionSecret.model_validate(secret_value)
+        return signed_request(json.loads(sample.read_text()), provider, secret, subscription, base)
+    except Exception as exc:  # a secret that cannot sign this provider's requests
+        # Not chained: the cause (a ValidationError, a signing error) can carry the secret's values.
+        raise Refused(
+            f"cannot sign a {provider.name} request with that secret ({type(exc).__name__})",
+            "check the secret holds what the README's secret table lists for this provider",
+        ) from None
+
+
+def _post(signed: SignedRequest, local: bool) -> tuple[int, str]:
+    """The stack's answer: its status and body, whatever the status."""
+    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked by send
+        signed.url, data=signed.body, method="POST", headers=signed.headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - http(s) only
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        hint = "is `hookbridge dev` running?" if local else "check --url and your network"
+        raise AwsFailed(f"could not reach {signed.where}: {reason}", hint) from exc
 
 
 def _advice(status: int) -> str:

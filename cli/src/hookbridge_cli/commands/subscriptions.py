@@ -15,18 +15,14 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from hookbridge.aws.registry import (
-    Subscription,
-    SubscriptionExists,
-    SubscriptionNotFound,
-    SubscriptionRegistry,
-)
-from hookbridge.aws.secrets import secret_name
+from hookbridge.aws.registry import SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
+from hookbridge.model import Provider
+from hookbridge.subscription import Subscription, secret_name
 from hookbridge_cli import credentials, options
 from hookbridge_cli.errors import AwsFailed, Refused, Usage
 from hookbridge_cli.output import Output
 from hookbridge_cli.records import ROW_FIELDS, read_secret, rows, secret_exists
-from hookbridge_cli.target import resolve
+from hookbridge_cli.target import Target, require_received, resolve
 
 app = typer.Typer(help="Create, list, delete and rotate subscriptions.", no_args_is_help=True)
 
@@ -73,70 +69,17 @@ def create(
     provider."""
     chosen = options.provider(provider)
     options.subscription(subscription)
-    try:
-        record = Subscription(
-            provider=provider,
-            subscription=subscription,
-            webhook_id=webhook_id,
-            quiet_period_seconds=quiet_period,
-            contact=contact,
-            expected_events=tuple(event or ()),
-        )
-    except ValidationError as exc:
-        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise Usage(
-            f"invalid subscription: {problem}", "see `hookbridge subscriptions create --help`"
-        ) from None
-    secret: dict[str, Any] | None = None
-    api_key: str | None = None
-    if register:
-        if secret_file is not None:
-            raise Usage("--register and --secret-file both give the secret", "use one of them")
-        if provider != "zippex":
-            raise Usage("--register is for Zippex, the provider with a registration API", "use --secret-file")
-        api_key = os.environ.get(api_key_env)
-        if not api_key:
-            raise Usage(f"--register needs the Zippex API key in ${api_key_env}", f"export {api_key_env}=...")
-    elif secret_file is not None:
-        secret = credentials.read_secret_file(secret_file)
-        credentials.require_usable(chosen, secret, f"--secret-file {secret_file}")
-
+    record = _record(provider, subscription, webhook_id, quiet_period, contact, event)
+    secret, api_key = _secret_to_store(chosen, secret_file, register, api_key_env)
     t = resolve(local, stack, aws_port)
+    require_received(t, provider)
     registry = SubscriptionRegistry(t.client("dynamodb"), t.subscriptions_table)
     name = secret_name(t.prefix, provider, subscription)
-    try:
-        registry.get(provider, subscription)
-    except SubscriptionNotFound:
-        pass
-    else:
-        raise Refused(f"{provider}/{subscription} exists", "see it with `hookbridge subscriptions list`")
-    has_secret = secret_exists(t, name)
-    if has_secret and (secret is not None or register):
-        raise Refused(
-            f"secret {name} exists",
-            f"rotate it with `hookbridge subscriptions rotate {provider} {subscription}`, "
-            "or create the record alone (without --secret-file)",
-        )
-
+    has_secret = _refuse_what_exists(t, registry, record, storing=secret is not None or register)
     undo: list[tuple[str, Any]] = []
     try:
-        if register:
-            from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi
-
-            assert api_key is not None
-            zippex = ZippexApi(zippex_api_url, api_key, JsonHttpClient())
-            url = credentials.registration_urls(chosen, t.webhook_base_url, subscription, None)[0]
-            try:
-                created = zippex.create_webhook(url, list(event or ["*"]), "hookbridge")
-            except ProviderApiError as exc:
-                raise AwsFailed(
-                    f"Zippex refused the registration: {exc}", "check the API key and run again"
-                ) from None
-            record = record.model_copy(update={"webhook_id": created["id"]})
-            undo.append(
-                (f"the webhook {created['id']} at Zippex", lambda: zippex.delete_webhook(created["id"]))
-            )
-            secret = {"signing_secrets": [created["secret"]], "api_key": api_key}
+        if api_key is not None:
+            record, secret = _register_at_zippex(t, chosen, record, api_key, zippex_api_url, event, undo)
         if secret is not None:
             sm = t.client("secretsmanager")
             sm.create_secret(Name=name, SecretString=json.dumps(secret))
@@ -148,15 +91,116 @@ def create(
             )
         try:
             registry.create(record)
-        except SubscriptionExists:
-            raise Refused(f"{provider}/{subscription} exists", "someone created it just now") from None
+        except SubscriptionExists as exc:
+            raise Refused(f"{provider}/{subscription} exists", "someone created it just now") from exc
     except BaseException:
         _undo(undo)
         raise
+    _report_created(Output(as_json), t, chosen, record, secret, secret is not None or has_secret)
 
+
+def _record(
+    provider: str,
+    subscription: str,
+    webhook_id: str | None,
+    quiet_period: int,
+    contact: str | None,
+    events: list[str] | None,
+) -> Subscription:
+    try:
+        return Subscription(
+            provider=provider,
+            subscription=subscription,
+            webhook_id=webhook_id,
+            quiet_period_seconds=quiet_period,
+            contact=contact,
+            expected_events=tuple(events or ()),
+        )
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise Usage(
+            f"invalid subscription: {problem}", "see `hookbridge subscriptions create --help`"
+        ) from exc
+
+
+def _secret_to_store(
+    chosen: Provider, secret_file: Path | None, register: bool, api_key_env: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The secret from --secret-file, checked for this provider; or, with --register, the Zippex API key
+    that will ask Zippex for one."""
+    if not register:
+        if secret_file is None:
+            return None, None
+        secret = credentials.read_secret_file(secret_file)
+        credentials.require_usable(chosen, secret, f"--secret-file {secret_file}")
+        return secret, None
+    if secret_file is not None:
+        raise Usage("--register and --secret-file both give the secret", "use one of them")
+    if chosen.name != "zippex":
+        raise Usage("--register is for Zippex, the provider with a registration API", "use --secret-file")
+    api_key = os.environ.get(api_key_env)
+    if not api_key:
+        raise Usage(f"--register needs the Zippex API key in ${api_key_env}", f"export {api_key_env}=...")
+    return None, api_key
+
+
+def _refuse_what_exists(
+    t: Target, registry: SubscriptionRegistry, record: Subscription, storing: bool
+) -> bool:
+    """Refuses a subscription that exists, or a secret that would be overwritten; whether one exists."""
+    provider, subscription = record.provider, record.subscription
+    try:
+        registry.get(provider, subscription)
+    except SubscriptionNotFound:
+        pass
+    else:
+        raise Refused(f"{provider}/{subscription} exists", "see it with `hookbridge subscriptions list`")
+    name = secret_name(t.prefix, provider, subscription)
+    has_secret = secret_exists(t, name)
+    if has_secret and storing:
+        raise Refused(
+            f"secret {name} exists",
+            f"rotate it with `hookbridge subscriptions rotate {provider} {subscription}`, "
+            "or create the record alone (without --secret-file)",
+        )
+    return has_secret
+
+
+def _register_at_zippex(
+    t: Target,
+    chosen: Provider,
+    record: Subscription,
+    api_key: str,
+    api_url: str,
+    events: list[str] | None,
+    undo: list[tuple[str, Any]],
+) -> tuple[Subscription, dict[str, Any]]:
+    """Creates the webhook at Zippex (undone if a later step fails); the record with its id, and the secret
+    Zippex returned (it never passes through the operator)."""
+    from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi
+
+    zippex = ZippexApi(api_url, api_key, JsonHttpClient())
+    url = credentials.registration_urls(chosen, t.webhook_base_url, record.subscription, None)[0]
+    try:
+        created = zippex.create_webhook(url, list(events or ["*"]), "hookbridge")
+    except ProviderApiError as exc:
+        raise AwsFailed(f"Zippex refused the registration: {exc}", "check the API key and run again") from exc
+    undo.append((f"the webhook {created['id']} at Zippex", lambda: zippex.delete_webhook(created["id"])))
+    secret = {"signing_secrets": [created["secret"]], "api_key": api_key}
+    return record.model_copy(update={"webhook_id": created["id"]}), secret
+
+
+def _report_created(
+    out: Output,
+    t: Target,
+    chosen: Provider,
+    record: Subscription,
+    secret: dict[str, Any] | None,
+    receiving: bool,
+) -> None:
+    provider, subscription = record.provider, record.subscription
+    name = secret_name(t.prefix, provider, subscription)
     urls = credentials.registration_urls(chosen, t.webhook_base_url, subscription, secret)
-    stored = secret is not None or has_secret
-    out = Output(as_json)
     out.result(
         {
             "provider": provider,
@@ -165,20 +209,21 @@ def create(
             "urls": urls,
             "secret": name,
             "secret_stored": secret is not None,
-            "receiving": stored,
+            "receiving": receiving,
         },
         f"created {provider}/{subscription}"
         + (f" (webhook {record.webhook_id})" if record.webhook_id else ""),
     )
-    if not as_json:
-        out.say("register at the provider:" if len(urls) == 1 else "register at the provider, one per type:")
-        for url in urls:
-            out.say(f"  {url}")
-        if not stored:
-            out.say(
-                f"no secret {name} yet: its webhooks get 404 until it exists (aws secretsmanager "
-                f"create-secret --name {name} --secret-string file://secret.json)"
-            )
+    if out.as_json:
+        return
+    out.say("register at the provider:" if len(urls) == 1 else "register at the provider, one per type:")
+    for url in urls:
+        out.say(f"  {url}")
+    if not receiving:
+        out.say(
+            f"no secret {name} yet: its webhooks get 404 until it exists (aws secretsmanager "
+            f"create-secret --name {name} --secret-string file://secret.json)"
+        )
 
 
 def _undo(steps: list[tuple[str, Any]]) -> None:
@@ -210,10 +255,10 @@ def delete(
     name = secret_name(t.prefix, provider, subscription)
     try:
         registry.get(provider, subscription)
-    except SubscriptionNotFound:
+    except SubscriptionNotFound as exc:
         raise Refused(
             f"no subscription {provider}/{subscription}", "see `hookbridge subscriptions list`"
-        ) from None
+        ) from exc
     if delete_secret and not secret_exists(t, name):
         raise Refused(f"no secret {name} to delete", "run the command without --delete-secret")
     sm = t.client("secretsmanager")

@@ -1,4 +1,5 @@
-"""The subscription registry: one record per webhook registration, in the subscriptions table.
+"""The subscription registry: one record per webhook registration (``hookbridge.subscription.Subscription``)
+in the subscriptions table.
 
 Secrets stay in Secrets Manager; the record holds what operations need (the provider's webhook id, the
 events expected, the longest normal quiet period, a contact) and the last health check. The ingest path
@@ -8,45 +9,15 @@ never reads it; it only adds to ``rejected_total`` (see ``hookbridge.aws.rejecti
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field
 
-from hookbridge.ingest.pipeline import SUBSCRIPTION_NAME
+from hookbridge.subscription import Health, Subscription
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-HealthStatus = Literal["healthy", "degraded", "silent", "disabled", "unknown"]
-
-
-class Health(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    status: HealthStatus
-    reasons: tuple[str, ...] = ()
-    checked_at: str
-    # Ids of the dead-letter messages found to hold this subscription's events: they stay attributed
-    # after their stream records expire.
-    dead_letters: tuple[str, ...] = ()
-
-
-class Subscription(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    provider: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,30}$")  # a definition name: standard-webhooks
-    subscription: str = Field(pattern=SUBSCRIPTION_NAME.pattern)
-    webhook_id: str | None = None  # the provider's id of our webhook (Zippex wh_..., Zonos webhook id)
-    expected_events: tuple[str, ...] = ()
-    quiet_period_seconds: int = Field(86_400, ge=60)  # the longest silence that is still normal
-    contact: str | None = None
-    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-    health: Health | None = None
-    rejected_total: int = 0  # added to by the ingest functions
-    rejected_total_at_check: int = 0  # rejected_total when health was last checked
 
 
 class SubscriptionExists(Exception):
@@ -84,7 +55,7 @@ class SubscriptionRegistry:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise SubscriptionExists(f"{subscription.provider}/{subscription.subscription}") from None
+                raise SubscriptionExists(f"{subscription.provider}/{subscription.subscription}") from exc
             raise
         return subscription
 
@@ -111,7 +82,7 @@ class SubscriptionRegistry:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise SubscriptionNotFound(f"{provider}/{subscription}") from None
+                raise SubscriptionNotFound(f"{provider}/{subscription}") from exc
             raise
 
     def record_health(self, subscription: Subscription, health: Health) -> None:

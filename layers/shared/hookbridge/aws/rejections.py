@@ -12,7 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -20,15 +20,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 log = logging.getLogger(__name__)
-
-
-class RejectionRecorder(Protocol):
-    def record(self, provider: str, subscription: str) -> None: ...
-
-
-class NoRejectionRecorder:
-    def record(self, provider: str, subscription: str) -> None:
-        return None
 
 
 class RejectionCounter:

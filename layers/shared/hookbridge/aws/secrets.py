@@ -1,4 +1,5 @@
-"""A subscription's secret: its JSON layout (an operator contract) and how the ingest path reads it.
+"""Subscriptions' secrets from Secrets Manager, as the functions read them (the layout of a secret is the
+core's: ``hookbridge.subscription.SubscriptionSecret``).
 
 Values are fetched through Powertools' SecretsProvider, which caches them for ``secret_max_age_seconds``.
 Powertools caches only values that exist, so "not found" is cached here as well, briefly and in a bounded
@@ -11,45 +12,16 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Literal, Protocol
+from typing import Protocol
 
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import ValidationError
 
 from hookbridge.errors import NotFound, Unavailable
+from hookbridge.subscription import SubscriptionSecret, secret_name
 
 log = logging.getLogger(__name__)
-
-
-class BasicAuth(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    username: SecretStr
-    password: SecretStr
-
-
-class SubscriptionSecret(BaseModel):
-    """SecretString of ``{prefix}/{provider}/{subscription}``. Fields a provider does not use are ignored.
-
-    Values are SecretStr so that no repr, log line or validation error can print them.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    signing_secrets: tuple[SecretStr, ...] = ()  # newest first; any one verifying is enough
-    tokens: tuple[SecretStr, ...] = ()
-    basic_auth: tuple[BasicAuth, ...] = ()
-    api_key: SecretStr | None = None
-    token_header: str | None = Field(None, min_length=1)
-    hmac_header: str | None = Field(None, min_length=1)
-    hmac_encoding: Literal["hex", "base64"] = "hex"
-
-    def signing_keys(self) -> list[bytes]:
-        return [s.get_secret_value().encode() for s in self.signing_secrets if s.get_secret_value()]
-
-
-def secret_name(prefix: str, provider: str, subscription: str) -> str:
-    return f"{prefix}/{provider}/{subscription}"
 
 
 class SecretSource(Protocol):
@@ -108,7 +80,7 @@ class SecretStore:
         except GetParameterError as exc:
             if _is_not_found(exc):
                 self._remember_not_found(name)
-                raise NotFound("no secret for this subscription") from None
+                raise NotFound("no secret for this subscription") from exc
             raise Unavailable(f"secrets manager failed: {_error_code(exc)}") from exc
         cached = self._parsed.get(name)
         if cached is not None and cached[0] == raw:

@@ -10,7 +10,7 @@ overwritten, and the warm path stays one write.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -29,10 +29,6 @@ MAX_GENERATIONS = 256
 
 class StorageUnavailable(Unavailable):
     pass
-
-
-class EventStore(Protocol):
-    def put_once(self, event: StoredEvent, now: float) -> StoreOutcome: ...
 
 
 class DynamoEventStore:

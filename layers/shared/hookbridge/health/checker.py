@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from hookbridge.aws.registry import Health, HealthStatus, Subscription, SubscriptionRegistry
-from hookbridge.aws.secrets import SecretStore
 from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi, ZonosApi
 from hookbridge.metrics import Metric
+from hookbridge.ports import Registry, Secrets
 from hookbridge.publishing.dead_letters import Culprits
+from hookbridge.subscription import Health, HealthStatus, Subscription
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -177,9 +177,9 @@ class HealthChecker:
     def __init__(
         self,
         *,
-        registry: SubscriptionRegistry,
+        registry: Registry,
         last_events: LastEventFinder,
-        secrets: SecretStore,
+        secrets: Secrets,
         probes: ProviderProbes,
         events: EventBridgeClient,
         bus: str,

@@ -47,13 +47,14 @@ class JsonHttpClient:
                     return json.loads(response.read() or b"null")
             except urllib.error.HTTPError as exc:
                 if exc.code not in RETRYABLE or attempt == self.attempts:
-                    raise ProviderApiError(f"{method} {url}: HTTP {exc.code}") from None
+                    raise ProviderApiError(f"{method} {url}: HTTP {exc.code}") from exc
                 delay = self._retry_after(exc) or self.backoff_seconds * 2 ** (attempt - 1)
             except (urllib.error.URLError, TimeoutError, OSError) as exc:
                 if attempt == self.attempts:
-                    raise ProviderApiError(f"{method} {url}: {type(exc).__name__}") from None
+                    raise ProviderApiError(f"{method} {url}: {type(exc).__name__}") from exc
                 delay = self.backoff_seconds * 2 ** (attempt - 1)
             except ValueError:
+                # Not chained: a JSONDecodeError carries the whole answer, which can hold a webhook secret.
                 raise ProviderApiError(f"{method} {url}: answer is not JSON") from None
             log.info("retrying provider API", extra={"url": url, "attempt": attempt, "delay": delay})
             self.sleep(delay)

@@ -97,9 +97,9 @@ def _raw_body(body: str | None, is_base64: bool, pipeline: IngestPipeline) -> by
     pipeline.check_size(len(body) * 3 // 4 - 2)
     try:
         return base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError) as exc:
         # API Gateway encodes it, so this is never a genuine delivery: there are no bytes to verify.
-        raise Unauthorized("body marked base64 is not valid base64") from None
+        raise Unauthorized("body marked base64 is not valid base64") from exc
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:

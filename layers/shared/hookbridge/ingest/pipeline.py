@@ -9,15 +9,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from hookbridge.aws.payloads import PayloadStore
-from hookbridge.aws.rejections import NoRejectionRecorder, RejectionRecorder
-from hookbridge.aws.secrets import SecretStore
-from hookbridge.aws.storage import EventStore
 from hookbridge.errors import NotFound, PayloadTooLarge, Unauthorized
 from hookbridge.model import (
     NOT_JSON,
@@ -29,13 +24,11 @@ from hookbridge.model import (
     iso_ms,
     parse_json,
 )
-from hookbridge.settings import Settings
+from hookbridge.ports import EventStore, NoRejectionRecorder, Payloads, RejectionRecorder, Secrets
+from hookbridge.settings import DEFAULT_DEDUPE_WINDOW_SECONDS, IngestSettings
+from hookbridge.subscription import SUBSCRIPTION_NAME
 
 log = logging.getLogger(__name__)
-
-# Subscription names are ours (they name secrets): anything else is not a subscription, and costs no
-# Secrets Manager call.
-SUBSCRIPTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +41,12 @@ class IngestPipeline:
     def __init__(
         self,
         provider: Provider,
-        settings: Settings,
-        secrets: SecretStore,
+        settings: IngestSettings,
+        secrets: Secrets,
         store: EventStore,
         clock: Callable[[], float] = time.time,
         rejections: RejectionRecorder | None = None,
-        payloads: PayloadStore | None = None,
+        payloads: Payloads | None = None,
     ) -> None:
         self._payloads = payloads
         self._rejections = rejections or NoRejectionRecorder()
@@ -63,11 +56,8 @@ class IngestPipeline:
         self._store = store
         self._clock = clock
         # The function's DEDUPE_WINDOW_SECONDS (a stack parameter) when set, else the provider's own.
-        explicit = "dedupe_window_seconds" in settings.model_fields_set
         self._dedupe_window = (
-            provider.dedupe_window_seconds
-            if provider.dedupe_window_seconds is not None and not explicit
-            else settings.dedupe_window_seconds
+            settings.dedupe_window_seconds or provider.dedupe_window_seconds or DEFAULT_DEDUPE_WINDOW_SECONDS
         )
 
     def check_size(self, size: int) -> None:

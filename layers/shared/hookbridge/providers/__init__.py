@@ -66,10 +66,10 @@ def _code(found: ProviderDefinition) -> ModuleType | None:
         return None
     try:
         return importlib.import_module(f"{__name__}.{found.code}")
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as exc:
         raise DefinitionError(
             f"{found.name}.toml: code: no module hookbridge.providers.{found.code}"
-        ) from None
+        ) from exc
 
 
 def names() -> list[str]:

@@ -218,16 +218,16 @@ def read_definition(path: Path) -> ProviderDefinition:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise DefinitionError(f"{path.name}: cannot read: {exc}") from None
+        raise DefinitionError(f"{path.name}: cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise DefinitionError(f"{path.name}: not valid TOML: {exc}") from None
+        raise DefinitionError(f"{path.name}: not valid TOML: {exc}") from exc
     try:
         definition = ProviderDefinition.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in e['loc']) or '<file>'}: {e['msg']}" for e in exc.errors()
         )
-        raise DefinitionError(f"{path.name}: {problems}") from None
+        raise DefinitionError(f"{path.name}: {problems}") from exc
     if definition.name != path.stem:
         raise DefinitionError(f"{path.name}: name: {definition.name!r} is not the file's name {path.stem!r}")
     return definition

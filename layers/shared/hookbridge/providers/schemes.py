@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.ingest.verification import (
     check_timestamp,
@@ -26,6 +25,7 @@ from hookbridge.ingest.verification import (
 )
 from hookbridge.model import Credentials, WebhookRequest
 from hookbridge.providers.definition import PLACEHOLDER, BasicAuth, Hmac, ProviderDefinition, Token
+from hookbridge.subscription import SubscriptionSecret
 
 Verify = Callable[[WebhookRequest, SubscriptionSecret, float], str]
 Sign = Callable[[SubscriptionSecret, bytes, int], Credentials]
@@ -198,8 +198,8 @@ def _stamp_parser(form: str) -> Callable[[str], float]:
     def iso(value: str) -> float:
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise Unauthorized("malformed timestamp") from None
+        except ValueError as exc:
+            raise Unauthorized("malformed timestamp") from exc
         if parsed.tzinfo is None:
             raise Unauthorized("timestamp has no time zone")
         return parsed.timestamp()
@@ -274,6 +274,7 @@ def _basic_credentials(header: str) -> tuple[str, str]:
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
+        # Not chained: a UnicodeDecodeError carries the decoded bytes, which are the credentials.
         raise Unauthorized("malformed basic auth") from None
     username, separator, password = decoded.partition(":")
     if not separator:

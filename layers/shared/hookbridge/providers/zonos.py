@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.errors import Unauthorized
 from hookbridge.ingest.verification import (
     digest_matches,
@@ -31,6 +30,7 @@ from hookbridge.ingest.verification import (
 )
 from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, WebhookRequest
 from hookbridge.providers._fields import short_str
+from hookbridge.subscription import SubscriptionSecret
 
 TOKEN_PARAMETER = "token"  # noqa: S105 - a query parameter name, not a secret
 TYPE_PARAMETER = "type"

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from hookbridge_cli.stack import LocalStack
+from hookbridge_cli.local.names import LocalNames
+
+Client = Callable[[str], Any]  # a boto3 client of the local stack, by service name
 
 FILE = "hookbridge-dev-state.json"
 VERSION = 1
@@ -44,10 +46,10 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def save(stack: LocalStack, state_dir: Path) -> dict[str, int]:
-    dynamodb, sm, s3 = stack.client("dynamodb"), stack.client("secretsmanager"), stack.client("s3")
+def save(client: Client, names: LocalNames, state_dir: Path) -> dict[str, int]:
+    dynamodb, sm, s3 = client("dynamodb"), client("secretsmanager"), client("s3")
     tables = {}
-    for table in (stack.names.events_table, stack.names.subscriptions_table):
+    for table in (names.events_table, names.subscriptions_table):
         items: list[dict[str, Any]] = []
         for page in dynamodb.get_paginator("scan").paginate(TableName=table):
             items += page.get("Items", [])
@@ -59,9 +61,9 @@ def save(stack: LocalStack, state_dir: Path) -> dict[str, int]:
                 continue
             secrets[entry["Name"]] = sm.get_secret_value(SecretId=entry["ARN"])["SecretString"]
     objects = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=stack.names.payload_bucket):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=names.payload_bucket):
         for entry in page.get("Contents", []):
-            objects[entry["Key"]] = s3.get_object(Bucket=stack.names.payload_bucket, Key=entry["Key"])[
+            objects[entry["Key"]] = s3.get_object(Bucket=names.payload_bucket, Key=entry["Key"])[
                 "Body"
             ].read()
     state = {"version": VERSION, "tables": tables, "secrets": secrets, "payloads": objects}
@@ -86,7 +88,7 @@ def _events(state: dict[str, Any]) -> str:
     return next((name for name in state["tables"] if name.endswith("-events")), "")
 
 
-def restore(stack: LocalStack, state_dir: Path) -> dict[str, int]:
+def restore(client: Client, names: LocalNames, state_dir: Path) -> dict[str, int]:
     """Loads a saved state into the new stack's empty resources; an empty dict when there is none."""
     path = state_dir / FILE
     if not path.is_file():
@@ -94,12 +96,12 @@ def restore(stack: LocalStack, state_dir: Path) -> dict[str, int]:
     state = _decode(json.loads(path.read_text()))
     if state.get("version") != VERSION:
         raise ValueError(f"{path} was written by another version of hookbridge dev")
-    dynamodb, sm, s3 = stack.client("dynamodb"), stack.client("secretsmanager"), stack.client("s3")
+    dynamodb, sm, s3 = client("dynamodb"), client("secretsmanager"), client("s3")
     for table, items in state["tables"].items():
         for item in items:
             dynamodb.put_item(TableName=table, Item=item)
     for name, value in state["secrets"].items():
         sm.create_secret(Name=name, SecretString=value)
     for key, data in state["payloads"].items():
-        s3.put_object(Bucket=stack.names.payload_bucket, Key=key, Body=data)
+        s3.put_object(Bucket=names.payload_bucket, Key=key, Body=data)
     return counts(state)

@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -29,20 +29,14 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from hookbridge import providers
-from hookbridge.aws.registry import Subscription, SubscriptionExists, SubscriptionRegistry
+from hookbridge.aws.registry import SubscriptionExists, SubscriptionRegistry
 from hookbridge.handlers import LambdaHandler, ingest_handler, publisher_handler
-from hookbridge_cli.local import (
-    DEMO_SUBSCRIPTION,
-    LOCAL,
-    PREFIX,
-    REGION,
-    context,
-    lambda_stream_event,
-    local_environment,
-    on_failure_message,
-)
+from hookbridge.subscription import Subscription
+from hookbridge_cli.local import snapshot
+from hookbridge_cli.local.lambda_events import context, lambda_stream_event, on_failure_message
+from hookbridge_cli.local.names import DEMO_SUBSCRIPTION, LOCAL, PREFIX, REGION, local_environment
+from hookbridge_cli.local.template import HttpRoute, create_table, deployment, every_sender
 from hookbridge_cli.samples import demo_secret
-from hookbridge_cli.template import HttpRoute, create_table, function_env, http_routes, resource
 
 
 def api_gateway_event(
@@ -131,7 +125,11 @@ class LocalStack:
         on_bus_event: Callable[[dict[str, Any]], None] | None = None,
         verbose: bool = False,
         state_dir: Path | None = None,
+        providers: Sequence[str] | None = None,
     ) -> None:
+        # The template deployed with these senders in its Providers parameter (default: every sender).
+        self.providers = tuple(providers or every_sender())
+        self.deployment = deployment(self.providers)
         self.verbose = verbose
         self.state_dir = state_dir
         self.restored: dict[str, int] = {}
@@ -178,9 +176,7 @@ class LocalStack:
             self._http = _HttpApi(("127.0.0.1", self.http_port), BaseHTTPRequestHandler)
             self._create_resources()
             if self.state_dir is not None:
-                from hookbridge_cli.snapshot import restore
-
-                self.restored = restore(self, self.state_dir)
+                self.restored = snapshot.restore(self.client, self.names, self.state_dir)
             self._seed()
             self._mark_stream_end()
             self._http.RequestHandlerClass = self._router()
@@ -211,9 +207,7 @@ class LocalStack:
         if self._moto is not None:
             try:
                 if self.state_dir is not None and self.restored is not None and self._created:
-                    from hookbridge_cli.snapshot import save
-
-                    save(self, self.state_dir)
+                    snapshot.save(self.client, self.names, self.state_dir)
             finally:
                 if "moto" in self._serving:
                     self._moto.shutdown()
@@ -260,11 +254,11 @@ class LocalStack:
         }
 
     def _seed(self) -> None:
-        """One demo subscription per provider, with the secret the sample events are signed with."""
+        """One demo subscription per sender served, with the secret the sample events are signed with."""
         secrets = self.client("secretsmanager")
         registry = SubscriptionRegistry(self.client("dynamodb"), self.names.subscriptions_table)
         self.demo: dict[str, dict[str, Any]] = {}
-        for provider in providers.names():
+        for provider in self.providers:
             secret = demo_secret(provider)
             name = f"{PREFIX}/{provider}/{DEMO_SUBSCRIPTION}"
             try:
@@ -289,7 +283,7 @@ class LocalStack:
         quiet = {} if self.verbose else {"LOG_LEVEL": "WARNING"}
         routes = [
             (route, Environments(functools.partial(ingest_handler, {**route.environment, **quiet})))
-            for route in http_routes(names)
+            for route in self.deployment.http_routes(names)
         ]
         stack = self
 
@@ -356,13 +350,15 @@ class LocalStack:
         dynamodb, streams = self.client("dynamodb"), self.client("dynamodbstreams")
         quiet = {} if self.verbose else {"LOG_LEVEL": "WARNING"}
         handler: LambdaHandler = publisher_handler(
-            {**function_env("PublisherFunction", self.resource_names()), **quiet}
+            {**self.deployment.function_environment("PublisherFunction", self.resource_names()), **quiet}
         )
         arn = dynamodb.describe_table(TableName=self.names.events_table)["Table"]["LatestStreamArn"]
         iterators: dict[str, str] = dict(self._latest)
         pending: dict[str, list[dict[str, Any]]] = {}
         failures: dict[str, tuple[str, int]] = {}  # shard -> (its first unpublished record, invocations)
-        mapping = resource("PublisherFunction")["Properties"]["Events"]["Stream"]["Properties"]
+        mapping = self.deployment.resource("PublisherFunction")["Properties"]["Events"]["Stream"][
+            "Properties"
+        ]
         max_retries = int(mapping["MaximumRetryAttempts"])
         while not self._stop.is_set():
             try:

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from hookbridge.aws.secrets import SubscriptionSecret
 from hookbridge.model import Provider
+from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli.samples import demo_secret, distinct_payload, load_event, sample_names, signed_request
 
 

@@ -1,0 +1,55 @@
+"""What the core needs from the outside world, as protocols: the AWS adapters (``hookbridge.aws``) implement
+them, and the tests pass in-memory fakes (``tests/support/fakes.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+from hookbridge.model import StoredEvent, StoreOutcome
+from hookbridge.subscription import Health, Subscription, SubscriptionSecret
+
+
+class Secrets(Protocol):
+    """Subscriptions' secrets, cached (``hookbridge.aws.secrets.SecretStore``)."""
+
+    def get(self, provider: str, subscription: str, force_fetch: bool = False) -> SubscriptionSecret:
+        """The secret; NotFound when the subscription has none, Unavailable when it cannot be read."""
+
+    def refreshed(self, provider: str, subscription: str) -> SubscriptionSecret | None:
+        """The secret read anew (it may have been rotated), or None when a refresh is not due."""
+
+
+class EventStore(Protocol):
+    """The events table (``hookbridge.aws.storage.DynamoEventStore``)."""
+
+    def put_once(self, event: StoredEvent, now: float) -> StoreOutcome:
+        """Stores the event unless an identical one is within its dedupe window (``duplicate``)."""
+
+
+class Payloads(Protocol):
+    """Bodies too large for an item (``hookbridge.aws.payloads.PayloadStore``)."""
+
+    def put(self, key: str, body: bytes) -> None: ...
+
+    def discard(self, key: str) -> None:
+        """Best effort: a duplicate's body (the bucket's lifecycle removes what is left)."""
+
+
+class RejectionRecorder(Protocol):
+    """Counts rejected requests per subscription (``hookbridge.aws.rejections.RejectionCounter``)."""
+
+    def record(self, provider: str, subscription: str) -> None: ...
+
+
+class NoRejectionRecorder:
+    def record(self, provider: str, subscription: str) -> None:
+        return None
+
+
+class Registry(Protocol):
+    """The subscriptions table, as the health check uses it (``hookbridge.aws.registry``)."""
+
+    def list(self, provider: str | None = None) -> Iterator[Subscription]: ...
+
+    def record_health(self, subscription: Subscription, health: Health) -> None: ...

@@ -1,0 +1,80 @@
+"""What a subscription is, as operators and every part of hookbridge see it: its name, the layout of its
+secret (an operator contract), and its record in the registry with its last health check.
+
+Core types: the ingest pipeline, the providers, the health check and the AWS adapters all use them, and
+they depend on nothing of those.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+# Subscription names are ours (they name secrets): anything else is not a subscription, and costs no
+# Secrets Manager call.
+SUBSCRIPTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+PROVIDER_NAME = r"^[a-z][a-z0-9_-]{0,30}$"  # a definition's name: standard-webhooks
+
+
+def secret_name(prefix: str, provider: str, subscription: str) -> str:
+    return f"{prefix}/{provider}/{subscription}"
+
+
+class BasicAuth(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    username: SecretStr
+    password: SecretStr
+
+
+class SubscriptionSecret(BaseModel):
+    """SecretString of ``{prefix}/{provider}/{subscription}``. Fields a provider does not use are ignored.
+
+    Values are SecretStr so that no repr, log line or validation error can print them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    signing_secrets: tuple[SecretStr, ...] = ()  # newest first; any one verifying is enough
+    tokens: tuple[SecretStr, ...] = ()
+    basic_auth: tuple[BasicAuth, ...] = ()
+    api_key: SecretStr | None = None
+    token_header: str | None = Field(None, min_length=1)
+    hmac_header: str | None = Field(None, min_length=1)
+    hmac_encoding: Literal["hex", "base64"] = "hex"
+
+    def signing_keys(self) -> list[bytes]:
+        return [s.get_secret_value().encode() for s in self.signing_secrets if s.get_secret_value()]
+
+
+HealthStatus = Literal["healthy", "degraded", "silent", "disabled", "unknown"]
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: HealthStatus
+    reasons: tuple[str, ...] = ()
+    checked_at: str
+    # Ids of the dead-letter messages found to hold this subscription's events: they stay attributed
+    # after their stream records expire.
+    dead_letters: tuple[str, ...] = ()
+
+
+class Subscription(BaseModel):
+    """A subscription's record: what operations need (the secret stays in Secrets Manager)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    provider: str = Field(pattern=PROVIDER_NAME)
+    subscription: str = Field(pattern=SUBSCRIPTION_NAME.pattern)
+    webhook_id: str | None = None  # the provider's id of our webhook (Zippex wh_..., Zonos webhook id)
+    expected_events: tuple[str, ...] = ()
+    quiet_period_seconds: int = Field(86_400, ge=60)  # the longest silence that is still normal
+    contact: str | None = None
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    health: Health | None = None
+    rejected_total: int = 0  # added to by the ingest functions
+    rejected_total_at_check: int = 0  # rejected_total when health was last checked

@@ -1,0 +1,102 @@
+"""`sam package` against a local S3 (moto's server), and what it wrote: every artifact the deployment needs
+must be uploaded, the loop over Providers left for CloudFormation to expand.
+
+Why: SAM CLI (1.170) leaves a CodeUri inside a Fn::ForEach whose collection is a parameter as a local path
+in the packaged template, which CloudFormation then refuses; template.yaml avoids it (inline entry points),
+and this keeps it avoided. Run by .ci/run with the SAM CLI command after `--`:
+`python -m uv run python scripts/check_packaged.py -- <uv> tool run --from aws-sam-cli==X sam`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+from moto.server import ThreadedMotoServer
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = {"CodeUri", "ContentUri", "Location", "DefinitionUri", "TemplateURL"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def local_paths(node: Any, where: str = "") -> list[str]:
+    """Every artifact property that is still a path on this machine."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            here = f"{where}/{key}"
+            if key in ARTIFACTS and isinstance(value, str) and not value.startswith(("s3://", "http")):
+                found.append(f"{here}: {value}")
+            found += local_paths(value, here)
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            found += local_paths(value, f"{where}/{n}")
+    return found
+
+
+class _Loader(yaml.SafeLoader):
+    """The packaged template as plain data (its short-form tags as values)."""
+
+
+_Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def main(sam: list[str]) -> int:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    environment = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "packaging",
+        "AWS_SECRET_ACCESS_KEY": "packaging",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "SAM_CLI_TELEMETRY": "0",
+    }
+    try:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=environment["AWS_ENDPOINT_URL"],
+            region_name="eu-west-1",
+            aws_access_key_id="packaging",
+            aws_secret_access_key="packaging",  # noqa: S106 - moto's, on this machine
+        )
+        s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        with tempfile.TemporaryDirectory() as scratch:
+            packaged = Path(scratch) / "packaged.yaml"
+            subprocess.run(  # noqa: S603 - SAM CLI as .ci/run gives it, on our own template
+                [*sam, "package", "--s3-bucket", "artifacts", "--output-template-file", str(packaged)],
+                cwd=ROOT,
+                env=environment,
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            template = yaml.load(packaged.read_text(), Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    finally:
+        server.stop()
+    problems = local_paths(template)
+    if not any(key.startswith("Fn::ForEach::") for key in template["Resources"]):
+        problems.append("Resources: the Fn::ForEach over Providers is gone (SAM CLI expanded it for good)")
+    for problem in problems:
+        print(f"packaged template: {problem}", file=sys.stderr)
+    if not problems:
+        print("sam package: every artifact uploaded, the loop over Providers kept for CloudFormation")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    arguments = sys.argv[1:]
+    sys.exit(main(arguments[arguments.index("--") + 1 :] if "--" in arguments else arguments))

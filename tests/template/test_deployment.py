@@ -1,0 +1,123 @@
+"""What CloudFormation deploys from template.yaml for a choice of senders: the expansion of the Providers
+loop (held to cfn-lint's own transform), then the SAM translator's output (the resources that exist)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from cfnlint.decode import decode
+from cfnlint.template import Template
+from cfnlint.template.transforms._language_extensions import language_extension
+from hookbridge_cli.local.template import TemplateError, parameter_values, resolve_mappings
+
+from hookbridge import providers
+from tests.support.sam import translate
+from tests.support.template import TEMPLATE, deployment, every_sender, ingest_function, template
+
+# CloudFormation's quotas (Understand CloudFormation quotas, AWS CloudFormation User Guide), which apply to
+# the template after its transforms: a template body in S3 (sam deploy uploads it) and resources per stack.
+TEMPLATE_BYTES_QUOTA = 1_000_000  # "1 MB"
+RESOURCES_QUOTA = 500
+
+
+def test_the_senders_mapping_the_definitions_and_the_allowed_values_name_the_same_senders() -> None:
+    rows = template()["Mappings"]["Senders"]
+    assert sorted(rows) == providers.names() == template()["Parameters"]["Providers"]["AllowedValues"]
+    for name, row in rows.items():
+        segments = "".join(f"/{{{s}}}" for s in providers.load(name).path_values)
+        assert row["Route"] == f"/webhooks/{name}/{{subscription}}{segments}", name
+
+
+def test_providers_refuses_a_sender_without_a_definition_as_cloudformation_does() -> None:
+    with pytest.raises(TemplateError, match="acme not allowed"):
+        parameter_values(template(), {"Providers": "stripe,acme"})
+
+
+def names_in(document: Any) -> set[str]:
+    text = json.dumps(document)
+    return {name for name in providers.names() if f"/{name}/" in text or f"{name}Ingest" in text}
+
+
+def test_stripe_and_github_deploy_exactly_their_functions_routes_roles_logs_and_schemas() -> None:
+    chosen = deployment(["stripe", "github"])
+    translated = translate(chosen)["Resources"]
+    functions = {name for name, body in translated.items() if body["Type"] == "AWS::Lambda::Function"}
+    assert functions == {"stripeIngest", "githubIngest", "PublisherFunction", "HealthFunction"}
+    roles = {name for name, body in translated.items() if body["Type"] == "AWS::IAM::Role"}
+    assert roles == {"stripeIngestRole", "githubIngestRole", "PublisherFunctionRole", "HealthFunctionRole"}
+    logs = {name for name, body in translated.items() if body["Type"] == "AWS::Logs::LogGroup"}
+    assert logs == {
+        "stripeIngestLogs",
+        "githubIngestLogs",
+        "PublisherLogs",
+        "HealthLogs",
+        "HttpApiAccessLogs",
+    }
+    routes = set(translated["HttpApi"]["Properties"]["Body"]["paths"])
+    assert routes == {"/webhooks/stripe/{subscription}", "/webhooks/github/{subscription}"}
+    # Nothing of any other sender: no function, role, policy, log group, route, dashboard line or schema.
+    assert names_in(translated) == {"stripe", "github"}
+    schemas = chosen.nested("Schemas").resources
+    sources = {
+        json.loads(body["Properties"]["Content"]["Fn::Sub"])["properties"]["source"]["enum"][0]
+        for body in schemas.values()
+        if body["Type"] == "AWS::EventSchemas::Schema"
+    }
+    assert sources == {"${Prefix}.stripe", "${Prefix}.github"}
+
+
+@pytest.mark.parametrize(
+    "chosen", [("zinc",), ("zippex", "zonos", "standard-webhooks"), tuple(every_sender())]
+)
+def test_any_choice_of_senders_deploys_those_and_no_other(chosen: tuple[str, ...]) -> None:
+    translated = translate(deployment(chosen))["Resources"]
+    assert names_in(translated) == set(chosen)
+    ingest = {name for name, body in translated.items() if name.endswith("Ingest")}
+    assert ingest == {ingest_function(name) for name in chosen}
+
+
+def test_event_schemas_can_be_left_out() -> None:
+    """The way to upgrade a stack that had its schemas in the main template: one deploy without them."""
+    without = translate(deployment(parameters={"EventSchemas": "false"}))["Resources"]
+    assert not [name for name, body in without.items() if body["Type"] == "AWS::CloudFormation::Stack"]
+    assert translate(deployment())["Resources"]["Schemas"]["Type"] == "AWS::CloudFormation::Stack"
+
+
+def test_every_sender_deployed_stays_within_cloudformation_quotas() -> None:
+    every = deployment(every_sender())
+    stacks = {"template.yaml": translate(every), "schemas/template.yaml": every.nested("Schemas").expanded}
+    for name, stack in stacks.items():
+        size, count = len(json.dumps(stack, separators=(",", ":"))), len(stack["Resources"])
+        assert size < TEMPLATE_BYTES_QUOTA / 2, (
+            f"{name}: {size:,} bytes of the quota's {TEMPLATE_BYTES_QUOTA:,}"
+        )
+        assert count < RESOURCES_QUOTA / 2, f"{name}: {count} resources of the quota's {RESOURCES_QUOTA}"
+
+
+def test_a_new_layer_moves_every_function_alias_to_a_new_version() -> None:
+    """All the code is in the layer. SAM publishes a new version behind `live` only when what it hashes
+    changes: by default the function's own code, environment and memory, so a new layer alone used to leave
+    the API calling the previous version for good."""
+    chosen = deployment(["stripe", "zinc"])
+    before = translate(chosen, layer="s3://artifacts/one.zip")["Resources"]
+    after = translate(chosen, layer="s3://artifacts/two.zip")["Resources"]
+    for function in ("stripeIngest", "zincIngest"):
+        old = before[f"{function}Aliaslive"]["Properties"]["FunctionVersion"]
+        new = after[f"{function}Aliaslive"]["Properties"]["FunctionVersion"]
+        assert old != new, f"{function}: a new layer leaves its alias on the old version"
+
+
+def test_the_loop_expands_as_cfn_lint_expands_it() -> None:
+    """Two implementations of AWS::LanguageExtensions, ours and that of cfn-lint (AWS's linter), agree on
+    template.yaml with its default Providers (cfn-lint expands for the defaults only). cfn-lint leaves some
+    Fn::FindInMap for CloudFormation to resolve; both are compared with every mapping resolved."""
+    source, problems = decode(str(TEMPLATE))
+    assert not problems
+    problems, theirs = language_extension(Template(str(TEMPLATE), source, ["eu-west-1"]))
+    assert not problems
+    defaults = deployment()
+    theirs = resolve_mappings(json.loads(json.dumps(theirs)), defaults.parameters)
+    for section in ("Resources", "Outputs"):  # (cfn-lint rewrites Conditions into its own normal form)
+        assert json.loads(json.dumps(defaults.expanded[section])) == theirs[section], section
