@@ -63,6 +63,7 @@ PUBLISHER_CALL = 'app.handler({"Records": []}, C())'
 ENV = {
     "EVENTS_TABLE": "events",
     "SUBSCRIPTIONS_TABLE": "subscriptions",
+    "PAYLOAD_BUCKET": "payloads",
     "EVENT_BUS": "bus",
     "PROVIDER": "zippex",
     "AWS_DEFAULT_REGION": "eu-west-1",

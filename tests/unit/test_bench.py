@@ -83,3 +83,27 @@ def test_cost_model_counts_the_archive_only_when_the_template_turns_it_on(
     monkeypatch.setattr(cost, "archive_on_by_default", lambda: True)
     on = {c.what: c.per_million for c in cost.cost_per_million(writes, 150.0, 400.0) if c.what in archive}
     assert on["EventBridge archive"] > 0
+
+
+@pytest.mark.parametrize("function", ["ingest", "publisher"])
+def test_the_cold_start_bench_runs_each_entry_point_as_lambda_would(function: str) -> None:
+    """bench/cold.py loads each function's InlineCode in a fresh interpreter with the settings it needs."""
+    import os
+    import subprocess
+    import sys
+
+    from bench import cold
+
+    code = (
+        cold.entry_point(cold.ingest_function("zippex"), cold.INGEST_CALL)
+        if function == "ingest"
+        else cold.entry_point("PublisherFunction", cold.PUBLISHER_CALL)
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and entry point
+        [sys.executable, "-c", code],
+        env={**os.environ, **cold.ENV},
+        cwd=cold.ROOT,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
