@@ -74,10 +74,11 @@ ENV = {
 }
 
 
-def _time(code: str) -> float:
+def _time(code: str, provider: str = "zippex") -> float:
     start = time.perf_counter()
     command = [sys.executable, "-c", code]  # our own interpreter and code
-    subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, **ENV}, stdout=subprocess.DEVNULL)  # noqa: S603
+    env = {**os.environ, **ENV, "PROVIDER": provider}
+    subprocess.run(command, check=True, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
     return time.perf_counter() - start
 
 
@@ -96,6 +97,21 @@ def measure() -> dict[str, float]:
         for name, code in codes.items():
             samples[name].append(_time(code))
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def measure_senders(names: list[str], runs: int = 5) -> dict[str, float]:
+    """Median seconds until each sender's ingest function is ready to serve (its definition compiled, a
+    public-key sender's library imported), interleaved, with the libraries-and-clients floor beside."""
+    codes = {name: entry_point(ingest_function(name), INGEST_CALL) for name in names}
+    samples: dict[str, list[float]] = {name: [] for name in [*codes, FLOOR]}
+    for _ in range(runs):
+        samples[FLOOR].append(_time(DEPENDENCIES))
+        for name, code in codes.items():
+            samples[name].append(_time(code, name))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+FLOOR = "libraries and AWS clients alone"
 
 
 def slowest_imports(top: int = 8) -> list[tuple[str, float]]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from hookbridge import providers
 from tests.cli.conftest import Dev, Result, free_port, one_line_error, run, user_environment
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
@@ -17,11 +18,10 @@ pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
     ("args", "says"),
     [
         (
-            ["send", "zoom", "x", "--local"],
-            "unknown provider 'zoom': use one of github, shopify, standard-webhooks, stripe, zencargo, zinc, "
-            "zippex, zonos",
+            ["send", "acme", "x", "--local"],
+            f"unknown provider 'acme': use one of {', '.join(providers.names())}",
         ),
-        (["events", "list", "zoom", "demo", "--local"], "unknown provider 'zoom'"),
+        (["events", "list", "acme", "demo", "--local"], "unknown provider 'acme'"),
         (["send", "zippex", "delivery.teleported", "--local"], "no sample 'delivery.teleported' for zippex"),
         (
             ["events", "list", "zippex", "demo", "--since", "yesterday", "--local"],

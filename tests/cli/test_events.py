@@ -8,6 +8,7 @@ import urllib.request
 from typing import Any
 
 import pytest
+from hookbridge_cli.local.names import LOCAL
 
 from hookbridge import providers
 from tests.cli.conftest import Dev, wait_for
@@ -16,17 +17,60 @@ from tests.support.events import on_failure_message, sample_names, signed
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 
+HANDSHAKES = {
+    "slack": "url_verification",
+    "discord": "ping",
+    "zoom": "endpoint.url_validation",
+    "meta": "subscribe",
+}
+HANDSHAKES |= {"twitch": "webhook_callback_verification"}
+# Senders that want an answer of their own shape: the stored event's id is not in it.
+OWN_ANSWERS = {"adyen": "200 [accepted]", "discord": "204 (no body)", "twilio": "200 <Response/>"}
+
+
 def test_send_one_event_per_provider_and_see_each_on_the_bus(hb: Any, dev: Dev) -> None:
     ids = {}
     for provider in providers.names():
-        sample = sample_names(provider)[0]
+        sample = next(s for s in sample_names(provider) if s != HANDSHAKES.get(provider))
         result = hb("send", provider, sample, "--local")
         assert result.code == 0, result
+        again = hb("send", provider, sample, "--local", "--json")
+        assert again.code == 0, again
+        if provider in OWN_ANSWERS:
+            assert result.out.strip() == OWN_ANSWERS[provider]
+            [row] = hb("events", "list", provider, "demo", "--local", "--json").lines  # stored once
+            ids[provider] = row["id"]
+            continue
         assert result.out.startswith("200 ")
         ids[provider] = json.loads(result.out.split(" ", 1)[1])["id"]
-        again = hb("send", provider, sample, "--local", "--json")
         assert again.json["response"] == {"status": "duplicate", "id": ids[provider]}
-    wait_for(lambda: {e["detail"]["metadata"]["id"] for e in dev.bus} >= set(ids.values()))
+
+    def on_bus() -> set[str]:  # a batch's events carry the stored webhook's id as batch_id
+        return {e["detail"]["metadata"].get("batch_id") or e["detail"]["metadata"]["id"] for e in dev.bus}
+
+    wait_for(lambda: on_bus() >= set(ids.values()))
+
+
+def test_a_handshake_sample_prints_the_answer_and_stores_nothing(hb: Any, dev: Dev) -> None:
+    def stored() -> int:
+        return int(dev.client("dynamodb").scan(TableName=LOCAL.events_table, Select="COUNT")["Count"])
+
+    before = stored()
+    for provider, sample, printed in [
+        ("slack", "url_verification", "200 3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"),
+        ("twitch", "webhook_callback_verification", "200 pogchamp-kappa-360noscope-vohiyo"),
+        ("discord", "ping", "204 (no body)"),
+        ("meta", "subscribe", "200 1158201444"),
+    ]:
+        result = hb("send", provider, sample, "--local")
+        assert (result.code, result.out.strip()) == (0, printed), result
+    assert stored() == before
+
+
+def test_zooms_url_validation_prints_the_token_zoom_checks(hb: Any, dev: Dev) -> None:
+    result = hb("send", "zoom", "endpoint.url_validation", "--local", "--json")
+    assert result.code == 0, result
+    assert set(result.json["response"]) == {"plainToken", "encryptedToken"}
 
 
 def test_every_id_shown_is_accepted_back(hb: Any, dev: Dev) -> None:

@@ -102,7 +102,7 @@ def test_the_local_http_api_keeps_a_connection_alive(dev: Dev) -> None:
         (["--duplicates", "1"], "--duplicates 1.0 is out of range"),
         (["--duration", "0"], "--duration 0.0 is out of range"),
         (["--concurrency", "0"], "--concurrency 0 is out of range"),
-        (["--provider", "zoom"], "unknown provider 'zoom'"),
+        (["--provider", "acme"], "unknown provider 'acme'"),
     ],
 )
 def test_bad_arguments_exit_2_before_anything_is_sent(hb: Any, args: list[str], says: str) -> None:

@@ -238,7 +238,9 @@ def test_every_provider_takes_its_documented_secret_and_rotates_it(hb: Any, dev:
     created = hb("subscriptions", "create", provider, "every", "--secret-file", demo, "--local", "--json")
     assert created.code == 0, created
     held = [
-        k for k in ("signing_secrets", "tokens", "basic_auth") if json.loads(Path(demo).read_text()).get(k)
+        k
+        for k in ("signing_secrets", "tokens", "basic_auth", "public_keys")
+        if json.loads(Path(demo).read_text()).get(k)
     ]
     rotated = hb(
         "subscriptions", "rotate", provider, "every", "--kind", held[0], "--local", "--json", stdin="n:v\n"

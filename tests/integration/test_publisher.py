@@ -11,12 +11,21 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from hookbridge.aws.storage import DynamoPublishProgress
 from hookbridge.handlers import build_publisher_handler
 from hookbridge.model import StoredEvent
 from hookbridge.publishing.publisher import Publisher
 from hookbridge.settings import PublisherSettings
 from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, Handler, Stack
-from tests.support.events import EVENTS, LambdaContext, demo_secret, load_event, sample_names, signed
+from tests.support.events import (
+    EVENTS,
+    LambdaContext,
+    demo_secret,
+    load_event,
+    sample_names,
+    signed,
+    stream_event,
+)
 
 
 @pytest.fixture
@@ -188,3 +197,54 @@ def test_disabled_metrics_print_nothing_per_provider(
     capsys.readouterr()
     assert invoke(publisher_handler, stack.stream_event()) == {"batchItemFailures": []}
     assert '"_aws"' not in capsys.readouterr().out
+
+
+class PartlyFailing:
+    """The bus, through the real (moto) client, refusing for good the entries whose ids are listed."""
+
+    def __init__(self, refused: set[str]) -> None:
+        self.client = boto3.client("events")
+        self.refused = refused
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        ids = [json.loads(e["Detail"])["metadata"]["id"] for e in Entries]
+        passing = [e for e, i in zip(Entries, ids, strict=True) if i not in self.refused]
+        if passing:
+            self.client.put_events(Entries=passing)
+        results = [
+            {"ErrorCode": "InternalFailure", "ErrorMessage": "boom"} if i in self.refused else {"EventId": i}
+            for i in ids
+        ]
+        return {"FailedEntryCount": sum("ErrorCode" in r for r in results), "Entries": results}
+
+
+def test_a_partly_published_batch_publishes_the_rest_from_its_modify_record_and_nothing_twice(
+    stack: Stack, ingest_function: Callable[[str], Handler], publisher_handler: Handler, invoke: Any
+) -> None:
+    """SendGrid's three events in one request; the bus refuses the second for good. The first and third
+    are published and recorded on the item; the item's MODIFY record (let through by the mapping's
+    filter, as is_publishable) publishes the second alone, on a publisher that remembers nothing."""
+    stack.add_secret("sendgrid", "demo", demo_secret("sendgrid"))
+    assert invoke(ingest_function("sendgrid"), signed("sendgrid", "batch"))["statusCode"] == 200
+    [item] = stack.items()
+    record_id = item["id"]["S"]
+    refusing = PartlyFailing({f"{record_id}-1"})
+    progress = DynamoPublishProgress(lambda: boto3.client("dynamodb"), EVENTS_TABLE)
+    first = build_publisher_handler(
+        PublisherSettings.from_environ(stack.environ),
+        Publisher(refusing, sleep=lambda _: None, progress=progress),  # type: ignore[arg-type]
+    )
+    assert first(stack.stream_event(), LambdaContext()) == {"batchItemFailures": []}
+    assert [m["detail"]["metadata"]["id"] for m in stack.bus_messages()] == [
+        f"{record_id}-0",
+        f"{record_id}-2",
+    ]
+
+    records = stack.stream_records()
+    assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"]
+    assert records[1]["dynamodb"]["NewImage"]["published_elements"] == {"S": "0,2"}
+    arn = stack.dynamodb.describe_table(TableName=EVENTS_TABLE)["Table"]["LatestStreamArn"]
+    assert invoke(publisher_handler, stream_event(records[1:], arn)) == {"batchItemFailures": []}
+    [rest] = stack.bus_messages()
+    assert rest["detail"]["metadata"]["id"] == f"{record_id}-1"
+    assert rest["detail-type"] == "deferred"

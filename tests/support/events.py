@@ -6,7 +6,15 @@ from typing import Any
 
 from hookbridge_cli.local.lambda_events import LambdaContext, lambda_stream_event, on_failure_message
 from hookbridge_cli.paths import EVENTS
-from hookbridge_cli.samples import DEMO_SECRET, demo_secret, distinct_payload, load_event, sample_names
+from hookbridge_cli.samples import (
+    DEMO_SECRET,
+    demo_secret,
+    distinct_body,
+    distinct_payload,
+    is_stored,
+    load_event,
+    sample_names,
+)
 
 from hookbridge import providers
 from hookbridge.samples import fresh_event
@@ -41,7 +49,9 @@ __all__ = [
     "EVENTS",
     "LambdaContext",
     "demo_secret",
+    "distinct_body",
     "distinct_payload",
+    "is_stored",
     "load_event",
     "on_failure_message",
     "sample_names",

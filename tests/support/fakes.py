@@ -3,20 +3,20 @@ unit and property tests."""
 
 from __future__ import annotations
 
-import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
+from hookbridge_cli.credentials import example_secret
 
 from hookbridge import providers
 from hookbridge.model import StoredEvent, StoreOutcome
-from hookbridge.providers.definition import Hmac, Token
 
 # The four providers' secrets as an operator writes them; every other definition's is derived from its
 # schemes (secret_layout).
-SECRET_LAYOUT = {
+SECRET_LAYOUT: dict[str, Callable[[str], dict[str, Any]]] = {
     "zippex": lambda key: {"signing_secrets": [key]},
     "zencargo": lambda key: {"signing_secrets": [key]},
     "zinc": lambda key: {"tokens": [key]},
@@ -30,20 +30,11 @@ SECRET_LAYOUT = {
 
 
 def secret_layout(provider: str, key: str) -> dict[str, Any]:
-    """A subscription's secret around one key, with the signing secret written as the sender shows it
-    (Standard Webhooks: whsec_ + base64)."""
+    """A subscription's secret around one key, written as the sender shows it (the four providers' as an
+    operator writes them; every definition's as `hookbridge providers check` makes one)."""
     if provider in SECRET_LAYOUT:
         return SECRET_LAYOUT[provider](key)
-    layout: dict[str, Any] = {}
-    for scheme in providers.definition(provider).auth.schemes:  # type: ignore[union-attr]
-        if isinstance(scheme, Hmac):
-            shown = key if scheme.key_encoding == "utf8" else base64.b64encode(key.encode()).decode()
-            layout["signing_secrets"] = [scheme.key_prefix + shown]
-        elif isinstance(scheme, Token):
-            layout["tokens"] = [key + "t"]
-        else:
-            layout["basic_auth"] = [{"username": "u" + key, "password": key}]
-    return layout
+    return example_secret(providers.definition(provider), key)
 
 
 class MemorySecrets:
@@ -74,3 +65,14 @@ class MemoryStore:
             return StoreOutcome("duplicate", self.items[event.dedupe_key])
         self.items[event.dedupe_key] = event.id
         return StoreOutcome("accepted", event.id)
+
+
+class FixedSecrets(MemorySecrets):
+    """Powertools' secrets source holding one secret: every subscription named "demo" has it."""
+
+    def __init__(self, secret: dict[str, Any]) -> None:
+        self.secret = secret
+
+    def get(self, name: str, max_age: int | None = None, *, force_fetch: bool = False) -> str:
+        super().get(name)  # not found as MemorySecrets is, unless "demo"
+        return json.dumps(self.secret)

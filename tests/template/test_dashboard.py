@@ -78,7 +78,7 @@ def test_every_refusal_status_has_its_own_metric() -> None:
     statuses = {
         cls.status for cls in vars(errors).values() if isinstance(cls, type) and hasattr(cls, "status")
     }
-    assert statuses == {401, 404, 413, 500, 503}
+    assert statuses == {401, 403, 404, 413, 500, 503}
     assert {refusal(s) for s in statuses} == {
         Metric.WEBHOOK_REJECTED,
         Metric.WEBHOOK_NOT_FOUND,

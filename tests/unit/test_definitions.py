@@ -117,3 +117,69 @@ def test_a_definitions_dedupe_window_applies_unless_the_stack_sets_one(
     [event] = store.events
     assert event.event_id is None
     assert event.dedupe_until == 1_000 + window
+
+
+# The capabilities of senders that prove themselves otherwise: a mistake in each names its field.
+OTHERWISE = (
+    GOOD
+    + """
+[body]
+form = true
+
+[batch]
+items = ["events[]"]
+
+[[handshakes]]
+name = "challenge"
+when = [{ json = "type", equals = "url_verification" }]
+answer = { status = 200, content_type = "text/plain", body = "{json:challenge}" }
+"""
+)
+
+
+def test_a_definition_with_every_new_capability_builds(tmp_path: Path) -> None:
+    provider = providers.build(read_definition(write(tmp_path, OTHERWISE)))
+    assert [h.name for h in provider.handshakes] == ["challenge"]
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (lambda t: t.replace('items = ["events[]"]', "items = []"), "batch.items"),
+        (lambda t: t.replace("status = 200", "status = 99"), "handshakes.0.answer.status"),
+        (lambda t: t.replace('body = "{json:challenge}"', 'body = "{cookie:x}"'), "handshakes.0.answer"),
+        (lambda t: t.replace('name = "challenge"', 'name = "challenge"\nmethod = "GET"'), "handshakes.0"),
+        (lambda t: t.replace('equals = "url_verification"', "equals = 5"), "handshakes.0.when.0.equals"),
+        (
+            lambda t: t.replace(
+                'encoding = "hex", prefix = "sha256="',
+                'encoding = "hex", key_encoding = "hex", key_prefix = "x_"',
+            ),
+            "auth.schemes.0.hmac",
+        ),
+        (
+            lambda t: t.replace(
+                'kind = "hmac", header = "X-Acme-Signature", encoding = "hex", prefix = "sha256="',
+                'kind = "ed25519", header = "X-Sig", encoding = "hex", key_format = "pem"',
+            ),
+            "auth.schemes.0.ed25519.key_format",
+        ),
+        (
+            lambda t: t.replace(
+                'kind = "hmac", header = "X-Acme-Signature", encoding = "hex", prefix = "sha256="',
+                'kind = "body_hmac", signature = "sig", fields = []',
+            ),
+            "auth.schemes.0.body_hmac.fields",
+        ),
+        (lambda t: t.replace("form = true", "form = true\njson_field = 5"), "body.json_field"),
+    ],
+)
+def test_a_mistake_in_a_new_capability_is_refused_naming_the_field(
+    tmp_path: Path, change: object, named: str
+) -> None:
+    path = write(tmp_path, change(OTHERWISE))  # type: ignore[operator]
+    with pytest.raises(DefinitionError) as refused:
+        read_definition(path)
+    message = str(refused.value)
+    assert message.startswith("acme.toml: ")
+    assert named in message

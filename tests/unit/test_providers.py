@@ -8,14 +8,28 @@ from hookbridge.ingest.verification import credentials_match, secret_matches
 
 def test_every_module_loads_as_its_own_provider() -> None:
     assert providers.names() == [
+        "adyen",
+        "discord",
         "github",
+        "hubspot",
+        "mailgun",
+        "meta",
+        "paddle",
+        "sendgrid",
         "shopify",
+        "slack",
+        "square",
         "standard-webhooks",
         "stripe",
+        "svix",
+        "twilio",
+        "twitch",
+        "typeform",
         "zencargo",
         "zinc",
         "zippex",
         "zonos",
+        "zoom",
     ]
     for name in providers.names():
         provider = providers.load(name)

@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
-from hookbridge.model import StoredEvent
+from hookbridge.model import Element, StoredEvent
 from hookbridge.publishing.publisher import (
     MAX_REQUEST_BYTES,
     Envelope,
     Publisher,
     build_envelope,
+    build_envelopes,
     chunks,
     entry_size,
 )
@@ -119,3 +120,80 @@ def test_all_published(n: int) -> None:
     client = FakeEvents({})
     assert Publisher(client).publish(envelopes(n)) == []  # type: ignore[arg-type]
     assert sum(len(c) for c in client.calls) == n
+
+
+# ------------------------------------------------------------------------------ a batch's elements
+BATCH = replace(
+    EVENT,
+    key="sendgrid#prod#sha256#b",
+    id="batch",
+    provider="sendgrid",
+    payload=b'[{"event":"processed"},{"event":"delivered"},{"event":"open"}]',
+    elements=tuple(
+        Element((i,), t, True, f"sg{i}") for i, t in enumerate(["processed", "delivered", "open"])
+    ),
+)
+
+
+class Progress:
+    """The events table's UpdateItem of a batch's progress, in memory; ``works`` False: DynamoDB down."""
+
+    def __init__(self, works: bool = True) -> None:
+        self.works = works
+        self.recorded: dict[str, frozenset[int]] = {}
+
+    def record(self, key: str, published: frozenset[int]) -> bool:
+        if self.works:
+            self.recorded[key] = published
+        return self.works
+
+
+def batch_envelopes(event: StoredEvent = BATCH, record: str = "seq1") -> list[Envelope]:
+    return build_envelopes(record, event, prefix="hookbridge", bus="bus", table="events")
+
+
+def test_a_batch_is_one_entry_per_element_each_with_its_own_ids() -> None:
+    entries = [json.loads(e.entry["Detail"]) for e in batch_envelopes()]
+    assert [d["data"] for d in entries] == [{"event": "processed"}, {"event": "delivered"}, {"event": "open"}]
+    assert [d["metadata"]["id"] for d in entries] == ["batch-0", "batch-1", "batch-2"]
+    assert [d["metadata"]["event_id"] for d in entries] == ["sg0", "sg1", "sg2"]
+    assert {d["metadata"]["batch_id"] for d in entries} == {"batch"}
+
+
+def test_a_partly_published_batch_records_its_progress_and_the_rest_follows_from_its_modify() -> None:
+    """Element 1 fails for good: 0 and 2 are on the bus, recorded on the item; the record is done (Lambda
+    does not retry it whole), and the item's MODIFY record publishes element 1 alone, on another
+    instance that remembers nothing."""
+    client, progress = FakeEvents({"batch-1": 99}), Progress()
+    failed = Publisher(client, sleep=lambda _: None, progress=progress).publish(batch_envelopes())  # type: ignore[arg-type]
+    assert failed == []
+    assert progress.recorded == {BATCH.key: frozenset({0, 2})}
+    modified = replace(BATCH, published_elements=progress.recorded[BATCH.key])
+    later = FakeEvents({})
+    assert Publisher(later, progress=Progress()).publish(batch_envelopes(modified, "seq9")) == []  # type: ignore[arg-type]
+    assert later.calls == [["batch-1"]]
+
+
+def test_without_progress_the_record_is_retried_and_this_instance_does_not_repeat_its_elements() -> None:
+    client = FakeEvents({"batch-1": 3})  # fails its in-process retries, then succeeds
+    publisher = Publisher(client, sleep=lambda _: None, progress=Progress(works=False))
+    assert publisher.publish(batch_envelopes()) == ["seq1"]
+    assert publisher.publish(batch_envelopes()) == []  # Lambda's retry of the record
+    sent = [i for call in client.calls for i in call]
+    assert sorted(i for i in sent if i != "batch-1") == ["batch-0", "batch-2"]  # each once
+
+
+def test_progress_is_recorded_only_for_records_lambda_will_not_retry_anyway() -> None:
+    """A single event fails before the batch: Lambda retries from it, the batch included, so the batch's
+    progress is not recorded (its MODIFY would publish again what its retry publishes)."""
+    single = envelope(replace(EVENT, id="single"), record="seq0")
+    client, progress = FakeEvents({"single": 99, "batch-1": 99}), Progress()
+    failed = Publisher(client, sleep=lambda _: None, progress=progress).publish([single, *batch_envelopes()])  # type: ignore[arg-type]
+    assert failed == ["seq0", "seq1"]
+    assert progress.recorded == {}
+
+
+def test_nothing_more_on_the_bus_nothing_recorded() -> None:
+    client, progress = FakeEvents({"batch-0": 99, "batch-1": 99, "batch-2": 99}), Progress()
+    assert Publisher(client, sleep=lambda _: None, progress=progress).publish(batch_envelopes()) == ["seq1"]  # type: ignore[arg-type]
+    assert progress.recorded == {}

@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import stripe
@@ -269,3 +271,74 @@ def test_shopify_a_header_the_official_library_validated_verifies_and_is_what_we
             secret(SHOPIFY_SECRET),
             0,
         )
+
+
+def test_shopify_events_deliveries_with_only_the_newer_header_names_verify_and_describe() -> None:
+    """Shopify's Events deliveries name their headers shopify-* (no x-): the same HMAC of the body."""
+    signature = base64.b64encode(
+        hmac.new(SHOPIFY_SECRET.encode(), SHOPIFY_BODY, hashlib.sha256).digest()
+    ).decode()
+    assert shopify_docs_verify(SHOPIFY_BODY, signature)
+    headers = {
+        "shopify-hmac-sha256": signature,
+        "shopify-topic": "orders/create",
+        "shopify-event-id": "0f6a1b2c-3d4e-5f60-7182-93a4b5c6d7e8",
+        "shopify-triggered-at": "2026-03-10T14:44:59.873Z",
+    }
+    req = request("shopify", headers, SHOPIFY_BODY)
+    assert load("shopify").verify(req, secret(SHOPIFY_SECRET), 0) == "hmac-sha256"
+    described = describe("shopify", req)
+    assert (described.event_type, described.event_id, described.occurred_at) == (
+        "orders/create",
+        "0f6a1b2c-3d4e-5f60-7182-93a4b5c6d7e8",
+        "2026-03-10T14:44:59.873Z",
+    )
+    forged = {**headers, "shopify-hmac-sha256": "n" + signature[1:]}
+    with pytest.raises(Unauthorized):
+        load("shopify").verify(request("shopify", forged, SHOPIFY_BODY), secret(SHOPIFY_SECRET), 0)
+
+
+# GitHub's form deliveries (content type application/x-www-form-urlencoded): payload=<the JSON, encoded>.
+GITHUB_FORM_JSON = {"zen": "Keep it logically awesome.", "hook_id": 1, "repository": {"full_name": "o/r"}}
+GITHUB_FORM = urlencode({"payload": json.dumps(GITHUB_FORM_JSON)}).encode()
+
+
+def test_github_form_deliveries_are_verified_over_the_form_bytes_and_read_from_payload() -> None:
+    """GitHub signs the body as sent (its docs: the HMAC of the request body), here the encoded form; the
+    event is the JSON in its payload field, which is what reaches the bus."""
+    signature = "sha256=" + hmac.new(b"gh-secret", GITHUB_FORM, hashlib.sha256).hexdigest()
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Hub-Signature-256": signature,
+        "X-GitHub-Event": "ping",
+        "X-GitHub-Delivery": "a1b2c3d4-0000-11ee-8c99-0242ac120002",
+    }
+    req = request("github", headers, GITHUB_FORM)
+    assert load("github").verify(req, secret("gh-secret"), 0) == "hmac-sha256"
+    payload, form = load("github").parse(req)
+    assert (payload, form) == (GITHUB_FORM_JSON, "payload")
+    assert load("github").describe(req, payload).subject == "o/r"
+    inner = hmac.new(b"gh-secret", json.dumps(GITHUB_FORM_JSON).encode(), hashlib.sha256).hexdigest()
+    with pytest.raises(Unauthorized):  # the JSON inside is not what GitHub signed
+        load("github").verify(
+            request("github", {**headers, "X-Hub-Signature-256": f"sha256={inner}"}, GITHUB_FORM),
+            secret("gh-secret"),
+            0,
+        )
+
+
+@pytest.mark.parametrize("host", ["[", "hooks.example.test:99999", "a b"])
+@pytest.mark.parametrize("provider", ["twilio", "square", "hubspot"])
+def test_a_host_header_that_is_no_host_is_refused_not_an_error(provider: str, host: str) -> None:
+    """A sender that signs the URL: the URL is rebuilt from the Host, which anyone can send (it raised
+    ValueError from urlsplit, a 500, before)."""
+    from tests.support.senders import answer, refused
+
+    signed = {
+        "Host": host,
+        "X-Twilio-Signature": "eA==",
+        "x-square-hmacsha256-signature": "eA==",
+        "X-HubSpot-Signature-v3": "eA==",
+        "X-HubSpot-Request-Timestamp": str(int(time.time() * 1000)),
+    }
+    assert refused(answer(provider, {"signing_secrets": ["k"]}, signed, b"{}"))

@@ -121,7 +121,7 @@ def test_items_stored_before_the_compact_form_read_the_same() -> None:
 
 
 def test_a_32_kb_json_body_is_stored_in_a_handful_of_write_units() -> None:
-    """32 KB of the providers' own sample events (each with a distinct id, so not a repeated string) was
+    """32 KB of the senders' own sample events (each with a distinct id, so not a repeated string) was
     33 write units stored as it came."""
     from tests.support.events import EVENTS
 
@@ -137,4 +137,6 @@ def test_a_32_kb_json_body_is_stored_in_a_handful_of_write_units() -> None:
     body = json.dumps(document).encode()
     item = stored(payload=body).to_item()
     assert StoredEvent.from_stream_image(item).payload == body
-    assert -(-item_size(item) // 1024) <= 8
+    # 6 write units with the four providers' and four senders' samples; 9 with all twenty-two senders'
+    # (more kinds of document, less that repeats).
+    assert -(-item_size(item) // 1024) <= 10

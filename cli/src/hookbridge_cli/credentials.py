@@ -4,6 +4,8 @@ without its values, and the URLs to register at the provider."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -14,17 +16,21 @@ from urllib.parse import urlencode
 
 from pydantic import ValidationError
 
+from hookbridge import providers
 from hookbridge.errors import Unauthorized
 from hookbridge.model import Provider, WebhookRequest
+from hookbridge.providers.definition import BodyHmac, Hmac, ProviderDefinition, PublicKey, Token
 from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli.errors import Refused, Usage
+from hookbridge_cli.samples import load_event, sample_names
 
-Kind = Literal["signing_secrets", "tokens", "basic_auth", "api_key"]
+Kind = Literal["signing_secrets", "tokens", "basic_auth", "public_keys", "api_key"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 WEBHOOK_KINDS: tuple[Kind, ...] = (
     "signing_secrets",
     "tokens",
     "basic_auth",
+    "public_keys",
 )  # what a request proves itself with
 
 
@@ -34,13 +40,54 @@ class KindOption(StrEnum):
     signing_secrets = "signing_secrets"
     tokens = "tokens"
     basic_auth = "basic_auth"
+    public_keys = "public_keys"
     api_key = "api_key"
 
 
+# Probe values for a provider whose checks are code (Zonos); a definition's come from example_secret.
 _PROBE: dict[str, Any] = {"signing_secrets": ["probe-secret"], "tokens": ["probe-token"],
           "basic_auth": [{"username": "probe", "password": "probe"}]}  # fmt: skip
 _WRONG: dict[str, Any] = {"signing_secrets": ["wrong-secret"], "tokens": ["wrong-token"],
           "basic_auth": [{"username": "wrong", "password": "wrong"}]}  # fmt: skip
+
+
+def example_secret(definition: ProviderDefinition, key: str) -> dict[str, Any]:
+    """A secret in the layout a definition's schemes read, each value derived from ``key`` and written as
+    the sender shows it (a key shown as hex or ``whsec_<base64>``; a public key, with the private half our
+    signer needs; the verify token a handshake checks)."""
+    layout: dict[str, Any] = {}
+    for scheme in definition.auth.schemes if definition.auth else ():
+        if isinstance(scheme, Hmac | BodyHmac):
+            shown = {
+                "utf8": key,
+                "base64": base64.b64encode(key.encode()).decode(),
+                "hex": key.encode().hex(),
+            }[scheme.key_encoding]
+            layout["signing_secrets"] = [getattr(scheme, "key_prefix", "") + shown]
+        elif isinstance(scheme, PublicKey):
+            layout["public_keys"], layout["private_keys"] = key_pair(scheme.kind, key)
+        elif isinstance(scheme, Token):
+            layout["tokens"] = [key + "-token"]
+        else:
+            layout["basic_auth"] = [{"username": "u-" + key, "password": key}]
+    if any(h.check == "verify_token" for h in definition.handshakes):
+        layout["verify_token"] = key + "-verify"
+    return layout
+
+
+def key_pair(kind: str, key: str) -> tuple[list[str], list[str]]:
+    """A key pair derived from ``key``: the public half as the sender shows it (Discord: hex of the
+    Ed25519 key; SendGrid: base64 DER), the private half as our signer reads it (``private_keys``)."""
+    from ecdsa import Ed25519, NIST256p, SigningKey  # type: ignore[import-untyped]
+
+    seed = hashlib.sha256(key.encode()).digest()
+    if kind == "ed25519":
+        private = SigningKey.from_string(seed, curve=Ed25519)
+        return [private.verifying_key.to_string().hex()], [seed.hex()]
+    private = SigningKey.from_secret_exponent(int.from_bytes(seed) % (NIST256p.order - 1) + 1, curve=NIST256p)
+    return [base64.b64encode(private.verifying_key.to_der()).decode()], [
+        base64.b64encode(private.to_der()).decode()
+    ]
 
 
 def read_secret_file(path: Path) -> dict[str, Any]:
@@ -78,37 +125,68 @@ def kinds_verified(provider: Provider, secret: dict[str, Any]) -> list[Kind]:
     and `verify`, so it holds for every provider without a list kept by hand: a kind counts when it
     verifies alone (Zinc: token or basic auth), or when, beside the other kinds the secret holds, a
     wrong value of it makes the request fail (Zonos: token and HMAC, all must pass)."""
-    settings = {k: v for k, v in secret.items() if k not in KINDS}
-    held: dict[str, Any] = {k: _PROBE[k] for k in WEBHOOK_KINDS if secret.get(k)}
+    probe, wrong = _probes(provider.name)
+    helpers = {k: v for k, v in probe.items() if k not in KINDS}  # what signing needs: private keys
+    settings = {k: v for k, v in secret.items() if k not in KINDS} | helpers
+    held: dict[str, Any] = {k: probe[k] for k in WEBHOOK_KINDS if secret.get(k) and k in probe}
     used: list[Kind] = []
-    for kind in WEBHOOK_KINDS:
-        alone: dict[str, Any] = {**settings, kind: _PROBE[kind]}
-        together: dict[str, Any] = {**settings, **held, kind: _PROBE[kind]}
+    for kind in (k for k in WEBHOOK_KINDS if k in probe):
+        alone: dict[str, Any] = {**settings, kind: probe[kind]}
+        together: dict[str, Any] = {**settings, **held, kind: probe[kind]}
         if _verifies(provider, alone, alone) or (
             _verifies(provider, together, together)
-            and not _verifies(provider, together, {**together, kind: _WRONG[kind]})
+            and not _verifies(provider, together, {**together, kind: wrong[kind]})
         ):
             used.append(kind)
     return used
 
 
+def _probes(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    definition = providers.definition(name)
+    if definition.auth is None:
+        return _PROBE, _WRONG
+    return example_secret(definition, "probe"), example_secret(definition, "wrong")
+
+
 def _verifies(provider: Provider, signed_with: dict[str, Any], checked_with: dict[str, Any]) -> bool:
+    """Whether a request signed with one secret verifies with another: posted as the provider's first
+    sample is (its body and content type: a body that carries its signature, a form), to a probe URL."""
     now = time.time()
+    body, headers = _probe_body(provider.name)
+    url = f"https://probe.invalid/webhooks/{provider.name}/probe"
     try:
-        credentials = provider.sign(SubscriptionSecret.model_validate(signed_with), b"{}", int(now))
+        credentials = provider.sign(
+            SubscriptionSecret.model_validate(signed_with), body, int(now), url, headers
+        )
         request = WebhookRequest(
             provider=provider.name,
             subscription="probe",
-            headers={k.lower(): v for k, v in credentials.headers.items()},
+            headers={
+                "host": "probe.invalid",
+                **headers,
+                **{k.lower(): v for k, v in credentials.headers.items()},
+            },
             query=dict(credentials.query),
             path={name: min(values) for name, values in provider.path_values.items()},
-            body=b"{}",
+            body=credentials.body if credentials.body is not None else body,
             received_at_ms=int(now * 1000),
+            raw_path=f"/webhooks/{provider.name}/probe",
+            raw_query=urlencode(credentials.query),
         )
         provider.verify(request, SubscriptionSecret.model_validate(checked_with), now)
     except (Unauthorized, ValueError, IndexError, KeyError):
         return False
     return True
+
+
+def _probe_body(name: str) -> tuple[bytes, dict[str, str]]:
+    """The body and content type of the provider's first sample that is posted, else an empty object."""
+    for sample in sample_names(name):
+        event = load_event(name, sample)
+        if event.get("requestContext", {}).get("http", {}).get("method", "POST") == "POST":
+            content_type = (event.get("headers") or {}).get("content-type", "application/json")
+            return (event.get("body") or "").encode(), {"content-type": content_type}
+    return b"{}", {"content-type": "application/json"}
 
 
 def holds(secret: dict[str, Any], kind: Kind) -> bool:
@@ -224,7 +302,8 @@ def registration_urls(
     query: dict[str, str] = {}
     if secret is not None:
         labels: dict[str, Any] = {"signing_secrets": ["<signing secret>"], "tokens": ["<token>"],
-                  "basic_auth": [{"username": "<username>", "password": "<password>"}]}  # fmt: skip
+                  "basic_auth": [{"username": "<username>", "password": "<password>"}],
+                  "public_keys": ["<public key>"]}  # fmt: skip
         probe: dict[str, Any] = {**secret, **{k: labels[k] for k in WEBHOOK_KINDS if secret.get(k)}}
         try:
             sent = provider.sign(SubscriptionSecret.model_validate(probe), b"{}", int(time.time()))

@@ -7,10 +7,15 @@ import copy
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from hookbridge.model import Provider
+from hookbridge import providers
+from hookbridge.model import Provider, WebhookRequest
+from hookbridge.providers.bodies import items_at
+from hookbridge.providers.signed_content import FORM
 from hookbridge.samples import fresh_event
 from hookbridge.subscription import SubscriptionSecret
+from hookbridge_cli.local.names import DEMO_SUBSCRIPTION
 from hookbridge_cli.paths import EVENTS
 
 DEMO_SECRET = "demo-secret"  # noqa: S105 - the file events/<provider>/demo-secret.json
@@ -32,6 +37,10 @@ def sample_names(provider: str) -> list[str]:
     return sorted(name.as_posix() for name in found if name.name != DEMO_SECRET)
 
 
+# The senders whose samples distinct_payload knows (the rest are made distinct from their definitions).
+BY_PROVIDER = ("zippex", "zonos", "stripe", "zencargo", "zinc", "github", "shopify", "standard-webhooks")
+
+
 def distinct_payload(provider: str, payload: dict[str, Any], n: int) -> dict[str, Any]:
     """A copy of a sample's payload made the n-th distinct event: what identifies an event of this
     provider (its event id, or the entity it is about when it has none) is changed."""
@@ -47,6 +56,66 @@ def distinct_payload(provider: str, payload: dict[str, Any], n: int) -> dict[str
     return distinct
 
 
+def is_stored(provider: Provider, sample: dict[str, Any]) -> bool:
+    """Whether a sample is a webhook that is stored and published, not a handshake the stack answers."""
+    method = sample.get("requestContext", {}).get("http", {}).get("method", "POST")
+    if method != "POST":
+        return False
+    request = WebhookRequest(
+        provider.name,
+        DEMO_SUBSCRIPTION,
+        {k.lower(): v for k, v in (sample.get("headers") or {}).items()},
+        sample.get("queryStringParameters") or {},
+        sample.get("pathParameters") or {},
+        (sample.get("body") or "").encode(),
+        0,
+    )
+    payload, _ = provider.parse(request)
+    return not any(h.verified and h.matches(request, payload) for h in provider.handshakes)
+
+
+def distinct_body(provider: str, sample: dict[str, Any], n: int) -> str:
+    """A posted sample's body made the n-th distinct event: its event ids (every element's, in a batch)
+    changed where the definition reads them, else a field of its own added, so that neither the sender's
+    id nor the content repeats. A form stays a form."""
+    body = sample.get("body") or ""
+    if provider in BY_PROVIDER:
+        return json.dumps(distinct_payload(provider, json.loads(body), n))
+    definition = providers.definition(provider)
+    is_form = (sample.get("headers") or {}).get("content-type", "").startswith(FORM)
+    payload: Any = dict(parse_qsl(body, keep_blank_values=True)) if is_form else json.loads(body)
+    inner = definition.body.json_field if definition.body else None
+    if is_form and inner and inner in payload:  # Slack's interactivity: the event is the JSON in a field
+        payload[inner] = json.dumps({**json.loads(payload[inner]), "hookbridge_n": n})
+        return urlencode(payload)
+    items = (
+        [item for path in definition.batch.items for _, item in items_at(payload, path)]
+        if definition.batch
+        else [payload]
+    )
+    id_paths = [
+        path
+        for source in (definition.event.id if definition.event else ())
+        for path in ([source.json_path] if source.json_path else list(source.joined or ())[:1])
+    ]
+    for index, item in enumerate(items):
+        changed = False
+        for path in id_paths:
+            *parents, last = path.split(".")
+            holder = item
+            for key in parents:
+                holder = holder.get(key) if isinstance(holder, dict) else None
+            if isinstance(holder, dict) and last in holder:
+                holder[last] = f"{holder[last]}-{n}-{index}"
+                changed = True
+                break
+        if not changed and isinstance(item, dict):
+            item["hookbridge_n"] = str(n)
+    if is_form:
+        return urlencode(payload)
+    return json.dumps(payload)
+
+
 @dataclass(frozen=True)
 class SignedRequest:
     """One delivery as the provider makes it over HTTP: where it posts, the body and the headers."""
@@ -54,6 +123,7 @@ class SignedRequest:
     url: str
     body: bytes
     headers: dict[str, str]
+    method: str = "POST"
 
     @property
     def where(self) -> str:
@@ -71,12 +141,18 @@ def signed_request(
 ) -> SignedRequest:
     """A sample (an API Gateway event from events/), or ``body`` in its place, signed or authenticated for
     now with ``secret`` as its provider does, addressed to ``subscription`` under the stack's webhook
-    base URL (with or without its trailing ``/webhooks``)."""
-    event = fresh_event(sample, provider, secret, body=body)
-    path = event["rawPath"].split("/")
+    base URL (with or without its trailing ``/webhooks``). A sender that signs the URL signs this one."""
+    addressed = copy.deepcopy(sample)
+    path = addressed["rawPath"].split("/")
     path[3] = subscription
-    url = base_url.rstrip("/").removesuffix("/webhooks") + "/".join(path)
+    addressed["rawPath"] = "/".join(path)
+    root = urlsplit(base_url.rstrip("/").removesuffix("/webhooks"))
+    headers = addressed.setdefault("headers", {})
+    headers["host"], headers["x-forwarded-proto"] = root.netloc, root.scheme
+    event = fresh_event(addressed, provider, secret, body=body)
+    url = f"{root.scheme}://{root.netloc}{root.path}{event['rawPath']}"
     if event.get("rawQueryString"):
         url += "?" + event["rawQueryString"]
-    headers = {k: v for k, v in event["headers"].items() if k != "host"}
-    return SignedRequest(url, event["body"].encode(), headers)
+    headers = {k: v for k, v in event["headers"].items() if k not in ("host", "x-forwarded-proto")}
+    method = event.get("requestContext", {}).get("http", {}).get("method", "POST")
+    return SignedRequest(url, (event.get("body") or "").encode(), headers, method)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hookbridge.model import StoredEvent
-from hookbridge.publishing.publisher import Envelope, build_envelope
+from hookbridge.publishing.publisher import Envelope, build_envelopes
 from hookbridge_cli.errors import Refused
 from hookbridge_cli.records import require_subscription
 from hookbridge_cli.target import Target
@@ -58,7 +58,11 @@ def find_by_id(
     """The key of the event with this id (its `metadata.id`), searching the subscription's days newest
     first."""
     for found in in_range(t, provider, subscription, since, until, newest_first=True):
-        if event_id in (found["id"]["S"], found["pk"]["S"]):
+        # A batch element's bus id is its stored webhook's id, "-", and its index.
+        if (
+            event_id in (found["id"]["S"], found["pk"]["S"])
+            or event_id.rpartition("-")[0] == found["id"]["S"]
+        ):
             return str(found["pk"]["S"])
     require_subscription(t, provider, subscription)
     raise Refused(
@@ -67,9 +71,10 @@ def find_by_id(
     )
 
 
-def envelope(t: Target, key: str, stored: dict[str, Any]) -> Envelope:
-    """A stored event as the publisher puts it on the bus (large payloads as their payload_ref)."""
-    return build_envelope(
+def envelopes(t: Target, key: str, stored: dict[str, Any]) -> list[Envelope]:
+    """A stored event as the publisher puts it on the bus (large payloads as their payload_ref; a batch as
+    one event per element)."""
+    return build_envelopes(
         key,
         StoredEvent.from_stream_image(stored),
         prefix=t.prefix,
@@ -93,7 +98,7 @@ def body(t: Target, stored: dict[str, Any]) -> bytes:
 
 def shown(t: Target, key: str, stored: dict[str, Any]) -> dict[str, Any]:
     """What `events show` prints: the bus event's detail with `data` always the payload itself."""
-    detail = json.loads(envelope(t, key, stored).entry["Detail"])
+    detail = json.loads(envelopes(t, key, stored)[0].entry["Detail"])
     raw = body(t, stored)
     try:
         detail["data"] = json.loads(raw)

@@ -26,6 +26,13 @@ class Unauthorized(WebhookError):
     public_message = "Unauthorized"
 
 
+class Forbidden(Unauthorized):
+    """A handshake whose own check failed, where the sender documents 403 for it (Meta's verify token)."""
+
+    status = 403
+    public_message = "Forbidden"
+
+
 class NotFound(WebhookError):
     """Unknown provider, subscription or event type."""
 

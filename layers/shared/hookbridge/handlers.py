@@ -18,7 +18,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecordEventName
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
@@ -28,13 +27,13 @@ from hookbridge import providers
 from hookbridge.aws.payloads import PayloadStore
 from hookbridge.aws.rejections import RejectionCounter
 from hookbridge.aws.secrets import SecretStore
-from hookbridge.aws.storage import DynamoEventStore
+from hookbridge.aws.storage import DynamoEventStore, DynamoPublishProgress
 from hookbridge.ingest.http import create_app
 from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.metrics import Metric
-from hookbridge.model import Provider, StoredEvent
+from hookbridge.model import Provider, StoredEvent, is_publishable
 from hookbridge.ports import EventStore, Payloads, RejectionRecorder, Secrets
-from hookbridge.publishing.publisher import Envelope, Publisher, build_envelope
+from hookbridge.publishing.publisher import Envelope, Publisher, build_envelopes
 from hookbridge.settings import FunctionSettings, HealthSettings, IngestSettings, PublisherSettings
 
 if TYPE_CHECKING:
@@ -249,23 +248,22 @@ def build_publisher_handler(settings: PublisherSettings, publisher: Publisher) -
         undecodable: list[str] = []
         for record in DynamoDBStreamEvent(event).records:
             sequence = record.dynamodb.sequence_number if record.dynamodb else None
-            if sequence is None or record.event_name != DynamoDBRecordEventName.INSERT:
-                continue  # the event source mapping filters on INSERT; anything else is not ours
+            image = record.raw_event.get("dynamodb", {}).get("NewImage")
+            if sequence is None or not is_publishable(record.raw_event.get("eventName", ""), image):
+                continue  # the event source mapping filters as is_publishable does: anything else is not ours
             try:
-                stored = StoredEvent.from_stream_image(record.raw_event["dynamodb"]["NewImage"])
+                stored = StoredEvent.from_stream_image(image)
             except (KeyError, TypeError, ValueError):
                 logger.exception("stream record is not a stored event", extra={"record": sequence})
                 undecodable.append(sequence)
                 continue
-            envelopes.append(
-                build_envelope(
-                    sequence,
-                    stored,
-                    prefix=settings.prefix,
-                    bus=bus,
-                    table=settings.events_table,
-                    payload_bucket=settings.payload_bucket,
-                )
+            envelopes += build_envelopes(
+                sequence,
+                stored,
+                prefix=settings.prefix,
+                bus=bus,
+                table=settings.events_table,
+                payload_bucket=settings.payload_bucket,
             )
         failed = publisher.publish(envelopes) + undecodable
         metrics.add_metric(name=Metric.EVENTS_NOT_PUBLISHED, unit=MetricUnit.Count, value=len(failed))
@@ -290,8 +288,10 @@ def publisher_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
 
     def build() -> LambdaHandler:
         settings = PublisherSettings.from_environ(environ)
-        client = boto3.session.Session().client("events", config=PUBLISHER_CLIENT_CONFIG)
-        return build_publisher_handler(settings, Publisher(client))
+        session = boto3.session.Session()
+        client = session.client("events", config=PUBLISHER_CLIENT_CONFIG)
+        progress = DynamoPublishProgress(lambda: session.client("dynamodb"), settings.events_table)
+        return build_publisher_handler(settings, Publisher(client, progress=progress))
 
     return _Lazy(build)
 

@@ -18,7 +18,7 @@ class Metric(StrEnum):
     # Ingest functions (dimension service = ingest-{provider}). An accepted webhook emits nothing: the
     # publisher counts it (EventsPublished), which keeps the warm path to its one write.
     WEBHOOK_DUPLICATE = "WebhookDuplicate"
-    WEBHOOK_REJECTED = "WebhookRejected"  # 401: signature, token or timestamp wrong
+    WEBHOOK_REJECTED = "WebhookRejected"  # 401: signature, token or timestamp wrong; 403: verify token
     WEBHOOK_NOT_FOUND = "Webhook404"  # unknown subscription, event type or path
     WEBHOOK_TOO_LARGE = "Webhook413"
     WEBHOOK_UNAVAILABLE = "Webhook503"  # storage or secrets failed; the provider retries
@@ -55,6 +55,7 @@ DIMENSIONS: Mapping[Metric, frozenset[str]] = {
 
 _REFUSALS: Mapping[int, Metric] = {
     401: Metric.WEBHOOK_REJECTED,
+    403: Metric.WEBHOOK_REJECTED,  # a handshake's verify token that is not the secret's (Meta)
     404: Metric.WEBHOOK_NOT_FOUND,
     413: Metric.WEBHOOK_TOO_LARGE,
     500: Metric.WEBHOOK_ERROR,

@@ -26,6 +26,9 @@ def record[T](cls: type[T]) -> type[T]:
 NOT_JSON: Final = object()
 """Sentinel for a body that is not strict JSON (the provider's ``describe`` receives it as the payload)."""
 
+FORM_FIELDS: Final = "fields"
+"""A stored body that is a form, published as the JSON object of its fields."""
+
 UNRECOGNIZED: Final = "unrecognized"
 """Event type given to a genuine body that does not have the shape its provider documents."""
 
@@ -39,6 +42,23 @@ class WebhookRequest:
     path: Mapping[str, str]
     body: bytes  # exactly the bytes the provider signed
     received_at_ms: int  # API Gateway's own receive time (requestContext.timeEpoch)
+    method: str = "POST"
+    raw_path: str = ""  # as received, for senders that sign the URL
+    raw_query: str = ""  # as received (still encoded)
+
+
+@record
+class Element:
+    """One event of a batch (SendGrid, HubSpot, Adyen, Meta send several in one request): where it is in the
+    body and what it says it is. Each reaches the bus as an event of its own."""
+
+    pointer: tuple[str | int, ...]  # keys and indexes from the body's root to the element
+    event_type: str
+    recognized: bool
+    event_id: str | None = None
+    occurred_at: str | None = None
+    subject: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
 
 
 @record
@@ -52,6 +72,7 @@ class EventDescription:
     occurred_at: str | None = None
     subject: str | None = None  # the entity the event is about (delivery id, order id, ...)
     extra: Mapping[str, str] = field(default_factory=dict)  # provider-specific metadata for consumers
+    elements: tuple[Element, ...] = ()  # a batch's events (the request is stored once, published each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +81,35 @@ class Credentials:
 
     headers: Mapping[str, str] = field(default_factory=dict)
     query: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None  # the body to send instead, when the signature is inside it (Mailgun, Adyen)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An HTTP answer of the sender's own shape: a handshake's, or an accepted webhook's where the sender
+    asks for one (Adyen's ``[accepted]``, Discord's 204)."""
+
+    status: int
+    body: str = ""
+    content_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Handshake:
+    """A request that asks the endpoint to prove itself: answered, never stored or published."""
+
+    name: str
+    method: str
+    # Whether a (verified, when ``verified``) request is this handshake: the request and its parsed body.
+    matches: Callable[[WebhookRequest, Any], bool]
+    # The answer, from the request, its parsed body and the subscription's secret; raises Unauthorized
+    # when the request fails the handshake's own check (Meta's verify token).
+    answer: Callable[[WebhookRequest, Any, SubscriptionSecret], Answer]
+    verified: bool  # whether the provider's auth must pass first (Slack, Zoom, Twitch, Discord)
+    refused_status: int = 401  # what a failed check answers (Meta documents 403)
+    # The query parameter a sender puts the verify token in (Meta's hub.verify_token): where a sample
+    # made for a subscription puts the subscription's own.
+    token_parameter: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +123,9 @@ class Provider:
     # Describes a verified request; ``payload`` is the parsed JSON, or NOT_JSON.
     describe: Callable[[WebhookRequest, Any], EventDescription]
     event_types: tuple[str, ...]
-    # What the provider would send for a body at a time: for sample events, tests and the command line.
-    sign: Callable[[SubscriptionSecret, bytes, int], Credentials]
+    # What the provider would send for a body at a time (to a URL, with headers): for sample events, tests
+    # and the command line (hookbridge.providers.schemes.Sign).
+    sign: Callable[..., Credentials]
     # Path segments after /webhooks/{provider}/{subscription}, each with the values that exist; any other
     # value is 404 before a secret is read.
     path_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -82,6 +133,18 @@ class Provider:
     dedupe_window_seconds: int | None = None
     # The header naming each delivery's event id, when that is where the id is (GitHub, Shopify, ...).
     id_header: str | None = None
+    # The body as JSON, a form's fields or NOT_JSON; and how the stored body is published (FORM_FIELDS,
+    # the form field holding the JSON, or None for the body itself).
+    parse: Callable[[WebhookRequest], tuple[Any, str | None]] = lambda request: (
+        parse_json(request.body),
+        None,
+    )
+    handshakes: tuple[Handshake, ...] = ()
+    accepted: Answer | None = None  # the answer to a stored webhook, when the sender wants its own
+
+    @property
+    def methods(self) -> frozenset[str]:
+        return frozenset({"POST", *(h.method for h in self.handshakes)})
 
     @property
     def route(self) -> str:
@@ -139,6 +202,11 @@ class StoredEvent:
     subject: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
     payload_s3_key: str | None = None  # set when the body is in the payload bucket (payload is then b"")
+    form: str | None = None  # a form body: FORM_FIELDS, or the field whose value is the JSON payload
+    elements: tuple[Element, ...] = ()  # a batch's events, each published on its own
+    # The indexes of a batch's elements already on the bus, written by the publisher only when a PutEvents
+    # failure left the rest unpublished (the item's MODIFY record then publishes the rest, and only it).
+    published_elements: frozenset[int] = frozenset()
 
     def to_item(self) -> dict[str, Any]:
         """The item in DynamoDB's wire format (the low-level client is cheaper to import and call).
@@ -173,6 +241,10 @@ class StoredEvent:
                 item[name] = {"S": value}
         if self.extra:
             item["extra"] = {"M": {k: {"S": v} for k, v in self.extra.items()}}
+        if self.form is not None:
+            item["form"] = {"S": self.form}
+        if self.elements:
+            item["elements"] = {"S": encode_elements(self.elements)}
         if self.payload_s3_key is None:
             name, stored = pack_body(self.payload)
             item[name] = {"B": stored}
@@ -207,7 +279,49 @@ class StoredEvent:
             subject=_optional_s(image, "subject"),
             extra={k: v["S"] for k, v in image.get("extra", {}).get("M", {}).items()},
             payload_s3_key=_optional_s(image, "payload_s3_key"),
+            form=_optional_s(image, "form"),
+            elements=decode_elements(image["elements"]["S"]) if "elements" in image else (),
+            published_elements=decode_indexes(_optional_s(image, PUBLISHED_ELEMENTS) or ""),
         )
+
+
+# The attribute that records a partly published batch; its presence makes a MODIFY record the publisher's.
+PUBLISHED_ELEMENTS = "published_elements"
+
+
+def is_publishable(event_name: str, new_image: Mapping[str, Any] | None) -> bool:
+    """Whether a stream record is the publisher's: a stored webhook (INSERT), or a batch's progress
+    recorded after a partial failure (MODIFY carrying published_elements). The template's FilterCriteria
+    says the same to Lambda (tests/template checks they agree)."""
+    return event_name == "INSERT" or (event_name == "MODIFY" and PUBLISHED_ELEMENTS in (new_image or {}))
+
+
+def encode_indexes(indexes: frozenset[int]) -> str:
+    return ",".join(str(i) for i in sorted(indexes))
+
+
+def decode_indexes(text: str) -> frozenset[int]:
+    return frozenset(int(i) for i in text.split(",") if i.strip().isdigit())
+
+
+def encode_elements(elements: tuple[Element, ...]) -> str:
+    """A batch's elements as one compact JSON attribute (a list of lists costs fewer item bytes than
+    DynamoDB's typed maps): [pointer, type, recognized, id, occurred_at, subject, extra]."""
+    return json.dumps(
+        [
+            [list(e.pointer), e.event_type, e.recognized, e.event_id, e.occurred_at, e.subject, dict(e.extra)]
+            for e in elements
+        ],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+
+
+def decode_elements(text: str) -> tuple[Element, ...]:
+    return tuple(
+        Element(tuple(pointer), event_type, recognized, event_id, occurred_at, subject, extra)
+        for pointer, event_type, recognized, event_id, occurred_at, subject, extra in json.loads(text)
+    )
 
 
 def owner_of(by_day: str) -> tuple[str, str]:

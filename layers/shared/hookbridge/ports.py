@@ -42,6 +42,14 @@ class RejectionRecorder(Protocol):
     def record(self, provider: str, subscription: str) -> None: ...
 
 
+class PublishProgress(Protocol):
+    """Records on a stored batch which of its elements are on the bus (``hookbridge.aws.storage``)."""
+
+    def record(self, key: str, published: frozenset[int]) -> bool:
+        """Whether it was recorded (False when DynamoDB could not be written: nothing changed)."""
+        ...
+
+
 class NoRejectionRecorder:
     def record(self, provider: str, subscription: str) -> None:
         return None

@@ -40,6 +40,16 @@ class SubscriptionSecret(BaseModel):
     signing_secrets: tuple[SecretStr, ...] = ()  # newest first; any one verifying is enough
     tokens: tuple[SecretStr, ...] = ()
     basic_auth: tuple[BasicAuth, ...] = ()
+    # The sender's public keys, as its dashboard shows them (not secret; a list for rotation).
+    public_keys: tuple[str, ...] = ()
+    # What the endpoint answers a subscription handshake with (Meta's hub.verify_token).
+    verify_token: SecretStr | None = None
+    # The URL exactly as given to the sender, without its query, for senders that sign it (Twilio, Square,
+    # HubSpot): needed when the public URL differs from what the function sees (a custom domain).
+    url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$")
+    # Never needed to receive: the private half of a test key pair, for `hookbridge send` and the tests
+    # to sign as a public-key sender (Discord, SendGrid) does.
+    private_keys: tuple[SecretStr, ...] = ()
     api_key: SecretStr | None = None
     token_header: str | None = Field(None, min_length=1)
     hmac_header: str | None = Field(None, min_length=1)

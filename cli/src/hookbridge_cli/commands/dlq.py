@@ -113,6 +113,7 @@ def _dead_letters(t: Target) -> tuple[DeadLetterQueue, StreamRecords]:
 
 def _envelopes(t: Target, records: list[dict[str, Any]], stream_arn: str) -> list[Any]:
     return [
-        stored.envelope(t, r["dynamodb"]["SequenceNumber"], r["dynamodb"]["NewImage"])
+        each
         for r in lambda_stream_event(records, stream_arn)["Records"]
+        for each in stored.envelopes(t, r["dynamodb"]["SequenceNumber"], r["dynamodb"]["NewImage"])
     ]

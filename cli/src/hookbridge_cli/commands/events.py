@@ -118,7 +118,7 @@ def replay(
     keys = [i["pk"]["S"] for i in stored.in_range(t, provider, subscription, start, end)]
     if not keys:
         require_subscription(t, provider, subscription)
-    envelopes = [stored.envelope(t, key, stored.item(t, key)) for key in keys]
+    envelopes = [each for key in keys for each in stored.envelopes(t, key, stored.item(t, key))]
     failed = Publisher(t.client("events")).publish(envelopes)
     published = len(envelopes) - len(failed)
     Output(as_json).result(

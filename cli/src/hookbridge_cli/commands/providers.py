@@ -3,21 +3,31 @@ one is usable before it is deployed (it validates, and it verifies what it signs
 
 from __future__ import annotations
 
-import base64
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import typer
 
 from hookbridge import providers
 from hookbridge.errors import Unauthorized
-from hookbridge.model import Provider, WebhookRequest, parse_json
-from hookbridge.providers.definition import DefinitionError, Hmac, ProviderDefinition, Token, read_definition
-from hookbridge.providers.schemes import delivery_id
+from hookbridge.model import Provider, WebhookRequest
+from hookbridge.providers.definition import (
+    BodyHmac,
+    DefinitionError,
+    Hmac,
+    ProviderDefinition,
+    PublicKey,
+    Token,
+    read_definition,
+)
+from hookbridge.providers.scheme_parts import delivery_id
 from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli import options
+from hookbridge_cli.credentials import example_secret
 from hookbridge_cli.errors import Refused, Usage
 from hookbridge_cli.local.template import source
 from hookbridge_cli.output import Output
@@ -32,7 +42,10 @@ class CheckFailed(Exception):
 
 
 def route(found: ProviderDefinition) -> str:
-    return f"POST /webhooks/{found.name}/{{subscription}}" + "".join(f"/{{{s.name}}}" for s in found.segments)
+    methods = "POST" if all(h.method == "POST" for h in found.handshakes) else "POST, GET"
+    return f"{methods} /webhooks/{found.name}/{{subscription}}" + "".join(
+        f"/{{{s.name}}}" for s in found.segments
+    )
 
 
 def auth_summary(found: ProviderDefinition) -> str:
@@ -42,6 +55,10 @@ def auth_summary(found: ProviderDefinition) -> str:
     for scheme in found.auth.schemes:
         if isinstance(scheme, Hmac):
             parts.append(f"hmac-{scheme.algorithm} {scheme.encoding} in {scheme.header}")
+        elif isinstance(scheme, PublicKey):
+            parts.append(f"{scheme.kind} {scheme.encoding} in {scheme.header}, public_keys")
+        elif isinstance(scheme, BodyHmac):
+            parts.append(f"hmac-{scheme.algorithm} {scheme.encoding} in the body at {scheme.signature}")
         elif isinstance(scheme, Token):
             parts.append(
                 f"token in header {scheme.header}" if scheme.header else f"token in query {scheme.query}"
@@ -99,12 +116,19 @@ def providers_check(
         raise Refused(f"{file.name}: {exc}", 'see the README\'s "Adding a provider"') from exc
     missing = _not_in_template(found)
     result["in_template"] = not missing
-    changed = "refused" if result["changed_body_refused"] else "accepted: the body is not signed"
+    signs_inside = any(isinstance(s, BodyHmac) for s in (found.auth.schemes if found.auth else ()))
+    changed = (
+        "refused"
+        if result["changed_body_refused"]
+        else "accepted: only the fields it names are signed"
+        if signs_inside
+        else "accepted: the body is not signed"
+    )
     out = Output(as_json)
     out.result(
         result,
         f"ok {file.name}: {result['route']}; signed and verified by {result['verified_by']}; a changed body "
-        f"is {changed}; sample {result['sample']!r} is {result['event_type']!r}, event id "
+        f"is {changed}; sample {result['sample']!r} is {' + '.join(result['events'])!r}, event id "
         f"{result['event_id']!r}",
     )
     for what in missing:
@@ -119,7 +143,7 @@ def _not_in_template(found: ProviderDefinition) -> list[str]:
         missing.append(f"{found.name!r} to the Providers parameter's AllowedValues")
     if found.name not in written["Mappings"]["Senders"]:
         missing.append(
-            f'the row {found.name}: {{ Route: "{route(found).split(" ", 1)[1]}" }} to the Senders mapping'
+            f'the row {found.name}: {{ Route: "{route(found).rsplit(" ", 1)[1]}" }} to the Senders mapping'
         )
     return missing
 
@@ -127,30 +151,45 @@ def _not_in_template(found: ProviderDefinition) -> list[str]:
 def check(found: ProviderDefinition, provider: Provider) -> dict[str, Any]:
     """Signs a sample with the definition, verifies it, and tries the same request with a changed body."""
     body, headers, path, sample, layout = _sample(found)
-    secret = SubscriptionSecret.model_validate(layout or generated_secret(found))
+    secret = SubscriptionSecret.model_validate(layout or example_secret(found, "hookbridge-check"))
     now = int(time.time())
+    # Posted as API Gateway passes it on: a sender that signs the URL signs this one.
+    headers |= {"host": "check.invalid", "x-forwarded-proto": "https"}
+    raw_path = f"/webhooks/{found.name}/check"
     try:
-        credentials = provider.sign(secret, body, now)
+        credentials = provider.sign(secret, body, now, f"https://check.invalid{raw_path}", headers)
     except Unauthorized as exc:
         raise CheckFailed(f"cannot sign with the secret: {exc.reason}") from exc
     headers.update({k.lower(): v for k, v in credentials.headers.items()})
     if provider.id_header is not None:
         headers.setdefault(provider.id_header.lower(), delivery_id(body))
+    body = credentials.body if credentials.body is not None else body
     query = dict(credentials.query)
-    request = WebhookRequest(found.name, "check", headers, query, path, body, now * 1000)
+    request = WebhookRequest(
+        found.name,
+        "check",
+        headers,
+        query,
+        path,
+        body,
+        now * 1000,
+        raw_path=raw_path,
+        raw_query=urlencode(query),
+    )
     try:
         verified_by = provider.verify(request, secret, now)
     except Unauthorized as exc:
         raise CheckFailed(f"does not verify what it signs: {exc.reason}") from exc
-    changed = WebhookRequest(found.name, "check", headers, query, path, body + b" ", now * 1000)
     try:
-        provider.verify(changed, secret, now)
+        provider.verify(replace(request, body=body + b" "), secret, now)
         changed_body_refused = False
     except Unauthorized:
         changed_body_refused = True
-    if not changed_body_refused and found.auth and any(isinstance(s, Hmac) for s in found.auth.schemes):
+    signed = found.auth.schemes if found.auth else ()
+    if not changed_body_refused and any(isinstance(s, Hmac | PublicKey) for s in signed):
         raise CheckFailed("a changed body still verifies")
-    described = provider.describe(request, parse_json(body))
+    payload, _ = provider.parse(request)
+    described = provider.describe(request, payload)
     return {
         "name": found.name,
         "route": route(found),
@@ -160,15 +199,21 @@ def check(found: ProviderDefinition, provider: Provider) -> dict[str, Any]:
         "event_type": described.event_type,
         "event_id": described.event_id,
         "recognized": described.recognized,
+        "events": [e.event_type for e in described.elements] or [described.event_type],
     }
 
 
 def _sample(found: ProviderDefinition) -> tuple[bytes, dict[str, str], dict[str, str], str, Any]:
-    """The first sample in events/<name>/ with its demo secret, or a minimal JSON event and no secret."""
-    if (EVENTS / found.name).is_dir() and sample_names(found.name):
-        sample = sample_names(found.name)[0]
+    """The first posted sample in events/<name>/ (not a GET handshake) with its demo secret, or a minimal
+    JSON event and no secret."""
+    names = sample_names(found.name) if (EVENTS / found.name).is_dir() else []
+    for sample in names:
         event = load_event(found.name, sample)
+        if event.get("requestContext", {}).get("http", {}).get("method", "POST") != "POST":
+            continue
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        for added_by_api_gateway in ("host", "x-forwarded-proto", "x-forwarded-port"):
+            headers.pop(added_by_api_gateway, None)
         given = {k: v for k, v in (event.get("pathParameters") or {}).items() if k != "subscription"}
         path = {s.name: given.get(s.name, s.values[0]) for s in found.segments}
         layout = demo_secret(found.name) if (EVENTS / found.name / "demo-secret.json").is_file() else None
@@ -176,18 +221,3 @@ def _sample(found: ProviderDefinition) -> tuple[bytes, dict[str, str], dict[str,
     sample = found.event_types[0]
     body = json.dumps({"type": sample, "id": "evt_hookbridge_check", "data": {}}).encode()
     return body, {}, {s.name: s.values[0] for s in found.segments}, sample, None
-
-
-def generated_secret(found: ProviderDefinition) -> dict[str, Any]:
-    """A throwaway secret in the layout the definition's schemes read, written as the sender shows it."""
-    layout: dict[str, Any] = {}
-    for scheme in found.auth.schemes if found.auth else ():
-        if isinstance(scheme, Hmac):
-            key = "hookbridge-check-signing-key"
-            shown = key if scheme.key_encoding == "utf8" else base64.b64encode(key.encode()).decode()
-            layout["signing_secrets"] = [scheme.key_prefix + shown]
-        elif isinstance(scheme, Token):
-            layout["tokens"] = ["hookbridge-check-token"]
-        else:
-            layout["basic_auth"] = [{"username": "check", "password": "hookbridge-check-password"}]
-    return layout

@@ -37,8 +37,9 @@ def send(
     aws_port: options.AwsPort = None,
     as_json: options.Json = False,
 ) -> None:
-    """Build a sample event, sign or authenticate it as the provider does, post it, print the answer.
-    Exit 0 when the stack accepted it (200), 1 when it refused it."""
+    """Build a sample event, sign or authenticate it as the provider does, post it, print the answer (a
+    handshake sample, e.g. `slack url_verification`, prints the answer the sender would check). Exit 0 when
+    the stack accepted it (2xx), 1 when it refused it."""
     chosen = options.provider(provider)
     options.subscription(subscription)
     sample = _sample(provider, event_type)
@@ -70,9 +71,10 @@ def send(
             "status_code": status,
             "response": parsed,
         },
-        f"{status} {answer}",
+        f"{status} {answer}" if answer else f"{status} (no body)",
     )
-    if status != 200:
+    # Any 2xx is the sender's success: Discord's events are answered 204, a handshake with its answer.
+    if not 200 <= status < 300:
         raise Refused(f"the stack answered {status}", _advice(status))
     if isinstance(parsed, dict) and parsed.get("id"):
         where_flag = " --local" if local else ""
@@ -105,7 +107,7 @@ def _sign(
 def _post(signed: SignedRequest, local: bool) -> tuple[int, str]:
     """The stack's answer: its status and body, whatever the status."""
     request = urllib.request.Request(  # noqa: S310 - http(s) only, checked by send
-        signed.url, data=signed.body, method="POST", headers=signed.headers
+        signed.url, data=signed.body or None, method=signed.method, headers=signed.headers
     )
     try:
         with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310 - http(s) only
@@ -121,6 +123,8 @@ def _post(signed: SignedRequest, local: bool) -> tuple[int, str]:
 def _advice(status: int) -> str:
     if status == 401:
         return "the secret does not match the subscription's: check --secret-file or rotate the secret"
+    if status == 403:
+        return "the verify token is not the subscription's: check the secret's verify_token"
     if status == 404:
         return "no such subscription or route: check the provider, --subscription and --url"
     if status == 503:

@@ -293,8 +293,8 @@ def rotate(
     kind: Annotated[
         credentials.KindOption | None,
         typer.Option(
-            help="Which credential: signing_secrets, tokens, basic_auth (username:password) or api_key. "
-            "Default: the one kind the secret holds."
+            help="Which credential: signing_secrets, tokens, basic_auth (username:password), public_keys "
+            "or api_key. Default: the one kind the secret holds."
         ),
     ] = None,
     drop_old: Annotated[

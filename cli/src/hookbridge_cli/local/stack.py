@@ -31,6 +31,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from hookbridge import providers
 from hookbridge.aws.registry import SubscriptionExists, SubscriptionRegistry
 from hookbridge.handlers import LambdaHandler, ingest_handler, publisher_handler
+from hookbridge.model import is_publishable
 from hookbridge.subscription import Subscription
 from hookbridge_cli.local import snapshot
 from hookbridge_cli.local.lambda_events import context, lambda_stream_event, on_failure_message
@@ -41,6 +42,7 @@ from hookbridge_cli.samples import demo_secret
 
 def api_gateway_event(
     route: HttpRoute,
+    method: str,
     path: str,
     params: dict[str, str],
     query: str,
@@ -69,7 +71,7 @@ def api_gateway_event(
             "apiId": "local",
             "domainName": "127.0.0.1",
             "http": {
-                "method": route.method,
+                "method": method,
                 "path": path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": source_ip,
@@ -300,13 +302,25 @@ class LocalStack:
                 body = self.rfile.read(length) if length else b""
                 for route, handler in routes:
                     params = route.match(url.path)
-                    if params is not None and route.method == self.command:
+                    if params is not None and route.method in (self.command, "ANY"):
                         headers: dict[str, str] = {}
                         for name, value in self.headers.items():
                             key = name.lower()
                             headers[key] = f"{headers[key]},{value}" if key in headers else value
+                        # As API Gateway adds them: the scheme and port the request came in on.
+                        headers["x-forwarded-proto"], headers["x-forwarded-port"] = (
+                            "http",
+                            str(stack.http_port),
+                        )
                         event = api_gateway_event(
-                            route, url.path, params, url.query, headers, body, self.client_address[0]
+                            route,
+                            self.command,
+                            url.path,
+                            params,
+                            url.query,
+                            headers,
+                            body,
+                            self.client_address[0],
                         )
                         try:
                             result = handler(event, context(route.function))
@@ -371,7 +385,12 @@ class LocalStack:
                     answer = streams.get_records(ShardIterator=iterators[shard_id])
                     iterators[shard_id] = answer["NextShardIterator"]
                     batch = pending.setdefault(shard_id, [])
-                    batch += [r for r in answer["Records"] if r["eventName"] == "INSERT"]
+                    # The mapping's FilterCriteria, as Lambda applies it.
+                    batch += [
+                        r
+                        for r in answer["Records"]
+                        if is_publishable(r["eventName"], r["dynamodb"].get("NewImage"))
+                    ]
                     if batch:
                         result = handler(lambda_stream_event(batch, arn), context("PublisherFunction"))
                         failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}

@@ -28,7 +28,14 @@ from urllib.parse import urlsplit
 
 from hookbridge.model import Provider
 from hookbridge.subscription import SubscriptionSecret
-from hookbridge_cli.samples import demo_secret, distinct_payload, load_event, sample_names, signed_request
+from hookbridge_cli.samples import (
+    demo_secret,
+    distinct_body,
+    is_stored,
+    load_event,
+    sample_names,
+    signed_request,
+)
 
 
 @dataclass(frozen=True)
@@ -90,7 +97,8 @@ def fresh_secret(provider: str) -> dict[str, Any]:
 
 
 def source(provider: Provider, subscription: str, secret: dict[str, Any]) -> Source:
-    samples = tuple(load_event(provider.name, name) for name in sample_names(provider.name))
+    every = (load_event(provider.name, name) for name in sample_names(provider.name))
+    samples = tuple(sample for sample in every if is_stored(provider, sample))  # handshakes are answered
     return Source(provider, subscription, secret, SubscriptionSecret.model_validate(secret), samples)
 
 
@@ -116,8 +124,7 @@ class Plan:
             chosen = self._sources[len(self.events) % len(self._sources)]
             sample = self._random.choice(chosen.samples)
             number = self._base + len(self.events)
-            payload = distinct_payload(chosen.name, json.loads(sample["body"]), number)
-            event = Event(number, chosen, sample, json.dumps(payload))
+            event = Event(number, chosen, sample, distinct_body(chosen.name, sample, number))
             self.events.append(event)
             return event, False
 

@@ -10,12 +10,13 @@ overwritten, and the warm path stays one write.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hookbridge.errors import Unavailable
-from hookbridge.model import StoredEvent, StoreOutcome
+from hookbridge.model import PUBLISHED_ELEMENTS, StoredEvent, StoreOutcome, encode_indexes
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -67,3 +68,31 @@ class DynamoEventStore:
 
 def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", "ClientError"))
+
+
+class DynamoPublishProgress:
+    """Writes a batch's published elements onto its item, so that its MODIFY record publishes the rest.
+    Only on the failure path, so the client is built on first use: the publisher's cold start stays
+    EventBridge's alone."""
+
+    def __init__(self, client: Callable[[], DynamoDBClient], table_name: str) -> None:
+        self._client_factory = client
+        self._client: DynamoDBClient | None = None
+        self._table = table_name
+
+    def record(self, key: str, published: frozenset[int]) -> bool:
+        if self._client is None:
+            self._client = self._client_factory()
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": key}},
+                UpdateExpression="SET #published = :published",
+                ConditionExpression="attribute_exists(pk)",  # never creates an item (one that expired)
+                ExpressionAttributeNames={"#published": PUBLISHED_ELEMENTS},
+                ExpressionAttributeValues={":published": {"S": encode_indexes(published)}},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            log.warning("could not record a batch's progress", extra={"error": type(exc).__name__})
+            return False
+        return True

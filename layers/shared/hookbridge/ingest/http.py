@@ -19,7 +19,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from hookbridge.errors import Unauthorized, WebhookError
 from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.metrics import Metric, refusal
-from hookbridge.model import WebhookRequest
+from hookbridge.model import Answer, WebhookRequest
 
 log = logging.getLogger(__name__)
 # One encoder for every answer: json.dumps with separators builds a new one on each call.
@@ -30,10 +30,11 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
     provider = pipeline.provider.name
     app = APIGatewayHttpResolver()
 
-    @app.post(pipeline.provider.route)
+    @app.route(pipeline.provider.route, method=sorted(pipeline.provider.methods))
     def receive(subscription: str, **path: str) -> Response[str]:
         # The raw payload 2.0 dict: the data class's wrappers cost more than all our dict reads together.
         event = app.current_event.raw_event
+        context = event["requestContext"]
         result = pipeline.handle(
             WebhookRequest(
                 provider=provider,
@@ -42,10 +43,19 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
                 query=event.get("queryStringParameters") or {},
                 path=path,
                 body=_raw_body(event.get("body"), bool(event.get("isBase64Encoded")), pipeline),
-                received_at_ms=event["requestContext"]["timeEpoch"],
+                received_at_ms=context["timeEpoch"],
+                method=context["http"]["method"],
+                raw_path=event.get("rawPath", ""),
+                raw_query=event.get("rawQueryString", ""),
             )
         )
         outcome = result.outcome
+        if outcome is None:  # a handshake, answered as its sender requires; nothing stored
+            assert result.answer is not None
+            log.info(
+                "handshake answered", extra={"subscription": subscription, "handshake": result.event_type}
+            )
+            return _answer(result.answer)
         if outcome.status == "duplicate":
             metrics.add_metric(name=Metric.WEBHOOK_DUPLICATE, unit=MetricUnit.Count, value=1)
         # An accepted webhook costs no line and no metric of ours: its record is the event in the table,
@@ -57,6 +67,8 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
                 outcome.status,
                 extra={"subscription": subscription, "event_type": result.event_type, "id": outcome.id},
             )
+        if result.answer is not None:  # the sender's own answer (Adyen's "[accepted]", Discord's 204)
+            return _answer(result.answer)
         return _json(200, {"status": outcome.status, "id": outcome.id})
 
     @app.exception_handler(WebhookError)  # type: ignore[untyped-decorator]
@@ -100,6 +112,10 @@ def _raw_body(body: str | None, is_base64: bool, pipeline: IngestPipeline) -> by
     except (binascii.Error, ValueError) as exc:
         # API Gateway encodes it, so this is never a genuine delivery: there are no bytes to verify.
         raise Unauthorized("body marked base64 is not valid base64") from exc
+
+
+def _answer(answer: Answer) -> Response[str]:
+    return Response(status_code=answer.status, content_type=answer.content_type, body=answer.body)
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:

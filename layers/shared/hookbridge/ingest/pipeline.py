@@ -1,7 +1,8 @@
-"""The ingest pipeline every provider shares: size limit, secret, verify, describe, store once.
+"""The ingest pipeline every provider shares: size limit, secret, verify, handshake or describe, store once.
 
-Order matters: nothing about the body is trusted or parsed before the signature is checked, and nothing
-is acknowledged before the conditional write has succeeded.
+Order matters: nothing about the body is trusted or parsed before the signature is checked (a scheme that
+carries its signature in the body parses it only to find it), a handshake is answered only once verified
+and never stored, and nothing is acknowledged before the conditional write has succeeded.
 """
 
 from __future__ import annotations
@@ -13,28 +14,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from hookbridge.errors import NotFound, PayloadTooLarge, Unauthorized
+from hookbridge.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from hookbridge.model import (
     NOT_JSON,
+    Answer,
     EventDescription,
+    Handshake,
     Provider,
     StoredEvent,
     StoreOutcome,
     WebhookRequest,
     iso_ms,
-    parse_json,
 )
 from hookbridge.ports import EventStore, NoRejectionRecorder, Payloads, RejectionRecorder, Secrets
 from hookbridge.settings import DEFAULT_DEDUPE_WINDOW_SECONDS, IngestSettings
-from hookbridge.subscription import SUBSCRIPTION_NAME
+from hookbridge.subscription import SUBSCRIPTION_NAME, SubscriptionSecret
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class IngestResult:
-    outcome: StoreOutcome
+    """A stored webhook's outcome, or (``outcome`` None) a handshake answered; ``answer``: the answer of
+    the sender's own shape, when it has one."""
+
+    outcome: StoreOutcome | None
     event_type: str
+    answer: Answer | None = None
 
 
 class IngestPipeline:
@@ -71,17 +77,46 @@ class IngestPipeline:
         for name, allowed in self.provider.path_values.items():
             if request.path.get(name) not in allowed:
                 raise NotFound(f"unknown {name}")
-        verified_by = self._verify(request)
-        payload = parse_json(request.body)
+        if request.method != "POST":
+            return self._unsigned_handshake(request)
+        verified_by, secret = self._verify(request)
+        payload, form = self.provider.parse(request)
+        for handshake in self.provider.handshakes:
+            if handshake.verified and handshake.matches(request, payload):
+                return IngestResult(None, handshake.name, handshake.answer(request, payload, secret))
         description = self.provider.describe(request, payload)
-        event = self._record(request, description, verified_by, is_json=payload is not NOT_JSON)
+        event = self._record(
+            request, description, verified_by, is_json=payload is not NOT_JSON and form is None, form=form
+        )
         if len(request.body) > self._settings.inline_payload_bytes:
             event = self._store_payload_apart(event, request.body)
         # Windows are measured on API Gateway's receive time, the same clock that set dedupe_until.
         outcome = self._store.put_once(event, request.received_at_ms / 1000)
         if outcome.status == "duplicate" and event.payload_s3_key and self._payloads is not None:
             self._payloads.discard(event.payload_s3_key)
-        return IngestResult(outcome, description.event_type)
+        return IngestResult(outcome, description.event_type, self.provider.accepted)
+
+    def _unsigned_handshake(self, request: WebhookRequest) -> IngestResult:
+        """A GET (or another method) is only ever a handshake the sender checks by a verify token."""
+        candidates = [h for h in self.provider.handshakes if not h.verified and h.method == request.method]
+        if not candidates:
+            raise NotFound(f"no {request.method} on this route")
+        secret = self._secrets.get(self.provider.name, request.subscription)
+        for handshake in candidates:
+            if handshake.matches(request, NOT_JSON):
+                return IngestResult(None, handshake.name, self._answer_checked(handshake, request, secret))
+        raise NotFound("not a handshake of this sender")
+
+    def _answer_checked(
+        self, handshake: Handshake, request: WebhookRequest, secret: SubscriptionSecret
+    ) -> Answer:
+        try:
+            return handshake.answer(request, NOT_JSON, secret)
+        except Unauthorized as exc:
+            self._rejections.record(self.provider.name, request.subscription)
+            if handshake.refused_status == Forbidden.status:
+                raise Forbidden(exc.reason) from exc
+            raise
 
     def _store_payload_apart(self, event: StoredEvent, body: bytes) -> StoredEvent:
         """Writes a body too large for the item to the payload bucket, before the item that points at it."""
@@ -91,16 +126,17 @@ class IngestPipeline:
         self._payloads.put(key, body)
         return replace(event, payload=b"", payload_s3_key=key)
 
-    def _verify(self, request: WebhookRequest) -> str:
+    def _verify(self, request: WebhookRequest) -> tuple[str, SubscriptionSecret]:
+        """How the request proved itself, and the secret it proved itself with."""
         secret = self._secrets.get(self.provider.name, request.subscription)
         try:
-            return self.provider.verify(request, secret, self._clock())
+            return self.provider.verify(request, secret, self._clock()), secret
         except Unauthorized:
             # The cached secret may predate a rotation: verify once more with a fresh copy (rate-limited).
             fresh = self._secrets.refreshed(self.provider.name, request.subscription)
             if fresh is not None and fresh != secret:
                 try:
-                    return self.provider.verify(request, fresh, self._clock())
+                    return self.provider.verify(request, fresh, self._clock()), fresh
                 except Unauthorized:
                     pass
             # Counted only here, where the subscription is known to exist: the count is bounded.
@@ -108,7 +144,12 @@ class IngestPipeline:
             raise
 
     def _record(
-        self, request: WebhookRequest, description: EventDescription, verified_by: str, is_json: bool
+        self,
+        request: WebhookRequest,
+        description: EventDescription,
+        verified_by: str,
+        is_json: bool,
+        form: str | None,
     ) -> StoredEvent:
         received_s = request.received_at_ms // 1000
         received_at = iso_ms(request.received_at_ms)
@@ -121,8 +162,14 @@ class IngestPipeline:
             dedupe_key, dedupe_until = f"{base}#id#{description.event_id}", expires_at
         else:
             # Identical content is a duplicate only within the window: two genuine notifications can have
-            # identical bodies (a shipment whose stage changes twice).
-            content = hashlib.sha256(f"{description.event_type}\n{payload_sha256}".encode()).hexdigest()
+            # identical bodies (a shipment whose stage changes twice). A batch whose every event has an id is
+            # the same batch when its ids are, whatever bookkeeping the sender changes in a retry (HubSpot's
+            # attemptNumber); those ids are not always unique for good (HubSpot's), so it is windowed too.
+            basis = payload_sha256
+            ids = [element.event_id for element in description.elements]
+            if ids and all(ids):
+                basis = hashlib.sha256("\n".join(i or "" for i in ids).encode()).hexdigest()
+            content = hashlib.sha256(f"{description.event_type}\n{basis}".encode()).hexdigest()
             dedupe_key = f"{base}#sha256#{content}"
             dedupe_until = received_s + self._dedupe_window
         # Bucketed by day (and sharded when configured) so one busy subscription is not one hot partition.
@@ -147,4 +194,6 @@ class IngestPipeline:
             occurred_at=description.occurred_at,
             subject=description.subject,
             extra=description.extra,
+            form=form,
+            elements=description.elements,
         )

@@ -38,14 +38,17 @@ def load(name: str) -> Provider:
 def build(found: ProviderDefinition) -> Provider:
     """The provider a definition describes, with the functions its ``code`` module replaces."""
     # Imported here: a provider that is all code needs neither.
+    from hookbridge.providers import handshakes
+    from hookbridge.providers.bodies import build_parse
     from hookbridge.providers.describing import build_describe
-    from hookbridge.providers.schemes import Sign, Verify, build_sign, build_verify
+    from hookbridge.providers.scheme_parts import Sign, Verify
+    from hookbridge.providers.schemes import build_sign, build_verify
 
     code = _code(found)
     verify: Verify | None = getattr(code, "verify", None) or (build_verify(found) if found.auth else None)
     sign: Sign | None = getattr(code, "sign", None) or (build_sign(found) if found.auth else None)
     describe: Describe | None = getattr(code, "describe", None) or (
-        build_describe(found.event) if found.event else None
+        build_describe(found.event, found.batch) if found.event else None
     )
     if verify is None or sign is None or describe is None:
         raise DefinitionError(f"{found.name}.toml: code: {found.code!r} lacks verify, describe or sign")
@@ -58,6 +61,9 @@ def build(found: ProviderDefinition) -> Provider:
         path_values={s.name: frozenset(s.values) for s in found.segments},
         dedupe_window_seconds=found.dedupe_window_seconds,
         id_header=found.id_header,
+        parse=build_parse(found.body),
+        handshakes=tuple(handshakes.build(spec) for spec in found.handshakes),
+        accepted=handshakes.accepted_answer(found.accepted),
     )
 
 

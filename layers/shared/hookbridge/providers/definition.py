@@ -1,9 +1,12 @@
 """The provider definition format: one small TOML file per provider in ``providers/definitions/``.
 
-A definition states what most senders differ in, as data: the route, how a request proves itself (HMAC of
-the body or of a template such as ``{timestamp}.{body}``, a token, basic auth; all of them required, or any
-one), and where the event's type, id, time and subject are found. ``hookbridge.providers`` turns it into
-the verify/describe/sign functions the pipeline calls, once, at cold start.
+A definition states what senders differ in, as data: the route; how a request proves itself (an HMAC in a
+header over the body or a template of it, the URL, the method and the form's parameters; a signature with
+the sender's private key, Ed25519 or ECDSA P-256; an HMAC carried in the body; a token; basic auth; all of
+them required, or any one); the handshakes a sender makes before it sends events, and their answers; whether
+the body may be a form; whether a request is a batch of events; the answer the sender wants; and where each
+event's type, id, time and subject are found. ``hookbridge.providers`` turns it into the functions the
+pipeline calls, once, at cold start.
 
 TOML because the standard library reads it (no dependency in the layer, nothing to parse on the warm
 path); pydantic because it names the file and the field of every mistake.
@@ -20,8 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 NAME = r"^[a-z][a-z0-9-]{0,30}$"
 HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$"  # an HTTP token (RFC 9110)
-# Placeholders of a signed-content template.
-PLACEHOLDER = re.compile(r"\{(body|timestamp|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+)\}")
+# Placeholders of a signed-content template: the body, the timestamp, a header, the URL the sender called
+# (the secret's url, else the request's scheme, host and path; its query appended), the HTTP method, and a
+# form's parameters as Twilio signs them (sorted by name, each name followed by its value).
+PLACEHOLDER = re.compile(r"\{(body|timestamp|url|method|params|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+)\}")
+# A dotted path in a JSON body; "[]" after a key (or alone, for the root) walks every item of a list.
+JSON_PATH = r"^(\[\]|[A-Za-z0-9_$@-]+(\[\])?)(\.[A-Za-z0-9_$@-]+(\[\])?)*$"
+# Placeholders of an answer: a value of the request, or hex HMAC-SHA256 of one with the signing secret.
+ANSWER_PLACEHOLDER = re.compile(r"\{(?:hmac_sha256_hex:)?(?:json|query|header):[^{}]+\}")
 
 
 class DefinitionError(ValueError):
@@ -37,8 +46,10 @@ class Timestamp(_Strict):
 
     header: str | None = Field(None, pattern=HEADER_NAME)  # a header of its own ("webhook-timestamp")
     key: str | None = Field(None, min_length=1, max_length=20)  # or a key of the signature pairs ("t")
-    format: Literal["unix", "iso8601"] = "unix"
-    tolerance_seconds: int = Field(300, ge=1, le=86_400)
+    format: Literal["unix", "unix_ms", "iso8601"] = "unix"
+    # How far from now it may be, either way; 0 where the sender sets none (its timestamp is then only
+    # signed: Discord, Zoom, SendGrid), and a replay is only ever a duplicate.
+    tolerance_seconds: int = Field(300, ge=0, le=86_400)  # 0: none
 
     @model_validator(mode="after")
     def _one_place(self) -> Self:
@@ -64,19 +75,26 @@ class Hmac(_Strict):
     prefix: str = Field("", max_length=20)  # value and list: before each signature ("sha256=", "v1,")
     signature_key: str = Field("v1", min_length=1, max_length=20)  # pairs: the key of each signature
     timestamp: Timestamp | None = None
-    # The subscription's signing_secrets as the sender shows them: used as UTF-8 bytes, or base64-decoded
-    # after removing key_prefix (Standard Webhooks' "whsec_<base64>").
-    key_encoding: Literal["utf8", "base64"] = "utf8"
+    # The subscription's signing_secrets as the sender shows them: used as UTF-8 bytes, hex-decoded
+    # (Adyen), or base64-decoded after removing key_prefix (Standard Webhooks' "whsec_<base64>").
+    key_encoding: Literal["utf8", "base64", "hex"] = "utf8"
     key_prefix: str = Field("", max_length=20)
+    # {url}: the characters whose percent-escapes the sender decodes before signing (HubSpot's twelve).
+    url_unescape: str = Field("", max_length=20)
+    # A query parameter that, when the URL carries it, is the hex SHA-256 of the body; the body is then
+    # signed through it (Twilio's JSON bodies: bodySHA256).
+    body_sha256_query: str | None = Field(None, min_length=1, max_length=40)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if "{body}" not in self.signed:
-            raise ValueError("signed must contain {body}")
         if PLACEHOLDER.sub("", self.signed).count("{") or PLACEHOLDER.sub("", self.signed).count("}"):
             raise ValueError("signed: only {body}, {timestamp} and {header:<name>} can be used")
         if ("{timestamp}" in self.signed) != (self.timestamp is not None):
             raise ValueError("signed uses {timestamp} exactly when a timestamp is configured")
+        if "{body}" not in self.signed and self.body_sha256_query is None and "{params}" not in self.signed:
+            raise ValueError(
+                "signed must contain {body}, unless the body is signed through {params} or a digest"
+            )
         if self.timestamp is not None and self.timestamp.key is not None and self.layout != "pairs":
             raise ValueError("timestamp.key needs layout = 'pairs'")
         if self.key_prefix and self.key_encoding != "base64":
@@ -88,6 +106,68 @@ class Hmac(_Strict):
         return [
             p.removeprefix("header:") for p in PLACEHOLDER.findall(self.signed) if p.startswith("header:")
         ]
+
+
+class PublicKey(_Strict):
+    """A signature made with the sender's private key, checked with any of the secret's ``public_keys``."""
+
+    kind: Literal["ed25519", "ecdsa_p256"]
+    header: str = Field(pattern=HEADER_NAME)
+    encoding: Literal["hex", "base64"] = "hex"
+    signed: str = Field("{body}", min_length=6, max_length=200)  # as an HMAC's template
+    timestamp: Timestamp | None = None
+    # How the public keys are written: hex of the raw key (Discord's Ed25519), or base64 of its DER
+    # SubjectPublicKeyInfo (SendGrid's ECDSA).
+    key_format: Literal["hex", "base64_der"] = "hex"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if "{body}" not in self.signed:
+            raise ValueError("signed must contain {body}")
+        if PLACEHOLDER.sub("", self.signed).count("{") or PLACEHOLDER.sub("", self.signed).count("}"):
+            raise ValueError(
+                "signed: only {body}, {timestamp}, {url}, {method} and {header:<name>} can be used"
+            )
+        if ("{timestamp}" in self.signed) != (
+            self.timestamp is not None and self.timestamp.header is not None
+        ):
+            raise ValueError("signed uses {timestamp} exactly when a timestamp header is configured")
+        return self
+
+    def signed_headers(self) -> list[str]:
+        return [
+            p.removeprefix("header:") for p in PLACEHOLDER.findall(self.signed) if p.startswith("header:")
+        ]
+
+
+class BodyTimestamp(_Strict):
+    """A signed timestamp inside the body, and how far from now it may be."""
+
+    json_path: str = Field(alias="json", pattern=JSON_PATH)
+    format: Literal["unix", "unix_ms", "iso8601"] = "unix"
+    tolerance_seconds: int = Field(300, ge=1, le=86_400)
+
+
+class BodyHmac(_Strict):
+    """An HMAC the sender puts inside the body, over values of the body (Mailgun), or one in each item of a
+    list (Adyen's notification items: every item must verify)."""
+
+    kind: Literal["body_hmac"]
+    items: str | None = Field(None, pattern=JSON_PATH)  # the signed items; none: the body is one
+    signature: str = Field(pattern=JSON_PATH)  # in the item (or body)
+    fields: tuple[str, ...] = Field(min_length=1)  # the signed values, in order; an absent one is ""
+    join: str = Field("", max_length=3)
+    algorithm: Literal["sha1", "sha256", "sha512"] = "sha256"
+    encoding: Literal["hex", "base64"] = "hex"
+    key_encoding: Literal["utf8", "base64", "hex"] = "utf8"
+    timestamp: BodyTimestamp | None = None
+
+    @model_validator(mode="after")
+    def _paths(self) -> Self:
+        for path in (self.signature, *self.fields):
+            if not re.fullmatch(JSON_PATH, path) or "[]" in path:
+                raise ValueError(f"{path!r} is not a dotted path to one value")
+        return self
 
 
 class Token(_Strict):
@@ -110,7 +190,7 @@ class BasicAuth(_Strict):
     kind: Literal["basic"]
 
 
-Scheme = Annotated[Hmac | Token | BasicAuth, Field(discriminator="kind")]
+Scheme = Annotated[Hmac | PublicKey | BodyHmac | Token | BasicAuth, Field(discriminator="kind")]
 
 
 class Auth(_Strict):
@@ -125,14 +205,94 @@ class Source(_Strict):
     json_path: str | None = Field(None, alias="json", pattern=r"^[A-Za-z0-9_$@-]+(\.[A-Za-z0-9_$@-]+)*$")
     header: str | None = Field(None, pattern=HEADER_NAME)
     path: str | None = Field(None, pattern=r"^[a-z_]{1,30}$")
-    query: str | None = Field(None, min_length=1, max_length=40)
-    unix_seconds: bool = False
+    query: str | None = Field(None, min_length=1, max_length=60)
+    # The first of these keys the JSON object has (Messenger names a messaging event by its key).
+    first_key_of: tuple[str, ...] | None = Field(None, min_length=1)
+    # Several JSON values joined by ":", all present (Twilio's event: the message and its status).
+    joined: tuple[str, ...] | None = Field(None, min_length=2)
+    unix_seconds: bool = False  # a number of seconds (Stripe's created) written as ISO-8601
+    unix_millis: bool = False  # a number of milliseconds (HubSpot's occurredAt) written as ISO-8601
 
     @model_validator(mode="after")
     def _one_place(self) -> Self:
-        places = [p for p in (self.json_path, self.header, self.path, self.query) if p is not None]
-        if len(places) != 1:
-            raise ValueError("set exactly one of json, header, path or query")
+        where = (self.json_path, self.header, self.path, self.query, self.first_key_of, self.joined)
+        if len([p for p in where if p is not None]) != 1:
+            raise ValueError("set exactly one of json, header, path, query, first_key_of or joined")
+        if self.unix_seconds and self.unix_millis:
+            raise ValueError("unix_seconds or unix_millis, not both")
+        return self
+
+
+class Match(Source):
+    """A value of the request that must be this (a handshake's marker)."""
+
+    equals: str = Field(max_length=100)
+
+
+class AnswerSpec(_Strict):
+    """An answer of the sender's own shape. ``body`` and the values of ``json`` are templates:
+    {json:<path>}, {query:<name>}, {header:<name>}, and {hmac_sha256_hex:json:<path>} (that value's
+    hex HMAC-SHA256 with the subscription's signing secret, as Zoom asks)."""
+
+    status: int = Field(200, ge=200, le=599)
+    content_type: str | None = Field(None, max_length=60)
+    body: str = Field("", max_length=200)
+    json_body: dict[str, str] | None = Field(None, alias="json")
+
+    @model_validator(mode="after")
+    def _templates(self) -> Self:
+        if self.body and self.json_body is not None:
+            raise ValueError("set body or json, not both")
+        for text in (self.body, *(self.json_body or {}).values()):
+            if ANSWER_PLACEHOLDER.sub("", text).count("{"):
+                raise ValueError(f"{text!r}: placeholders are {{json:..}}, {{query:..}}, {{header:..}}")
+        return self
+
+
+class HandshakeSpec(_Strict):
+    """A request a sender makes to have the endpoint prove itself, and the answer it requires. It is never
+    stored or published."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    method: Literal["GET", "POST"] = "POST"
+    when: tuple[Match, ...] = Field(min_length=1)  # every one must hold
+    # How the request proves itself: the definition's auth (a signed POST), or a verify token the
+    # subscription's secret holds (Meta's GET).
+    check: Literal["auth", "verify_token"] = "auth"
+    verify_token: Source | None = None
+    refused_status: int = Field(401, ge=400, le=499)
+    answer: AnswerSpec
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.check == "verify_token") != (self.verify_token is not None):
+            raise ValueError("verify_token says where the token is exactly when check = 'verify_token'")
+        if self.method == "GET" and self.check == "auth":
+            raise ValueError("a GET carries no signed body: check it with a verify_token")
+        return self
+
+
+class Body(_Strict):
+    """What a body may be besides JSON."""
+
+    # The sender may post application/x-www-form-urlencoded (Twilio, GitHub's form deliveries): the raw
+    # bytes are stored and verified, the fields described and published as a JSON object...
+    form: bool = False
+    # ...unless the form holds its JSON in this field (GitHub's "payload"): that JSON is the payload.
+    json_field: str | None = Field(None, min_length=1, max_length=40)
+
+
+class Batch(_Strict):
+    """A request that is a batch of events: stored once, each item published as an event of its own, its
+    type, id, time and subject found in the item (``event``'s json paths are read from the item)."""
+
+    items: tuple[str, ...] = Field(min_length=1)  # paths with [], e.g. "[]" or "entry[].changes[]"
+
+    @model_validator(mode="after")
+    def _paths(self) -> Self:
+        for path in self.items:
+            if not re.fullmatch(JSON_PATH, path) or "[]" not in path:
+                raise ValueError(f"items: {path!r} walks no list (write [] after a list's key)")
         return self
 
 
@@ -171,6 +331,10 @@ class ProviderDefinition(_Strict):
     # Content-hash dedupe window for deliveries without an event id; the function's DEDUPE_WINDOW_SECONDS
     # (a stack parameter) overrides it.
     dedupe_window_seconds: int | None = Field(None, ge=1, le=30 * 86_400)
+    body: Body = Body()
+    batch: Batch | None = None
+    handshakes: tuple[HandshakeSpec, ...] = ()
+    accepted: AnswerSpec | None = None  # the answer to a stored webhook, when the sender asks for its own
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -180,8 +344,14 @@ class ProviderDefinition(_Strict):
         for source in self._sources():
             if source.path is not None and source.path not in segment_names:
                 raise ValueError(f"event: path {source.path!r} is not a segment of the route")
+        if self.accepted is not None and (
+            ANSWER_PLACEHOLDER.search(self.accepted.body) or self.accepted.json_body
+        ):
+            raise ValueError("accepted: a fixed body (it answers every webhook alike)")
+        if any(h.check == "auth" for h in self.handshakes) and self.auth is None:
+            raise ValueError("handshakes: check = 'auth' needs the definition's auth")
         for scheme in self.auth.schemes if self.auth else ():
-            if isinstance(scheme, Hmac):
+            if isinstance(scheme, Hmac | PublicKey):
                 producible = self._sign_produced_headers(scheme)
                 for header in scheme.signed_headers():
                     if header.lower() not in producible:
@@ -197,7 +367,7 @@ class ProviderDefinition(_Strict):
         event = self.event
         return [*event.type, *event.id, *event.occurred_at, *event.subject, *sum(event.extra.values(), ())]
 
-    def _sign_produced_headers(self, scheme: Hmac) -> set[str]:
+    def _sign_produced_headers(self, scheme: Hmac | PublicKey) -> set[str]:
         produced = set()
         if scheme.timestamp is not None and scheme.timestamp.header:
             produced.add(scheme.timestamp.header.lower())

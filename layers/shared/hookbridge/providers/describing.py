@@ -1,6 +1,6 @@
 """A definition's ``event`` turned into the describe function of a provider: where a verified request
-says what it is. Like every describe, it never raises: a genuine body that lacks what the sender documents
-is stored as unrecognized, never thrown away."""
+says what it is, and for a batch what each of its events is. Like every describe, it never raises: a
+genuine body that lacks what the sender documents is stored as unrecognized, never thrown away."""
 
 from __future__ import annotations
 
@@ -8,16 +8,53 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from hookbridge.model import UNRECOGNIZED, EventDescription, WebhookRequest
+from hookbridge.model import UNRECOGNIZED, Element, EventDescription, WebhookRequest
 from hookbridge.providers._fields import short_str
-from hookbridge.providers.definition import Event, Source
+from hookbridge.providers.bodies import items_at
+from hookbridge.providers.definition import Batch, Event, Source
+
+# A batch's event type: what one request of several events is published as when none can be told apart
+# (the elements each carry their own).
+BATCH = "batch"
 
 Lookup = Callable[[WebhookRequest, Any], str | None]
 Describe = Callable[[WebhookRequest, Any], EventDescription]
 
 
-def build_describe(event: Event) -> Describe:
-    find_type = _first_of(event.type)
+def build_describe(event: Event, batch: Batch | None = None) -> Describe:
+    one = _describe_one(event)
+    if batch is None:
+        return one
+    paths = batch.items
+
+    def describe_batch(request: WebhookRequest, payload: Any) -> EventDescription:
+        elements = []
+        for path in paths:
+            for pointer, item in items_at(payload, path):
+                found = one(request, item)
+                elements.append(
+                    Element(
+                        pointer,
+                        found.event_type,
+                        found.recognized,
+                        found.event_id,
+                        found.occurred_at,
+                        found.subject,
+                        found.extra,
+                    )
+                )
+        # A batch the sender documents but of no event (or not JSON) is still stored and published whole.
+        whole = one(request, payload) if not elements else None
+        if whole is not None:
+            return EventDescription(event_type=UNRECOGNIZED, recognized=False, extra=whole.extra)
+        return EventDescription(event_type=BATCH, recognized=True, elements=tuple(elements))
+
+    return describe_batch
+
+
+def _describe_one(event: Event) -> Describe:
+    # A type is a name: a number where one is documented means the body is not what the sender sends.
+    find_type = _first_of(event.type, numbers=False)
     find_id = _first_of(event.id)
     find_occurred_at = _first_of(event.occurred_at)
     find_subject = _first_of(event.subject)
@@ -47,8 +84,8 @@ def build_describe(event: Event) -> Describe:
     return describe
 
 
-def _first_of(sources: tuple[Source, ...]) -> Lookup:
-    lookups = [_lookup(source) for source in sources]
+def _first_of(sources: tuple[Source, ...], *, numbers: bool = True) -> Lookup:
+    lookups = [_lookup(source, numbers=numbers) for source in sources]
     if not lookups:
         return lambda request, payload: None
     if len(lookups) == 1:
@@ -64,10 +101,11 @@ def _first_of(sources: tuple[Source, ...]) -> Lookup:
     return first
 
 
-def _lookup(source: Source) -> Lookup:
+def _lookup(source: Source, *, numbers: bool = True) -> Lookup:
     if source.json_path is not None:
         keys = source.json_path.split(".")
-        convert = _unix_to_iso if source.unix_seconds else short_str
+        as_text = _text if numbers else short_str
+        convert = _unix_to_iso if source.unix_seconds else _millis_to_iso if source.unix_millis else as_text
 
         def from_json(request: WebhookRequest, payload: Any) -> str | None:
             value = payload
@@ -84,8 +122,38 @@ def _lookup(source: Source) -> Lookup:
     if source.path is not None:
         segment = source.path
         return lambda request, payload: short_str(request.path.get(segment))
+    if source.joined is not None:
+        parts = [_lookup(Source.model_validate({"json": path})) for path in source.joined]
+
+        def joined(request: WebhookRequest, payload: Any) -> str | None:
+            values = [part(request, payload) for part in parts]
+            return short_str(":".join(v for v in values if v is not None)) if all(values) else None
+
+        return joined
+    if source.first_key_of is not None:
+        names = source.first_key_of
+        return lambda request, payload: next(
+            (name for name in names if isinstance(payload, dict) and name in payload), None
+        )
     parameter = source.query or ""
     return lambda request, payload: short_str(request.query.get(parameter))
+
+
+def _text(value: object) -> str | None:
+    """A string as it is; an integer (an id such as HubSpot's objectId) as its digits."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return short_str(value)
+
+
+def _millis_to_iso(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return short_str(value)
+    try:
+        at = datetime.fromtimestamp(value / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _unix_to_iso(value: object) -> str | None:

@@ -1,4 +1,6 @@
-"""A definition's ``auth`` turned into the verify and sign functions of a provider.
+"""A definition's ``auth`` turned into the verify and sign functions of a provider: HMACs in a header,
+tokens and basic auth here; signatures with a sender's private key in ``public_keys``, HMACs inside the body
+in ``body_signatures``.
 
 Each scheme is compiled once, at cold start, into a closure: the warm path does no lookups in the
 definition. Verification fails closed (no key, no header, no match: Unauthorized), checks the timestamp
@@ -10,31 +12,46 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import uuid
+import hmac
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from urllib.parse import parse_qsl
 
 from hookbridge.errors import Unauthorized
 from hookbridge.ingest.verification import (
-    check_timestamp,
     credentials_match,
     digest_matches,
     hmac_digest,
-    require_header,
     secret_matches,
 )
 from hookbridge.model import Credentials, WebhookRequest
-from hookbridge.providers.definition import PLACEHOLDER, BasicAuth, Hmac, ProviderDefinition, Token
+from hookbridge.providers.definition import (
+    BodyHmac,
+    Hmac,
+    ProviderDefinition,
+    PublicKey,
+    Scheme,
+    Token,
+)
+from hookbridge.providers.scheme_parts import (
+    Absent,
+    Sign,
+    Signed,
+    Signer,
+    Verify,
+    delivery_id,
+    signed_url,
+    signing_keys,
+    stamp_reader,
+    stamp_text,
+)
+from hookbridge.providers.signed_content import (
+    FORM,
+    Signing,
+    builder,
+    request_url,
+    with_and_without_port,
+)
 from hookbridge.subscription import SubscriptionSecret
-
-Verify = Callable[[WebhookRequest, SubscriptionSecret, float], str]
-Sign = Callable[[SubscriptionSecret, bytes, int], Credentials]
-# What sign adds to a request: headers (original case) and query parameters.
-Signed = tuple[dict[str, str], dict[str, str]]
-
-
-class Absent(Unauthorized):
-    """The request does not carry this scheme's credential at all (another scheme may)."""
 
 
 def build_verify(definition: ProviderDefinition) -> Verify:
@@ -72,64 +89,61 @@ def build_sign(definition: ProviderDefinition) -> Sign:
     signers = [_signer(scheme, definition.id_header) for scheme in definition.auth.schemes]
     require_all = definition.auth.require == "all"
 
-    def sign(secret: SubscriptionSecret, body: bytes, timestamp: int) -> Credentials:
-        headers: dict[str, str] = {}
+    def sign(
+        secret: SubscriptionSecret,
+        body: bytes,
+        at: int,
+        url: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> Credentials:
+        lowered = {k.lower(): v for k, v in (headers or {}).items()}
+        added: dict[str, str] = {}
         query: dict[str, str] = {}
+        signed_body: bytes | None = None
         for signer in signers:
             try:
-                more_headers, more_query = signer(secret, body, timestamp)
+                signed = signer(secret, signed_body or body, at, url, lowered)
             except Unauthorized:
                 if require_all:
                     raise
                 continue
-            headers.update(more_headers)
-            query.update(more_query)
+            added.update(signed.headers)
+            query.update(signed.query)
+            signed_body = signed.body or signed_body
             if not require_all:
                 break
-        if not headers and not query:
+        if not added and not query and signed_body is None:
             raise Unauthorized("the secret configures none of the provider's schemes")
-        return Credentials(headers=headers, query=query)
+        return Credentials(headers=added, query=query, body=signed_body)
 
     return sign
 
 
 # ------------------------------------------------------------------------------------------ verifying
-def _verifier(scheme: Hmac | Token | BasicAuth) -> Verify:
+def _verifier(scheme: Scheme) -> Verify:
     if isinstance(scheme, Hmac):
         return _hmac_verifier(scheme)
+    if isinstance(scheme, PublicKey):
+        from hookbridge.providers.public_keys import build_verify as public_key_verify
+
+        return public_key_verify(scheme)
+    if isinstance(scheme, BodyHmac):
+        from hookbridge.providers.body_signatures import build_verify as body_verify
+
+        return body_verify(scheme)
     if isinstance(scheme, Token):
         return _token_verifier(scheme)
     return _basic_verifier()
 
 
-def signing_keys(scheme: Hmac, secret: SubscriptionSecret) -> list[bytes]:
-    """The subscription's signing secrets as key bytes, as the sender uses them. Fails closed."""
-    values = [s.get_secret_value() for s in secret.signing_secrets if s.get_secret_value()]
-    if scheme.key_encoding == "utf8":
-        keys = [v.encode() for v in values]
-    else:
-        keys = [_base64_key(v.removeprefix(scheme.key_prefix)) for v in values]
-    keys = [k for k in keys if k]
-    if not keys:
-        raise Unauthorized("subscription has no signing secret configured")
-    return keys
-
-
-def _base64_key(value: str) -> bytes:
-    # As the Standard Webhooks reference library decodes it: padding added, other characters skipped.
-    try:
-        return base64.b64decode(value + "==")
-    except (binascii.Error, ValueError):
-        return b""
-
-
 def _hmac_verifier(scheme: Hmac) -> Verify:
     header = scheme.header.lower()
     timestamp = scheme.timestamp
-    stamp_header = timestamp.header.lower() if timestamp and timestamp.header else None
-    parse_stamp = _stamp_parser(timestamp.format) if timestamp else None
+    read_stamp = stamp_reader(timestamp)
     candidates_of = _candidates_parser(scheme)
-    message_of = _message_builder(scheme.signed)
+    build = builder(scheme.signed, scheme.url_unescape)
+    signs_url = "{url}" in scheme.signed
+    digest_parameter = scheme.body_sha256_query
     algorithm, encoding = scheme.algorithm, scheme.encoding
     verified_by = f"hmac-{algorithm}"
 
@@ -139,20 +153,33 @@ def _hmac_verifier(scheme: Hmac) -> Verify:
         if not sent:
             raise Absent(f"missing header {scheme.header}")
         candidates, stamp = candidates_of(sent)
-        if timestamp is not None and parse_stamp is not None:
-            if stamp_header is not None:
-                stamp = request.headers.get(stamp_header)
-            if not stamp:
-                raise Unauthorized("missing timestamp")
-            check_timestamp(parse_stamp(stamp), now, timestamp.tolerance_seconds)
+        stamp = read_stamp(request.headers, stamp, now)
         if not candidates:
             raise Unauthorized("no signature in the signature header")
-        message = message_of(request.body, stamp or "", request.headers)
-        if not digest_matches(keys, message, candidates, encoding, algorithm):
-            raise Unauthorized("signature mismatch")
-        return verified_by
+        if digest_parameter is not None:
+            check_body_digest(request, digest_parameter)
+        urls = with_and_without_port(request_url(request, secret)) if signs_url else [""]
+        for url in urls:
+            message = build(Signing(request.body, stamp, request.headers, url, request.method))
+            if digest_matches(keys, message, candidates, encoding, algorithm):
+                return verified_by
+        raise Unauthorized("signature mismatch")
 
     return verify
+
+
+def check_body_digest(request: WebhookRequest, parameter: str) -> None:
+    """A body signed through a digest in the URL (Twilio's bodySHA256): the digest must be the body's.
+    A body neither a form (whose parameters are signed) nor digested is not signed at all: refused."""
+    digests = [v for k, v in parse_qsl(request.raw_query, keep_blank_values=True) if k == parameter]
+    if not digests:
+        is_form = request.headers.get("content-type", "").lower().startswith(FORM)
+        if request.body and not is_form:
+            raise Unauthorized(f"body not signed: no {parameter}")
+        return
+    expected = hashlib.sha256(request.body).hexdigest()
+    if len(digests) != 1 or not hmac.compare_digest(expected.encode(), digests[0].lower().encode()):
+        raise Unauthorized(f"{parameter} is not the body's")
 
 
 def _candidates_parser(scheme: Hmac) -> Callable[[str], tuple[list[str], str | None]]:
@@ -172,6 +199,8 @@ def _candidates_parser(scheme: Hmac) -> Callable[[str], tuple[list[str], str | N
         stamp: str | None = None
         candidates: list[str] = []
         for part in value.split(separator):
+            if not part.strip():  # "ts=…;h1=…;": an empty part says nothing (Paddle's SDK skips it)
+                continue
             name, equals, item = part.strip().partition("=")
             if not equals:
                 raise Unauthorized("malformed signature header")
@@ -183,54 +212,6 @@ def _candidates_parser(scheme: Hmac) -> Callable[[str], tuple[list[str], str | N
         return candidates, stamp
 
     return pairs
-
-
-def _stamp_parser(form: str) -> Callable[[str], float]:
-    if form == "unix":
-
-        def unix(value: str) -> float:
-            if not value.isascii() or not value.isdigit() or len(value) > 12:
-                raise Unauthorized("malformed timestamp")
-            return float(value)
-
-        return unix
-
-    def iso(value: str) -> float:
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError as exc:
-            raise Unauthorized("malformed timestamp") from exc
-        if parsed.tzinfo is None:
-            raise Unauthorized("timestamp has no time zone")
-        return parsed.timestamp()
-
-    return iso
-
-
-def _message_builder(template: str) -> Callable[[bytes, str, Mapping[str, str]], bytes]:
-    """The bytes a template signs. The body's bytes are spliced in as they are, never decoded."""
-    if template == "{body}":
-        return lambda body, stamp, headers: body
-    if template == "{timestamp}.{body}":
-        return lambda body, stamp, headers: stamp.encode() + b"." + body
-    # Split once: literal text, and the placeholders between it (PLACEHOLDER's one group).
-    pieces = PLACEHOLDER.split(template)
-    literals = [p.encode() for p in pieces[0::2]]
-    holes = pieces[1::2]
-
-    def build(body: bytes, stamp: str, headers: Mapping[str, str]) -> bytes:
-        out = [literals[0]]
-        for hole, literal in zip(holes, literals[1:], strict=True):
-            if hole == "body":
-                out.append(body)
-            elif hole == "timestamp":
-                out.append(stamp.encode())
-            else:
-                out.append(require_header(headers, hole.removeprefix("header:")).encode())
-            out.append(literal)
-        return b"".join(out)
-
-    return build
 
 
 def _token_verifier(scheme: Token) -> Verify:
@@ -283,66 +264,82 @@ def _basic_credentials(header: str) -> tuple[str, str]:
 
 
 # ------------------------------------------------------------------------------------------- signing
-def delivery_id(body: bytes) -> str:
-    """The id a sample delivery carries when the sender puts its event id in a header (``samples``, and
-    ``sign`` when the id is signed): derived from the body, so a re-sent sample is a duplicate and a changed
-    one a new event."""
-    return str(uuid.UUID(bytes=hashlib.sha256(body).digest()[:16]))
-
-
-def _signer(scheme: Hmac | Token | BasicAuth, id_header: str | None) -> Callable[..., Signed]:
+def _signer(scheme: Scheme, id_header: str | None) -> Signer:
     if isinstance(scheme, Hmac):
         return _hmac_signer(scheme, id_header)
+    if isinstance(scheme, PublicKey):
+        from hookbridge.providers.public_keys import build_sign as public_key_sign
+
+        return public_key_sign(scheme, id_header)
+    if isinstance(scheme, BodyHmac):
+        from hookbridge.providers.body_signatures import build_sign as body_sign
+
+        return body_sign(scheme)
     if isinstance(scheme, Token):
         return _token_signer(scheme)
     return _basic_signer
 
 
-def _hmac_signer(scheme: Hmac, id_header: str | None) -> Callable[..., Signed]:
+def _hmac_signer(scheme: Hmac, id_header: str | None) -> Signer:
     timestamp = scheme.timestamp
-    message_of = _message_builder(scheme.signed)
+    build = builder(scheme.signed, scheme.url_unescape)
+    signs_url = "{url}" in scheme.signed
     signs_id = id_header is not None and id_header.lower() in {h.lower() for h in scheme.signed_headers()}
 
-    def sign(secret: SubscriptionSecret, body: bytes, at: int) -> Signed:
+    def sign(
+        secret: SubscriptionSecret, body: bytes, at: int, url: str, headers: Mapping[str, str]
+    ) -> Signed:
         key = signing_keys(scheme, secret)[0]
-        headers: dict[str, str] = {}
+        added: dict[str, str] = {}
+        query: dict[str, str] = {}
         if signs_id:  # Standard Webhooks signs its message id
-            headers[id_header or ""] = delivery_id(body)
+            added[id_header or ""] = delivery_id(body)
         stamp = ""
         if timestamp is not None:
-            stamp = str(at) if timestamp.format == "unix" else datetime.fromtimestamp(at, UTC).isoformat()
+            stamp = stamp_text(timestamp.format, at)
             if timestamp.header:
-                headers[timestamp.header] = stamp
-        lowered = {k.lower(): v for k, v in headers.items()}
-        digest = hmac_digest(key, message_of(body, stamp, lowered), scheme.algorithm)
+                added[timestamp.header] = stamp
+        target = signed_url(url, secret) if signs_url else ""
+        is_form = headers.get("content-type", "").lower().startswith(FORM)
+        if scheme.body_sha256_query is not None and body and not is_form:
+            query[scheme.body_sha256_query] = hashlib.sha256(body).hexdigest()
+            target += (
+                "&" if "?" in target else "?"
+            ) + f"{scheme.body_sha256_query}={query[scheme.body_sha256_query]}"
+        lowered = {**headers, **{k.lower(): v for k, v in added.items()}}
+        digest = hmac_digest(key, build(Signing(body, stamp, lowered, target, "POST")), scheme.algorithm)
         encoded = digest.hex() if scheme.encoding == "hex" else base64.b64encode(digest).decode()
         signature = scheme.prefix + encoded
         if scheme.layout == "pairs":
             signature = f"{scheme.signature_key}={encoded}"
             if timestamp is not None and timestamp.key:
                 signature = f"{timestamp.key}={stamp}{scheme.separator}{signature}"
-        headers[scheme.header] = signature
-        return headers, {}
+        added[scheme.header] = signature
+        return Signed(added, query)
 
     return sign
 
 
-def _token_signer(scheme: Token) -> Callable[..., Signed]:
-    def sign(secret: SubscriptionSecret, body: bytes, at: int) -> Signed:
+def _token_signer(scheme: Token) -> Signer:
+    def sign(
+        secret: SubscriptionSecret, body: bytes, at: int, url: str, headers: Mapping[str, str]
+    ) -> Signed:
         tokens = [t.get_secret_value() for t in secret.tokens if t.get_secret_value()]
         if not tokens:
             raise Unauthorized("subscription has no token configured")
         if scheme.header:
-            return {scheme.header: tokens[0]}, {}
-        return {}, {scheme.query or "": tokens[0]}
+            return Signed({scheme.header: tokens[0]})
+        return Signed({}, {scheme.query or "": tokens[0]})
 
     return sign
 
 
-def _basic_signer(secret: SubscriptionSecret, body: bytes, at: int) -> Signed:
+def _basic_signer(
+    secret: SubscriptionSecret, body: bytes, at: int, url: str, headers: Mapping[str, str]
+) -> Signed:
     for pair in secret.basic_auth:
         user, password = pair.username.get_secret_value(), pair.password.get_secret_value()
         if user and password:
             encoded = base64.b64encode(f"{user}:{password}".encode()).decode()
-            return {"Authorization": f"Basic {encoded}"}, {}
+            return Signed({"Authorization": f"Basic {encoded}"})
     raise Unauthorized("subscription has no basic auth configured")

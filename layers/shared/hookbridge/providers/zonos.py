@@ -18,6 +18,7 @@ query parameter of the registered URL. Dedupe is on an event id when the body ca
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 from hookbridge.errors import Unauthorized
@@ -74,17 +75,24 @@ def describe(request: WebhookRequest, payload: Any) -> EventDescription:
     )
 
 
-def sign(secret: SubscriptionSecret, body: bytes, timestamp: int) -> Credentials:
-    headers: dict[str, str] = {}
+def sign(
+    secret: SubscriptionSecret,
+    body: bytes,
+    timestamp: int,
+    url: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> Credentials:
+    """As Zonos would send it (the URL and the request's other headers play no part)."""
+    added: dict[str, str] = {}
     query: dict[str, str] = {}
     tokens = [t.get_secret_value() for t in secret.tokens if t.get_secret_value()]
     if tokens:
         if secret.token_header:
-            headers[secret.token_header] = tokens[0]
+            added[secret.token_header] = tokens[0]
         else:
             query[TOKEN_PARAMETER] = tokens[0]
     if secret.hmac_header:
         digest = hmac_sha256(require_keys(secret.signing_keys())[0], body)
         encoded = digest.hex() if secret.hmac_encoding == "hex" else base64.b64encode(digest).decode()
-        headers[secret.hmac_header] = encoded
-    return Credentials(headers=headers, query=query)
+        added[secret.hmac_header] = encoded
+    return Credentials(headers=added, query=query)

@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.parser.models.dynamodb import DDBStreamBatc
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from hookbridge.model import owner_of
+from hookbridge.model import is_publishable, owner_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -120,7 +120,8 @@ class StreamRecords:
         self._streams = streams
 
     def named_by(self, batch: DDBStreamBatchInfo) -> list[dict[str, Any]] | None:
-        """The batch's INSERT records, or None when they are no longer all on the stream (24 h)."""
+        """The batch's records the publisher handles (``is_publishable``), or None when they are no longer
+        all on the stream (24 h)."""
         end = int(batch.end_sequence_number)
         try:
             iterator: str | None = self._streams.get_shard_iterator(
@@ -138,7 +139,7 @@ class StreamRecords:
                     sequence = int(record["dynamodb"]["SequenceNumber"])
                     if sequence > end:
                         return records
-                    if record["eventName"] == "INSERT":
+                    if is_publishable(record["eventName"], record["dynamodb"].get("NewImage")):
                         records.append(dict(record))
                     if sequence == end:
                         return records

@@ -1,4 +1,5 @@
-"""Stored events onto the EventBridge bus, in the envelope consumers rely on.
+"""Stored events onto the EventBridge bus, in the envelope consumers rely on: one bus event per stored
+webhook, or one per element of a stored batch (each with its own id, event id and detail-type).
 
 Entries go out ten to a PutEvents call and within the request size limit. ``FailedEntryCount`` is handled
 per entry: failed entries are retried here a few times, and whatever still fails is reported as a batch item
@@ -12,13 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hookbridge.model import StoredEvent
+from hookbridge.model import NOT_JSON, StoredEvent, parse_json
+from hookbridge.ports import PublishProgress
+from hookbridge.providers.bodies import at_pointer, published
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
@@ -42,10 +46,69 @@ class Envelope:
     entry: PutEventsRequestEntryTypeDef
     size: int
     provider: str
+    element: str | None = None  # a batch element's bus id (several envelopes share the record)
+    item_key: str = ""  # the stored webhook's key, where a batch's progress is recorded
+    index: int = -1  # the element's place in its batch
+    published_before: frozenset[int] = frozenset()  # the batch's elements an earlier attempt published
 
 
 def entry_size(source: str, detail_type: str, detail: str) -> int:
     return _TIME_BYTES + len(source.encode()) + len(detail_type.encode()) + len(detail.encode())
+
+
+def build_envelopes(
+    record_id: str,
+    event: StoredEvent,
+    *,
+    prefix: str,
+    bus: str,
+    table: str,
+    payload_bucket: str | None = None,
+) -> list[Envelope]:
+    """The bus events of one stored webhook: itself, or each element of a batch."""
+    if not event.elements:
+        return [
+            build_envelope(
+                record_id, event, prefix=prefix, bus=bus, table=table, payload_bucket=payload_bucket
+            )
+        ]
+    body = parse_json(event.payload) if event.payload_s3_key is None else NOT_JSON
+    envelopes = []
+    for index, element in enumerate(event.elements):
+        if index in event.published_elements:  # on the bus already (a MODIFY record's earlier attempt)
+            continue
+        data = (
+            json.dumps(at_pointer(body, element.pointer), ensure_ascii=False, separators=(",", ":"))
+            if body is not NOT_JSON
+            else None
+        )
+        own_id = f"{event.id}-{index}"
+        one = replace(
+            event,
+            id=own_id,
+            event_type=element.event_type,
+            recognized=element.recognized,
+            # Each element has an event id of its own: the sender's, else (Meta's changes) its own id.
+            event_id=element.event_id or own_id,
+            occurred_at=element.occurred_at or event.occurred_at,
+            subject=element.subject,
+            extra={**event.extra, **element.extra, "batch_id": event.id, "batch_index": str(index)},
+            elements=(),
+        )
+        envelope = build_envelope(
+            record_id,
+            one,
+            prefix=prefix,
+            bus=bus,
+            table=table,
+            payload_bucket=payload_bucket,
+            data=data,
+            pointer=element.pointer,
+        )
+        envelopes.append(
+            replace(envelope, item_key=event.key, index=index, published_before=event.published_elements)
+        )
+    return envelopes
 
 
 def build_envelope(
@@ -56,7 +119,11 @@ def build_envelope(
     bus: str,
     table: str,
     payload_bucket: str | None = None,
+    data: str | None = None,
+    pointer: tuple[str | int, ...] | None = None,
 ) -> Envelope:
+    """One bus event; ``data`` (JSON text) in place of the stored body, for a batch's element, whose
+    ``pointer`` says where it is in the stored body (consumers read it there when it is too large)."""
     source = f"{prefix}.{event.provider}"
     metadata: dict[str, Any] = {
         "provider": event.provider,
@@ -73,16 +140,22 @@ def build_envelope(
         "payload_ref": None,
         **dict(event.extra),
     }
-    if event.payload_s3_key is not None:
+    where = {"pointer": list(pointer)} if pointer is not None else {}
+    if event.payload_s3_key is not None and data is None:
         # Stored apart because it is larger than an item, so larger than a bus entry too.
-        metadata["payload_ref"] = {"store": "s3", "bucket": payload_bucket, "key": event.payload_s3_key}
+        metadata["payload_ref"] = {
+            "store": "s3",
+            "bucket": payload_bucket,
+            "key": event.payload_s3_key,
+            **where,
+        }
         detail = _detail(metadata, "null")
     else:
-        detail = _detail(metadata, _data(event))
+        detail = _detail(metadata, data if data is not None else _data(event))
     size = entry_size(source, event.event_type, detail)
     if size > MAX_REQUEST_BYTES:
         # Never truncated: the entry says where the stored payload is, and carries no data.
-        metadata["payload_ref"] = {"store": "dynamodb", "table": table, "key": {"pk": event.key}}
+        metadata["payload_ref"] = {"store": "dynamodb", "table": table, "key": {"pk": event.key}, **where}
         detail = _detail(metadata, "null")
         size = entry_size(source, event.event_type, detail)
     entry: PutEventsRequestEntryTypeDef = {
@@ -91,10 +164,13 @@ def build_envelope(
         "Detail": detail,
         "EventBusName": bus,
     }
-    return Envelope(record_id, entry, size, event.provider)
+    return Envelope(record_id, entry, size, event.provider, event.id if pointer is not None else None)
 
 
 def _data(event: StoredEvent) -> str:
+    form = published(event.payload, event.form)
+    if form is not None:  # a form's fields (or the JSON a form field holds), as the JSON object it says
+        return form
     if event.is_json:
         # Spliced in as received: the provider's JSON, untouched (and no re-serialisation cost).
         return event.payload.decode("utf-8")
@@ -121,34 +197,84 @@ def chunks(envelopes: Sequence[Envelope]) -> Iterable[list[Envelope]]:
 
 
 class Publisher:
+    """Publishes envelopes in order. A batch's elements share one stream record, which Lambda would retry
+    whole, publishing again the elements that did reach the bus. So when a failure leaves a batch partly
+    published, the elements on the bus are recorded on its item (``progress``) and the record counts as
+    done: the item's MODIFY record then publishes the rest, and only the rest. That is done only for the
+    failed records Lambda will not retry anyway (those before any failed record that cannot be recorded),
+    and only when this attempt put one more element on the bus, so it ends. When it cannot be recorded,
+    the elements are remembered in this instance (where the mapping's retry usually lands) instead."""
+
     def __init__(
         self,
         client: EventBridgeClient,
         sleep: Callable[[float], None] = time.sleep,
         retry_delays: Sequence[float] = RETRY_DELAYS_SECONDS,
+        remembered: int = 10_000,
+        progress: PublishProgress | None = None,
     ) -> None:
         self._client = client
         self._sleep = sleep
         self._retry_delays = retry_delays
+        self._published_elements: OrderedDict[str, None] = OrderedDict()
+        self._remembered = remembered
+        self._progress = progress
 
     def publish(self, envelopes: Sequence[Envelope]) -> list[str]:
         """Publishes in order; returns the record ids not on the bus (empty when all are)."""
-        failed: list[str] = []
-        for chunk in chunks(envelopes):
+        to_send = [e for e in envelopes if e.element is None or e.element not in self._published_elements]
+        failed: list[Envelope] = []
+        for chunk in chunks(to_send):
             if failed:
-                failed.extend(e.record_id for e in chunk)
+                failed.extend(chunk)
                 continue
             failed.extend(self._put_with_retries(chunk))
-        return failed
+        not_sent = {id(e) for e in failed}
+        sent = [e for e in to_send if id(e) not in not_sent]
+        failed_records = list(dict.fromkeys(e.record_id for e in failed))
+        deferred = self._record_progress(failed_records, envelopes, sent)
+        still_failed = set(failed_records) - deferred
+        sent_ids = {id(e) for e in sent}
+        for envelope in envelopes:
+            if envelope.element is None:
+                continue
+            if envelope.record_id not in still_failed:
+                self._published_elements.pop(envelope.element, None)  # its record is done
+            elif id(envelope) in sent_ids:
+                self._published_elements[envelope.element] = None
+        while len(self._published_elements) > self._remembered:
+            self._published_elements.popitem(last=False)
+        return [r for r in failed_records if r not in deferred]
 
-    def _put_with_retries(self, chunk: list[Envelope]) -> list[str]:
+    def _record_progress(
+        self, failed_records: list[str], envelopes: Sequence[Envelope], sent: list[Envelope]
+    ) -> set[str]:
+        """The failed records whose progress was recorded on their items (their MODIFY publishes the rest).
+        Lambda retries from the first failed record it is told of, everything after it included: a record
+        after one that stays failed would be published again whole, so recording stops there."""
+        deferred: set[str] = set()
+        if self._progress is None:
+            return deferred
+        for record in failed_records:  # in stream order
+            elements = [e for e in envelopes if e.record_id == record]
+            published_now = {e.index for e in sent if e.record_id == record and e.element is not None}
+            if not published_now or any(e.element is None for e in elements):
+                break  # not a batch, or nothing more of it on the bus: Lambda's retry repeats nothing
+            remembered = {e.index for e in elements if e.element in self._published_elements}
+            published = elements[0].published_before | published_now | remembered
+            if not self._progress.record(elements[0].item_key, frozenset(published)):
+                break
+            deferred.add(record)
+        return deferred
+
+    def _put_with_retries(self, chunk: list[Envelope]) -> list[Envelope]:
         pending = chunk
         for delay in (*self._retry_delays, None):
             pending = self._put(pending)
             if not pending or delay is None:
                 break
             self._sleep(delay)
-        return [e.record_id for e in pending]
+        return pending
 
     def _put(self, chunk: list[Envelope]) -> list[Envelope]:
         try:

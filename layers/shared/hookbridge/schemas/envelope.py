@@ -17,6 +17,8 @@ class PayloadRef(_Open):
     bucket: str | None = None
     table: str | None = None
     key: Any = None
+    # A batch's element: the keys and indexes from the stored body's root to it.
+    pointer: list[str | int] | None = None
 
 
 class Metadata(_Open):
@@ -32,3 +34,6 @@ class Metadata(_Open):
     recognized: bool | None = None
     payload_sha256: str | None = None
     payload_ref: PayloadRef | None = None
+    # An element of a batch the sender sent in one request: the stored webhook's id and its place in it.
+    batch_id: str | None = None
+    batch_index: str | None = None

@@ -16,8 +16,9 @@ PREFIX = "hookbridge"
 
 
 def event_schema(provider: str, detail_type: str, prefix: str = PREFIX) -> dict[str, Any]:
-    detail = detail_model(provider).model_json_schema(ref_template="#/definitions/{model}")
-    definitions = detail.pop("$defs", {})
+    detail = _lean(detail_model(provider).model_json_schema(ref_template="#/definitions/{model}"))
+    # A definition's title is its key again.
+    definitions = {name: _untitled(model) for name, model in detail.pop("$defs", {}).items()}
     return {
         "$schema": "http://json-schema.org/draft-04/schema#",
         "title": f"{prefix}.{provider} {detail_type}",
@@ -30,6 +31,38 @@ def event_schema(provider: str, detail_type: str, prefix: str = PREFIX) -> dict[
         },
         "definitions": definitions,
     }
+
+
+def _untitled(model: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in model.items() if key != "title"}
+
+
+def _lean(node: Any, is_property: bool = False) -> Any:
+    """The schema without what says nothing (a field's title, its name capitalised; a null default), and
+    "may be null" written as draft 4 says it, a type list: with twenty senders' schemas inline in one
+    stack, CloudFormation's 1 MB is the limit that counts."""
+    if isinstance(node, list):
+        return [_lean(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    lean = {
+        key: {name: _lean(value, is_property=True) for name, value in child.items()}
+        if key == "properties" and isinstance(child, dict)
+        else _lean(child)
+        for key, child in node.items()
+        if not (is_property and key == "title") and not (key == "default" and child is None)
+    }
+    options = lean.get("anyOf")
+    if (
+        isinstance(options, list)
+        and len(options) == 2
+        and options[1] == {"type": "null"}
+        and set(options[0]) == {"type"}
+        and isinstance(options[0]["type"], str)
+    ):
+        del lean["anyOf"]
+        lean["type"] = [options[0]["type"], "null"]
+    return lean
 
 
 def file_name(provider: str, detail_type: str) -> str:
@@ -104,7 +137,11 @@ def stack_template() -> str:
     for provider in providers.names():
         for detail_type in providers.definition(provider).event_types:
             # The source follows the stack's Prefix; `${` appears nowhere else in a schema.
-            content = json.dumps(event_schema(provider, detail_type, "${Prefix}"), sort_keys=True)
+            # Compact, in a single-quoted scalar (only ' is escaped there, as ''): the schemas are most of
+            # the stack's bytes, and CloudFormation takes 1 MB of template.
+            content = json.dumps(
+                event_schema(provider, detail_type, "${Prefix}"), sort_keys=True, separators=(",", ":")
+            )
             name = f"${{Prefix}}.{provider}@{detail_type.replace('/', '_')}"
             lines += [
                 f"  {logical_id(provider, detail_type)}:\n",
@@ -114,7 +151,7 @@ def stack_template() -> str:
                 "      RegistryName: !GetAtt SchemaRegistry.RegistryName\n",
                 f"      SchemaName: !Sub {json.dumps(name)}\n",
                 "      Type: JSONSchemaDraft4\n",
-                f"      Content: !Sub {json.dumps(content)}\n",
+                "      Content: !Sub '" + content.replace("'", "''") + "'\n",
             ]
     lines += [
         "\n",

@@ -6,7 +6,7 @@ Every model allows unknown fields: providers add fields without notice, and a co
 from typing import Any
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hookbridge.schemas.envelope import Metadata
 
@@ -81,6 +81,133 @@ class ShopifyData(_Open):
     admin_graphql_api_id: str | None = None
 
 
+class TwilioData(_Open):
+    """Twilio's form fields, published as an object (a status callback's, or an incoming message's)."""
+
+    AccountSid: str | None = None
+    MessageSid: str | None = None
+    MessageStatus: str | None = None
+    CallSid: str | None = None
+    CallStatus: str | None = None
+    From: str | None = None
+    To: str | None = None
+
+
+class SlackData(_Open):
+    """An Events API envelope (event_callback); slash commands and interactivity carry their own fields."""
+
+    type: str | None = None
+    team_id: str | None = None
+    api_app_id: str | None = None
+    event: dict[str, Any] | None = None
+    event_id: str | None = None
+    event_time: int | None = None
+
+
+class DiscordData(_Open):
+    version: int | None = None
+    application_id: str | None = None
+    type: int | None = None
+    event: dict[str, Any] | None = None
+
+
+class SendgridData(_Open):
+    """One element of SendGrid's batch."""
+
+    event: str
+    email: str | None = None
+    timestamp: int | None = None
+    sg_event_id: str | None = None
+    sg_message_id: str | None = None
+
+
+class SquareData(_Open):
+    merchant_id: str | None = None
+    type: str
+    event_id: str
+    created_at: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class PaddleData(_Open):
+    event_id: str
+    event_type: str
+    occurred_at: str | None = None
+    notification_id: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class AdyenData(_Open):
+    """One NotificationRequestItem of Adyen's batch."""
+
+    eventCode: str
+    pspReference: str | None = None
+    originalReference: str | None = None
+    merchantAccountCode: str | None = None
+    merchantReference: str | None = None
+    amount: dict[str, Any] | None = None
+    success: str | None = None
+    eventDate: str | None = None
+    additionalData: dict[str, Any] | None = None
+
+
+class SvixData(_Open):
+    """Svix leaves the body to the sending application; most send {type, data}."""
+
+    type: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class MetaData(_Open):
+    """One change (WhatsApp, Instagram: field and value) or messaging event (Messenger) of Meta's batch."""
+
+    field: str | None = None
+    value: dict[str, Any] | None = None
+    sender: dict[str, Any] | None = None
+    recipient: dict[str, Any] | None = None
+    timestamp: int | None = None
+
+
+class ZoomData(_Open):
+    event: str
+    event_ts: int | None = None
+    payload: dict[str, Any] | None = None
+
+
+class TwitchData(_Open):
+    subscription: dict[str, Any]
+    event: dict[str, Any] | None = None
+
+
+class MailgunData(_Open):
+    """Mailgun's body: the signature object and event-data."""
+
+    signature: dict[str, Any] | None = None
+    event_data: dict[str, Any] | None = Field(None, alias="event-data")
+
+
+class HubspotData(_Open):
+    """One event of HubSpot's batch."""
+
+    subscriptionType: str
+    eventId: int | None = None
+    subscriptionId: int | None = None
+    portalId: int | None = None
+    appId: int | None = None
+    occurredAt: int | None = None
+    objectId: int | None = None
+    propertyName: str | None = None
+    propertyValue: str | None = None
+    changeSource: str | None = None
+    attemptNumber: int | None = None
+
+
+class TypeformData(_Open):
+    event_id: str
+    event_type: str
+    form_response: dict[str, Any] | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -151,6 +278,118 @@ class ShopifyEvent(EventBridgeModel):
     detail: ShopifyDetail  # narrows the parser's dict to the typed detail
 
 
+class TwilioDetail(_Detail):
+    data: TwilioData | None = None
+
+
+class TwilioEvent(EventBridgeModel):
+    detail: TwilioDetail  # narrows the parser's dict to the typed detail
+
+
+class SlackDetail(_Detail):
+    data: SlackData | None = None
+
+
+class SlackEvent(EventBridgeModel):
+    detail: SlackDetail  # narrows the parser's dict to the typed detail
+
+
+class DiscordDetail(_Detail):
+    data: DiscordData | None = None
+
+
+class DiscordEvent(EventBridgeModel):
+    detail: DiscordDetail  # narrows the parser's dict to the typed detail
+
+
+class SendgridDetail(_Detail):
+    data: SendgridData | None = None
+
+
+class SendgridEvent(EventBridgeModel):
+    detail: SendgridDetail  # narrows the parser's dict to the typed detail
+
+
+class SquareDetail(_Detail):
+    data: SquareData | None = None
+
+
+class SquareEvent(EventBridgeModel):
+    detail: SquareDetail  # narrows the parser's dict to the typed detail
+
+
+class PaddleDetail(_Detail):
+    data: PaddleData | None = None
+
+
+class PaddleEvent(EventBridgeModel):
+    detail: PaddleDetail  # narrows the parser's dict to the typed detail
+
+
+class AdyenDetail(_Detail):
+    data: AdyenData | None = None
+
+
+class AdyenEvent(EventBridgeModel):
+    detail: AdyenDetail  # narrows the parser's dict to the typed detail
+
+
+class SvixDetail(_Detail):
+    data: SvixData | None = None
+
+
+class SvixEvent(EventBridgeModel):
+    detail: SvixDetail  # narrows the parser's dict to the typed detail
+
+
+class MetaDetail(_Detail):
+    data: MetaData | None = None
+
+
+class MetaEvent(EventBridgeModel):
+    detail: MetaDetail  # narrows the parser's dict to the typed detail
+
+
+class ZoomDetail(_Detail):
+    data: ZoomData | None = None
+
+
+class ZoomEvent(EventBridgeModel):
+    detail: ZoomDetail  # narrows the parser's dict to the typed detail
+
+
+class TwitchDetail(_Detail):
+    data: TwitchData | None = None
+
+
+class TwitchEvent(EventBridgeModel):
+    detail: TwitchDetail  # narrows the parser's dict to the typed detail
+
+
+class MailgunDetail(_Detail):
+    data: MailgunData | None = None
+
+
+class MailgunEvent(EventBridgeModel):
+    detail: MailgunDetail  # narrows the parser's dict to the typed detail
+
+
+class HubspotDetail(_Detail):
+    data: HubspotData | None = None
+
+
+class HubspotEvent(EventBridgeModel):
+    detail: HubspotDetail  # narrows the parser's dict to the typed detail
+
+
+class TypeformDetail(_Detail):
+    data: TypeformData | None = None
+
+
+class TypeformEvent(EventBridgeModel):
+    detail: TypeformDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -160,6 +399,20 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "stripe": StripeData,
     "github": GithubData,
     "shopify": ShopifyData,
+    "twilio": TwilioData,
+    "slack": SlackData,
+    "discord": DiscordData,
+    "sendgrid": SendgridData,
+    "square": SquareData,
+    "paddle": PaddleData,
+    "adyen": AdyenData,
+    "svix": SvixData,
+    "meta": MetaData,
+    "zoom": ZoomData,
+    "twitch": TwitchData,
+    "mailgun": MailgunData,
+    "hubspot": HubspotData,
+    "typeform": TypeformData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -170,6 +423,20 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "stripe": StripeDetail,
     "github": GithubDetail,
     "shopify": ShopifyDetail,
+    "twilio": TwilioDetail,
+    "slack": SlackDetail,
+    "discord": DiscordDetail,
+    "sendgrid": SendgridDetail,
+    "square": SquareDetail,
+    "paddle": PaddleDetail,
+    "adyen": AdyenDetail,
+    "svix": SvixDetail,
+    "meta": MetaDetail,
+    "zoom": ZoomDetail,
+    "twitch": TwitchDetail,
+    "mailgun": MailgunDetail,
+    "hubspot": HubspotDetail,
+    "typeform": TypeformDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -180,6 +447,20 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "stripe": StripeEvent,
     "github": GithubEvent,
     "shopify": ShopifyEvent,
+    "twilio": TwilioEvent,
+    "slack": SlackEvent,
+    "discord": DiscordEvent,
+    "sendgrid": SendgridEvent,
+    "square": SquareEvent,
+    "paddle": PaddleEvent,
+    "adyen": AdyenEvent,
+    "svix": SvixEvent,
+    "meta": MetaEvent,
+    "zoom": ZoomEvent,
+    "twitch": TwitchEvent,
+    "mailgun": MailgunEvent,
+    "hubspot": HubspotEvent,
+    "typeform": TypeformEvent,
 }
 
 

@@ -1,0 +1,122 @@
+"""A definition's handshakes: requests a sender makes to have the endpoint prove itself (Slack's
+url_verification, Zoom's endpoint.url_validation, Twitch's webhook_callback_verification, Discord's PING,
+Meta's subscribe GET), recognized and answered exactly as the sender requires. They are never stored or
+published. A signed handshake is answered only once the provider's auth has passed; Meta's GET is checked
+against the verify token the subscription's secret holds."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from hookbridge.errors import Unauthorized
+from hookbridge.ingest.verification import secret_matches
+from hookbridge.model import Answer, Handshake, WebhookRequest
+from hookbridge.providers._fields import short_str
+from hookbridge.providers.bodies import value_at
+from hookbridge.providers.definition import AnswerSpec, HandshakeSpec, Match, Source
+from hookbridge.subscription import SubscriptionSecret
+
+Read = Callable[[WebhookRequest, Any], str | None]
+Render = Callable[[WebhookRequest, Any, SubscriptionSecret], Answer]
+PLACEHOLDER = re.compile(r"\{(hmac_sha256_hex:)?(json|query|header):([^{}]+)\}")
+# A handshake's value is echoed back: keep it to what a sender's challenge is.
+MAX_ECHO = 512
+
+
+def build(spec: HandshakeSpec) -> Handshake:
+    conditions = [_condition(match) for match in spec.when]
+    render = _renderer(spec.answer)
+    token_of = _reader(spec.verify_token) if spec.verify_token is not None else None
+
+    def matches(request: WebhookRequest, payload: Any) -> bool:
+        return request.method == spec.method and all(condition(request, payload) for condition in conditions)
+
+    def answer(request: WebhookRequest, payload: Any, secret: SubscriptionSecret) -> Answer:
+        if token_of is not None:
+            expected = secret.verify_token.get_secret_value() if secret.verify_token else ""
+            given = token_of(request, payload) or ""
+            if not expected or not secret_matches(given, [expected]):
+                raise Unauthorized(f"{spec.name}: verify token mismatch")
+        return render(request, payload, secret)
+
+    token_parameter = spec.verify_token.query if spec.verify_token is not None else None
+    return Handshake(
+        spec.name, spec.method, matches, answer, spec.check == "auth", spec.refused_status, token_parameter
+    )
+
+
+def _reader(source: Source) -> Read:
+    if source.json_path is not None:
+        path = source.json_path
+        return lambda request, payload: _echo(value_at(payload, path))
+    if source.header is not None:
+        header = source.header.lower()
+        return lambda request, payload: _echo(request.headers.get(header))
+    if source.query is not None:
+        name = source.query
+        return lambda request, payload: _echo(request.query.get(name))
+    raise ValueError("a handshake reads json, a header or a query parameter")
+
+
+def _condition(match: Match) -> Callable[[WebhookRequest, Any], bool]:
+    read = _reader(match)
+    wanted = match.equals
+
+    def holds(request: WebhookRequest, payload: Any) -> bool:
+        value = value_at(payload, match.json_path) if match.json_path is not None else read(request, payload)
+        # A JSON number or boolean is compared as it is written (Discord's PING is "type": 0).
+        text = json.dumps(value) if isinstance(value, bool | int | float) else value
+        return text == wanted
+
+    return holds
+
+
+def _echo(value: object) -> str | None:
+    if isinstance(value, str):
+        return value if len(value) <= MAX_ECHO else None
+    return short_str(value)
+
+
+def _renderer(spec: AnswerSpec) -> Render:
+    content_type = spec.content_type or ("application/json" if spec.json_body is not None else None)
+
+    def fill(text: str, request: WebhookRequest, payload: Any, secret: SubscriptionSecret) -> str:
+        def value(found: re.Match[str]) -> str:
+            keyed, where, name = found.groups()
+            read = _reader(_source(where, name))
+            raw = read(request, payload)
+            if raw is None:
+                raise Unauthorized(f"handshake without its {where} {name}")
+            if not keyed:
+                return str(raw)
+            keys = [s.get_secret_value() for s in secret.signing_secrets if s.get_secret_value()]
+            if not keys:
+                raise Unauthorized("subscription has no signing secret configured")
+            return hmac.new(keys[0].encode(), str(raw).encode(), hashlib.sha256).hexdigest()
+
+        return PLACEHOLDER.sub(value, text)
+
+    def render(request: WebhookRequest, payload: Any, secret: SubscriptionSecret) -> Answer:
+        if spec.json_body is not None:
+            body = json.dumps({k: fill(v, request, payload, secret) for k, v in spec.json_body.items()})
+        else:
+            body = fill(spec.body, request, payload, secret)
+        return Answer(spec.status, body, content_type)
+
+    return render
+
+
+def _source(where: str, name: str) -> Source:
+    return Source.model_validate({where: name})
+
+
+def accepted_answer(spec: AnswerSpec | None) -> Answer | None:
+    """The fixed answer a sender asks for a stored webhook (Adyen's "[accepted]", Discord's 204)."""
+    if spec is None:
+        return None
+    return Answer(spec.status, spec.body, spec.content_type)

@@ -1,0 +1,134 @@
+"""Requests as a sender makes them, for the tests that prove each sender against its own code: the
+``WebhookRequest`` a definition verifies, and what the real ingest handler answers to the same request."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from hookbridge import providers
+from hookbridge.aws.secrets import SecretStore
+from hookbridge.handlers import build_ingest_handler
+from hookbridge.model import StoredEvent, WebhookRequest, parse_json
+from hookbridge.subscription import SubscriptionSecret
+from tests.support.events import LambdaContext
+from tests.support.fakes import FixedSecrets, MemoryStore
+from tests.support.settings import ingest_settings
+
+HOST = "hooks.example.test"
+
+
+def url_for(provider: str, query: str = "") -> str:
+    """Where the sender posts: the demo subscription's URL on a deployment at ``HOST``."""
+    return f"https://{HOST}/webhooks/{provider}/demo" + (f"?{query}" if query else "")
+
+
+def webhook_request(
+    provider: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    url: str | None = None,
+    method: str = "POST",
+    at: float | None = None,
+) -> WebhookRequest:
+    """The request as the ingest function sees it: headers lower-cased, with the Host and scheme API
+    Gateway passes on; the URL's path and query as received."""
+    parts = urlsplit(url or url_for(provider))
+    lowered = {
+        "host": parts.netloc,
+        "x-forwarded-proto": parts.scheme,
+        **{k.lower(): v for k, v in headers.items()},
+    }
+    return WebhookRequest(
+        provider,
+        "demo",
+        lowered,
+        dict(parse_qsl(parts.query, keep_blank_values=True)),
+        {},
+        body,
+        int((time.time() if at is None else at) * 1000),
+        method=method,
+        raw_path=parts.path,
+        raw_query=parts.query,
+    )
+
+
+def verify(
+    provider: str, secret: Mapping[str, Any], request: WebhookRequest, now: float | None = None
+) -> str:
+    """How the request proved itself to the definition; raises Unauthorized when it does not."""
+    checked = SubscriptionSecret.model_validate(dict(secret))
+    return providers.load(provider).verify(request, checked, time.time() if now is None else now)
+
+
+def describe(provider: str, request: WebhookRequest) -> Any:
+    loaded = providers.load(provider)
+    payload, _ = loaded.parse(request)
+    return loaded.describe(request, payload)
+
+
+@dataclass
+class Answer:
+    status: int
+    content_type: str
+    body: str
+    stored: list[StoredEvent]
+
+    def json(self) -> Any:
+        return parse_json(self.body.encode())
+
+
+def answer(
+    provider: str,
+    secret: Mapping[str, Any],
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    url: str | None = None,
+    method: str = "POST",
+) -> Answer:
+    """What the real ingest handler answers the request, now, and what it stored."""
+    store = MemoryStore()
+    secrets = SecretStore(FixedSecrets(dict(secret)), "hookbridge", 300, 30)
+    handler = build_ingest_handler(providers.load(provider), ingest_settings(provider), secrets, store)
+    parts = urlsplit(url or url_for(provider))
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    event = {
+        "version": "2.0",
+        "routeKey": f"{method} /webhooks/{provider}/{{subscription}}",
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "headers": {
+            "host": parts.netloc,
+            "x-forwarded-proto": parts.scheme,
+            **{k.lower(): v for k, v in headers.items()},
+        },
+        **({"queryStringParameters": query} if query else {}),
+        "requestContext": {
+            "http": {"method": method, "path": parts.path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
+            "requestId": "req-1",
+            "routeKey": f"{method} /webhooks/{provider}/{{subscription}}",
+            "stage": "$default",
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "pathParameters": {"subscription": "demo"},
+        "body": body.decode(),
+        "isBase64Encoded": False,
+    }
+    response = handler(event, LambdaContext())  # type: ignore[arg-type]
+    return Answer(
+        response["statusCode"],
+        response.get("headers", {}).get("Content-Type", ""),
+        response.get("body", ""),
+        store.events,
+    )
+
+
+def refused(found: Answer) -> bool:
+    """The design's answer to a request that did not prove itself: 401, nothing stored."""
+    return (found.status, json.loads(found.body), found.stored) == (401, {"message": "Unauthorized"}, [])
