@@ -171,7 +171,8 @@ def test_the_local_http_api_keeps_a_connection_alive(dev: Dev) -> None:
         (["--concurrency", "0"], "--concurrency 0 is out of range"),
         (["--provider", "zoom"], "unknown provider 'zoom'"),
         (["--write-limit", "0"], "--write-limit 0.0 is out of range"),
-        (["--retry-delay", "61"], "--retry-delay 61.0 is out of range"),
+        (["--write-limit", "5", "--retry-delay", "61"], "--retry-delay 61.0 is out of range"),
+        (["--retry-delay", "2"], "--retry-delay applies only with --write-limit"),
     ],
 )
 def test_bad_arguments_exit_2_before_anything_is_sent(hb: Any, args: list[str], says: str) -> None:

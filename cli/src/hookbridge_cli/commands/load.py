@@ -64,12 +64,12 @@ def load(
         ),
     ] = None,
     retry_delay: Annotated[
-        float,
+        float | None,
         typer.Option(
-            help="With --write-limit: seconds before a delivery answered 503 is sent again (the answer "
-            "says Retry-After: 30; providers wait a minute or more)."
+            help="With --write-limit: seconds before a delivery answered 503 is sent again (default 1; the "
+            "answer says Retry-After: 30, and providers wait a minute or more)."
         ),
-    ] = 1.0,
+    ] = None,
     local: Annotated[
         bool, typer.Option("--local", help="Accepted for symmetry: load always drives `hookbridge dev`.")
     ] = True,
@@ -91,7 +91,9 @@ def load(
         raise Usage(f"--settle {settle} is out of range", "give 0 to 600 seconds")
     if write_limit is not None and not 0 < write_limit <= 100_000:
         raise Usage(f"--write-limit {write_limit} is out of range", "give writes a second, above 0")
-    if not 0 <= retry_delay <= 60:
+    if retry_delay is not None and write_limit is None:
+        raise Usage("--retry-delay applies only with --write-limit", "add --write-limit N, or leave it out")
+    if retry_delay is not None and not 0 <= retry_delay <= 60:
         raise Usage(f"--retry-delay {retry_delay} is out of range", "give 0 to 60 seconds")
     named = [options.provider(name) for name in dict.fromkeys(provider or [])]
     t = resolve(True, "hookbridge", aws_port)
@@ -102,7 +104,7 @@ def load(
     names = [f"load-{run}-{n}" for n in range(1, subscriptions + 1)]
     sources = [source(p, name, fresh_secret(p.name)) for p in chosen for name in names]
     out = Output(as_json)
-    retry = Retry(retry_delay) if write_limit is not None else None
+    retry = Retry(1.0 if retry_delay is None else retry_delay) if write_limit is not None else None
     limit = _WriteLimit(t, f"load-{run}-", write_limit)
     with _temporary(t, run, sources, limit) as watch:
         if sys.stderr.isatty():  # progress for a person; a script's stderr is only the failure's line
@@ -118,6 +120,8 @@ def load(
         elapsed = time.monotonic() - began
         accepted = {d.id: d.finished for d in deliveries if d.answer == "accepted" and d.id}
         watch.wait_for(set(accepted), settle)
+    if write_limit is not None and limit.throttled is None:
+        raise AwsFailed("could not read the throttled writes from the local stack", "run it again")
     # The watch has stopped and the limit is gone: their counts are final.
     observed = Observed(
         stored=_stored(t, sources),
