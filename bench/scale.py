@@ -1,5 +1,6 @@
 """Scale on paper: where the pipeline saturates first for two load shapes, the lag from API to bus, and the
-cost, for the template's publisher settings and for the ones this model recommends.
+cost, for the template's publisher settings and for the ones this model recommends; and, for DynamoDB's
+on-demand warm throughput, on a fresh deployment and on one whose table and index have seen the peak before.
 
 A model, not a measurement: AWS limits are stated constants (each with its source); per-webhook write units
 and CPU come from bench/cost.py's measurements of the real handler.
@@ -20,6 +21,7 @@ from bench.cost import (
     EVENTBRIDGE_ROUND_TRIP_MS,
     LAMBDA_ARM64_PER_GB_SECOND,
     LAMBDA_PER_MILLION_REQUESTS,
+    prewarm_cost,
     provider_writes,
     publisher_memory_mb,
 )
@@ -28,6 +30,18 @@ from bench.cost import (
 # cannot keep up throttles the base table's writes (DynamoDB developer guide, "Partitions and data
 # distribution" and "GSI write throttling").
 PARTITION_WCU_PER_S = 1000
+# DynamoDB on-demand: a new table sustains up to 4,000 writes/s at first, and a new global secondary index the
+# same (its warm throughput: "Initial throughput and scaling properties" and "Understanding DynamoDB warm
+# throughput", DynamoDB developer guide; the index's default is in the latter's scenarios). A table or index
+# then takes up to double its previous peak at once, and may throttle when traffic passes double the previous
+# peak within 30 minutes; a warm throughput set ahead (WarmThroughput, the PrewarmWriteUnits parameter) is
+# taken at once. Every webhook writes the table and the index, so both must keep up.
+ON_DEMAND_INITIAL_WRITE_UNITS = 4000
+ON_DEMAND_PEAK_MULTIPLE = 2
+ON_DEMAND_DOUBLING_S = 30 * 60
+# DynamoDB: default per-table quota for an on-demand table, and for each of its global secondary indexes:
+# 40,000 write request units/s, raisable ("Throughput default quotas", DynamoDB developer guide).
+TABLE_WRITE_QUOTA = 40_000
 # DynamoDB Streams: one shard per table partition, so at most ~1,000 writes/s land on one shard.
 STREAM_SHARD_WRITES_PER_S = 1000
 # Lambda polls each stream shard about 4 times a second (Lambda developer guide, DynamoDB event sources).
@@ -71,9 +85,34 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class Warmth:
+    """What DynamoDB on-demand lets the events table and its index each take at once: their warm
+    throughput (write units/s; the template's PrewarmWriteUnits, else a new table's start) and the peak
+    they reached before (webhooks/s; 0 on a fresh deployment)."""
+
+    label: str
+    warm_write_units: float = ON_DEMAND_INITIAL_WRITE_UNITS
+    previous_peak: float = 0.0
+
+    def instant_write_units(self, write_units_per_webhook: float) -> float:
+        """Write units/s taken at once, before DynamoDB adds capacity (within 30 minutes no more than double
+        the previous peak); the per-table quota is a limit of its own."""
+        peak = self.previous_peak * write_units_per_webhook
+        return max(self.warm_write_units, ON_DEMAND_PEAK_MULTIPLE * peak)
+
+
+FRESH = Warmth("fresh deployment")
+
+
+def seen_before(scenario: Scenario) -> Warmth:
+    return Warmth("seen the peak before", previous_peak=scenario.rate)
+
+
+@dataclass(frozen=True)
 class Result:
     scenario: str
     settings: Settings
+    warmth: Warmth
     accepted_per_s: float
     first_limit: str
     limits: dict[str, float]
@@ -100,35 +139,80 @@ def template_settings() -> Settings:
     )
 
 
+def template_warmth(parameters: dict[str, str] | None = None) -> Warmth:
+    """The events table's and its index's warm throughput as the template deploys them: the WarmThroughput
+    it sets (both the same), else a new on-demand table's start."""
+    deployed = deployment(parameters=parameters)
+    table = deployed.resource("EventsTable")["Properties"]
+    [index] = table["GlobalSecondaryIndexes"]
+    warm = [part.get("WarmThroughput", {}).get("WriteUnitsPerSecond") for part in (table, index)]
+    declared = {str(deployed.value(units)) for units in warm}
+    if declared == {"None"}:
+        return FRESH
+    if len(declared) != 1:
+        raise AssertionError(f"the table and its index are pre-warmed differently: {declared}")
+    units = float(declared.pop())
+    return Warmth(f"pre-warmed to {units:,.0f} WCU/s", warm_write_units=units)
+
+
+def dynamodb_taken(rate: float, seconds: float, instant: float) -> float:
+    """Webhooks/s the table (or the index) takes on average over a run offered ``rate`` for ``seconds``:
+    at first what it takes at once (``instant``), and every 30 minutes up to double the peak it reached."""
+    capacity, taken, elapsed = instant, 0.0, 0.0
+    while elapsed < seconds:
+        span = min(ON_DEMAND_DOUBLING_S, seconds - elapsed)
+        reached = min(rate, capacity)
+        taken, elapsed = taken + reached * span, elapsed + span
+        capacity = max(capacity, ON_DEMAND_PEAK_MULTIPLE * reached)
+    return taken / seconds
+
+
 def publisher_duration_s(batch: int) -> float:
     """One invocation: its PutEvents calls run one after another, 10 entries each."""
     calls = math.ceil(batch / PUT_EVENTS_ENTRIES_PER_CALL)
     return (PUBLISHER_OVERHEAD_MS + calls * EVENTBRIDGE_ROUND_TRIP_MS) / 1000
 
 
-def model(scenario: Scenario, settings: Settings, table_wcu: float = 1, index_wcu: float = 1) -> Result:
+def model(
+    scenario: Scenario,
+    settings: Settings,
+    table_wcu: float = 1,
+    index_wcu: float = 1,
+    warmth: Warmth | None = None,
+) -> Result:
+    """``warmth``: DynamoDB's warm throughput (default: the table and index have seen the scenario's peak)."""
     rate = scenario.rate
-    table_partitions = max(1, math.ceil(rate * table_wcu / PARTITION_WCU_PER_S))
+    warmth = warmth if warmth is not None else seen_before(scenario)
     # Each subscription-day is index_shards GSI partitions at most; the hottest subscription caps the table.
     index_cap = settings.index_shards * PARTITION_WCU_PER_S / index_wcu * scenario.subscriptions
-    shards = table_partitions
-    per_shard = rate / shards
-    duration = publisher_duration_s(settings.batch_size)
-    publisher_cap = shards * settings.parallelization * settings.batch_size / duration
     ingest_s = (INGEST_CPU_MS + DYNAMODB_ROUND_TRIP_MS) / 1000
+    # What turns webhooks away (the provider retries them later), so caps what is accepted: webhooks/s.
     limits = {
         "API Gateway 10,000 rps": float(API_RPS),
         "Lambda concurrency 1,000": ACCOUNT_CONCURRENCY / ingest_s,
         "DynamoDB table partitions": float("inf"),  # on demand, the key spreads: partitions split
+        # Taken at once; DynamoDB adds capacity as traffic grows, no more than double the peak in 30 minutes.
+        "DynamoDB table warm throughput": warmth.instant_write_units(table_wcu) / table_wcu,
+        "DynamoDB index warm throughput": warmth.instant_write_units(index_wcu) / index_wcu,
+        "DynamoDB per-table quota 40,000 WCU/s": TABLE_WRITE_QUOTA / max(table_wcu, index_wcu),
         "by_subscription index partition": index_cap,
-        "publisher (shards x parallelization)": publisher_cap,
         "PutEvents calls/s": PUT_EVENTS_CALLS_PER_S * PUT_EVENTS_ENTRIES_PER_CALL * 1.0,
     }
+    through = min(rate, *(v for k, v in limits.items() if "warm throughput" not in k))
+    stored = accepted = min(
+        dynamodb_taken(through, scenario.seconds, limits["DynamoDB table warm throughput"]),
+        dynamodb_taken(through, scenario.seconds, limits["DynamoDB index warm throughput"]),
+    )
+    # The table has the partitions (and its stream the shards) for what it takes, 1,000 write units/s each.
+    written = min(rate, limits["DynamoDB table warm throughput"]) * table_wcu
+    shards = max(1, math.ceil(written / PARTITION_WCU_PER_S))
+    per_shard = stored / shards
+    duration = publisher_duration_s(settings.batch_size)
+    publisher_cap = shards * settings.parallelization * settings.batch_size / duration
+    # Only the publisher's limit delays rather than refuses: a backlog, in the lag below.
+    limits["publisher (shards x parallelization)"] = publisher_cap
     first = min(limits, key=lambda k: limits[k])
-    # Only the publisher's limit delays rather than refuses: the others turn webhooks away (the provider
-    # retries them later), so they cap what is accepted.
-    refusing = {k: v for k, v in limits.items() if not k.startswith("publisher")}
-    stored = accepted = min(rate, *refusing.values())
+    saturated = _name(first, limits, warmth, table_wcu, index_wcu) if limits[first] <= rate else None
     # Lag: wait for a batch (full or window), the poll, one invocation; plus any backlog at the burst's end.
     fill_s = min(settings.window_s, settings.batch_size / per_shard) if settings.window_s else 0.0
     lag = STREAM_POLL_INTERVAL_S + fill_s + duration
@@ -140,8 +224,9 @@ def model(scenario: Scenario, settings: Settings, table_wcu: float = 1, index_wc
     return Result(
         scenario.name,
         settings,
+        warmth,
         accepted,
-        first if limits[first] <= rate else "nothing (below every limit)",
+        saturated or "nothing (below every limit)",
         limits,
         lag,
         stored * scenario.seconds / records_per_invocation,
@@ -149,6 +234,23 @@ def model(scenario: Scenario, settings: Settings, table_wcu: float = 1, index_wc
         table_wcu,
         index_wcu,
     )
+
+
+def _name(first: str, limits: dict[str, float], warmth: Warmth, table_wcu: float, index_wcu: float) -> str:
+    """What saturates first, as the table says it: the warm throughput with its figure, table and index
+    together when both stop at the same rate."""
+    if "warm throughput" not in first:
+        return first
+    which = first.split()[1]
+    units = warmth.instant_write_units(table_wcu if which == "table" else index_wcu)
+    if limits["DynamoDB table warm throughput"] == limits["DynamoDB index warm throughput"]:
+        which = "table and index"
+    return f"DynamoDB warm throughput, {which}: {units:,.0f} WCU/s"
+
+
+def prewarm_needed(table_wcu: float = 1, index_wcu: float = 1) -> float:
+    """Write units/s that let the table and its index take the hottest scenario from its first second."""
+    return max(sc.rate * max(table_wcu, index_wcu) for sc in SCENARIOS)
 
 
 def publisher_cost(result: Result, memory_mb: int) -> float:
@@ -186,6 +288,8 @@ def recommend(table_wcu: float = 1, index_wcu: float = 1, publisher_mb: int = 25
                 settings = Settings(batch, window, par, shards)
                 if par * batch / publisher_duration_s(batch) < HEADROOM * STREAM_SHARD_WRITES_PER_S:
                     continue
+                # Steady operation: the table and index have seen these loads before (a fresh deployment
+                # refuses part of them, which a publisher setting cannot change).
                 results = [model(sc, settings, table_wcu, index_wcu) for sc in SCENARIOS]
                 cost = sum(publisher_cost(r, publisher_mb) for r in results)
                 candidates.append((cost, max(r.lag_s for r in results), par, settings))
@@ -196,16 +300,18 @@ def recommend(table_wcu: float = 1, index_wcu: float = 1, publisher_mb: int = 25
 
 def table(rows: list[tuple[str, Result]], memory_mb: int) -> str:
     lines = [
-        "| settings | scenario | offered/s | accepted/s | saturates first | lag to bus | cost of the run |",
-        "|---|---|---:|---:|---|---:|---:|",
+        "| settings | scenario | DynamoDB | offered/s | accepted/s | saturates first | lag to bus "
+        "| cost of the run |",
+        "|---|---|---|---:|---:|---|---:|---:|",
     ]
     for label, r in rows:
         s = r.settings
         sc = next(x for x in SCENARIOS if x.name == r.scenario)
         lines.append(
             f"| {label}: batch {s.batch_size}, window {s.window_s:g} s, parallel {s.parallelization}, "
-            f"index shards {s.index_shards} | {r.scenario} | {sc.rate:,.0f} | {r.accepted_per_s:,.0f} "
-            f"| {r.first_limit} | {r.lag_s:.2f} s | ${run_cost(r, memory_mb):,.2f} |"
+            f"index shards {s.index_shards} | {r.scenario} | {r.warmth.label} | {sc.rate:,.0f} "
+            f"| {r.accepted_per_s:,.0f} | {r.first_limit} | {r.lag_s:.2f} s "
+            f"| ${run_cost(r, memory_mb):,.2f} |"
         )
     return "\n".join(lines)
 
@@ -219,16 +325,22 @@ def measured_write_units(provider: str = "zippex") -> tuple[float, float]:
 def main() -> None:
     memory_mb = int(source()["Globals"]["Function"]["MemorySize"])
     table_wcu, index_wcu = measured_write_units()
+    deployed, recommended = template_settings(), recommend(table_wcu, index_wcu, publisher_memory_mb())
     rows = [
-        (label, model(sc, settings, table_wcu, index_wcu))
-        for label, settings in (
-            ("template", template_settings()),
-            ("recommended", recommend(table_wcu, index_wcu, publisher_memory_mb())),
-        )
+        ("template", model(sc, deployed, table_wcu, index_wcu, warmth))
         for sc in SCENARIOS
+        for warmth in (template_warmth(), seen_before(sc))
     ]
+    rows += [("recommended", model(sc, recommended, table_wcu, index_wcu)) for sc in SCENARIOS]
     print(f"Write units per webhook (zippex median sample): table {table_wcu:g}, index {index_wcu:g}")
     print(table(rows, memory_mb))
+    units = prewarm_needed(table_wcu, index_wcu)
+    warmed = [model(sc, deployed, table_wcu, index_wcu, Warmth("pre-warmed", units)) for sc in SCENARIOS]
+    print(
+        f"\nPre-warmed (PrewarmWriteUnits={units:,.0f}: table and index): "
+        + "; ".join(f"{r.scenario}: {r.accepted_per_s:,.0f}/s accepted, {r.first_limit}" for r in warmed)
+        + f". One-time price: ${prewarm_cost(units, ON_DEMAND_INITIAL_WRITE_UNITS):,.2f}."
+    )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from tests.cli.conftest import HOOKBRIDGE, Dev, one_line_error, run, start_dev, 
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
-PROVIDERS = ["zippex", "zinc", "zencargo", "github"]
+# Beside the first four: a batch signed with a public key (SendGrid), a 5-second window (Paddle).
+PROVIDERS = ["zippex", "zinc", "zencargo", "github", "sendgrid", "paddle"]
 
 
 def _run_subscriptions(dev: Dev) -> list[str]:
@@ -27,7 +28,7 @@ def _run_subscriptions(dev: Dev) -> list[str]:
 
 
 def test_a_load_run_reconciles_answers_table_and_bus(hb: Any, dev: Dev) -> None:
-    args = ["load", "--duration", "2.5", "--concurrency", "8", "--duplicates", "0.3", "--subscriptions", "2"]
+    args = ["load", "--duration", "4", "--concurrency", "8", "--duplicates", "0.3", "--subscriptions", "2"]
     result = hb(*args, *(a for p in PROVIDERS for a in ("--provider", p)), "--json")
     assert result.code == 0, result
     summary = result.json
@@ -57,9 +58,16 @@ def test_a_load_run_reconciles_answers_table_and_bus(hb: Any, dev: Dev) -> None:
             if e["detail"]["metadata"].get("subscription") in subscriptions
         )
 
-    wait_for(lambda: sum(on_bus().values()) >= events)
-    assert len(on_bus()) == events
-    assert set(on_bus().values()) == {1}
+    def webhooks() -> set[str]:  # a batch's elements carry the stored webhook's id as batch_id
+        return {
+            e["detail"]["metadata"].get("batch_id") or e["detail"]["metadata"]["id"]
+            for e in list(dev.bus)
+            if e["detail"]["metadata"].get("subscription") in subscriptions
+        }
+
+    wait_for(lambda: len(webhooks()) >= events)
+    assert len(webhooks()) == events
+    assert set(on_bus().values()) == {1}  # every bus event (a batch's element) once
 
     # What the run set up for itself is gone: its secrets, its rule and its queue.
     assert _run_subscriptions(dev) == []
@@ -76,6 +84,80 @@ def test_the_table_prints_counts_and_says_reconciled(hb: Any) -> None:
     assert result.code == 0, result
     assert "reconciled: every distinct event stored once and published once" in result.out
     assert "latency   p50 " in result.out
+    assert result.err == ""
+
+
+def _write_limit(dev: Dev, scope: str) -> int:
+    """The status the local stack answers for the write limit of ``scope`` (404: there is none)."""
+    connection = http.client.HTTPConnection("127.0.0.1", dev.aws_port, timeout=10)
+    try:
+        connection.request("GET", f"/_hookbridge/write-limits/{scope}")
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_past_a_write_limit_webhooks_are_answered_503_and_each_is_accepted_once_on_retry(
+    hb: Any, dev: Dev
+) -> None:
+    """The first-day path (bench/scale.py): DynamoDB throttles the run's writes past 2 a second; the real
+    ingest function retries inside, then answers 503 with Retry-After; the run sends each again as its
+    provider would, and every event is still accepted, stored and published exactly once."""
+    result = hb(
+        "load", "--duration", "3", "--concurrency", "8", "--duplicates", "0.2", "--write-limit", "2",
+        "--retry-delay", "0.5", "--provider", "zippex", "--provider", "stripe", "--subscriptions", "1",
+        "--json",
+    )  # fmt: skip
+    assert result.code == 0, result
+    summary = result.json
+    assert (summary["reconciled"], summary["mismatches"], summary["other"]) == (True, [], {})
+    assert (summary["write_limit"], summary["retry_delay_s"]) == (2, 0.5)
+    assert summary["throttled"] > 0
+    # Each 503 comes after the function's own attempts were throttled: never more 503s than throttled writes.
+    assert summary["throttled_writes"] >= summary["throttled_answers"] >= summary["throttled"]
+    assert set(summary["throttled_then"]) <= {"accepted", "duplicate"}
+    assert sum(summary["throttled_then"].values()) == summary["throttled"]
+    assert sum(row["throttled"] for row in summary["by_provider"]) == summary["throttled"]
+    events = summary["events"]
+    assert summary["accepted"] == summary["stored"] == summary["published"] == events
+    assert summary["duplicate"] == summary["deliveries"] - events
+
+    subscriptions = {s for row in summary["by_provider"] for s in row["subscriptions"]}
+
+    def on_bus() -> Counter[str]:
+        return Counter(
+            e["detail"]["metadata"]["id"]
+            for e in list(dev.bus)
+            if e["detail"]["metadata"].get("subscription") in subscriptions
+        )
+
+    def webhooks() -> set[str]:  # a batch's elements carry the stored webhook's id as batch_id
+        return {
+            e["detail"]["metadata"].get("batch_id") or e["detail"]["metadata"]["id"]
+            for e in list(dev.bus)
+            if e["detail"]["metadata"].get("subscription") in subscriptions
+        }
+
+    wait_for(lambda: len(webhooks()) >= events)
+    assert len(webhooks()) == events
+    assert set(on_bus().values()) == {1}  # every bus event (a batch's element) once
+    # The run removed its limit with the rest of what it set up.
+    scope = next(iter(subscriptions)).rsplit("-", 1)[0] + "-"
+    assert _write_limit(dev, scope) == 404
+
+
+def test_the_table_says_how_many_were_throttled_and_that_nothing_was_lost(hb: Any) -> None:
+    result = hb("load", "--duration", "2", "--concurrency", "8", "--write-limit", "1", "--provider", "zinc")
+    assert result.code == 0, result
+    assert "throttled" in result.out.splitlines()[1]  # the table's own column
+    throttled = next(line for line in result.out.splitlines() if line.startswith("throttled "))
+    assert " writes past 1/s; " in throttled
+    assert "deliveries answered 503" in throttled
+    assert (
+        "every throttled delivery answered on retry and its event accepted once: nothing lost" in result.out
+    )
     assert result.err == ""
 
 
@@ -103,6 +185,10 @@ def test_the_local_http_api_keeps_a_connection_alive(dev: Dev) -> None:
         (["--duration", "0"], "--duration 0.0 is out of range"),
         (["--concurrency", "0"], "--concurrency 0 is out of range"),
         (["--provider", "acme"], "unknown provider 'acme'"),
+        (["--provider", "adyen"], "adyen answers without the stored event's id"),
+        (["--write-limit", "0"], "--write-limit 0.0 is out of range"),
+        (["--write-limit", "5", "--retry-delay", "61"], "--retry-delay 61.0 is out of range"),
+        (["--retry-delay", "2"], "--retry-delay applies only with --write-limit"),
     ],
 )
 def test_bad_arguments_exit_2_before_anything_is_sent(hb: Any, args: list[str], says: str) -> None:

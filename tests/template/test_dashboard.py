@@ -19,7 +19,7 @@ from tests.support.dashboard import (
     dashboard_metrics,
     prefix,
 )
-from tests.support.template import ROOT, as_written, template
+from tests.support.template import ROOT, as_written, resource, template
 
 PACKAGE = ROOT / "layers" / "shared" / "hookbridge"
 EMITTERS = {"add_metric", "single_metric", "put_metric_data", "put_metric"}
@@ -166,3 +166,40 @@ def test_widgets_fit_the_grid_without_overlapping() -> None:
         }
         assert not cells & taken, widget
         taken |= cells
+
+
+def test_the_dashboard_and_an_alarm_show_write_throttles_on_the_events_table_and_its_index() -> None:
+    """Issue 25: a fresh on-demand table and index take 4,000 writes/s at first; past that, webhooks are
+    throttled. The DynamoDB row (y=41) charts it per table and per index, and an alarm fires on it."""
+    [index] = resource("EventsTable")["Properties"]["GlobalSecondaryIndexes"]
+    row = [w for w in dashboard_body()["widgets"] if w["y"] == 41]
+    assert [w["height"] for w in row] == [6, 6]
+    charted = set()
+    for widget in row:
+        previous: list[str] = []
+        for line in widget["properties"]["metrics"]:
+            fields = [f for f in line if not isinstance(f, dict)]
+            fields = [previous[i] if f == "." else f for i, f in enumerate(fields)]
+            if fields:
+                namespace, name, *pairs = fields
+                charted.add((namespace, name, tuple(zip(pairs[0::2], pairs[1::2], strict=True))))
+                previous = fields
+    table = ("TableName", "<EventsTable>")
+    assert ("AWS/DynamoDB", "WriteThrottleEvents", (table,)) in charted
+    assert (
+        "AWS/DynamoDB",
+        "WriteThrottleEvents",
+        (table, ("GlobalSecondaryIndexName", index["IndexName"])),
+    ) in charted
+    assert ("AWS/DynamoDB", "ThrottledRequests", (table, ("Operation", "PutItem"))) in charted
+    alarm = resource("EventWriteThrottleAlarm")["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "AWS/DynamoDB",
+        "ThrottledRequests",
+        "Sum",
+    )
+    assert alarm["Dimensions"] == [
+        {"Name": "TableName", "Value": {"Ref": "EventsTable"}},
+        {"Name": "Operation", "Value": "PutItem"},
+    ]
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")

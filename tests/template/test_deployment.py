@@ -121,3 +121,19 @@ def test_the_loop_expands_as_cfn_lint_expands_it() -> None:
     theirs = resolve_mappings(json.loads(json.dumps(theirs)), defaults.parameters)
     for section in ("Resources", "Outputs"):  # (cfn-lint rewrites Conditions into its own normal form)
         assert json.loads(json.dumps(defaults.expanded[section])) == theirs[section], section
+
+
+@pytest.mark.parametrize("units", [None, "0", "12000"])
+def test_the_events_table_and_its_index_are_prewarmed_exactly_when_asked(units: str | None) -> None:
+    """PrewarmWriteUnits sets CloudFormation's WarmThroughput on the table and on its index, both to the
+    units asked for; left at 0 (its default), neither has one and DynamoDB starts them as it does any new
+    on-demand table."""
+    chosen = deployment(parameters={"PrewarmWriteUnits": units} if units is not None else None)
+    table = translate(chosen)["Resources"]["EventsTable"]["Properties"]
+    [index] = table["GlobalSecondaryIndexes"]
+    warm = [chosen.value(part.get("WarmThroughput")) for part in (table, index)]
+    if units in (None, "0"):
+        assert warm == [None, None]
+    else:
+        assert warm == [{"WriteUnitsPerSecond": units}] * 2
+    assert template()["Parameters"]["PrewarmWriteUnits"]["Default"] == 0

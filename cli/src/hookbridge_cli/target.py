@@ -33,6 +33,7 @@ class Target:
     index_shards: int
     local: bool
     providers: tuple[str, ...]  # the senders it receives from (its Providers parameter)
+    aws_endpoint: str | None = None  # the local stack's AWS port (None: AWS itself)
 
     def client(self, service: str) -> Any:
         config = _LOCAL_CONFIG if self.local else None
@@ -65,7 +66,7 @@ def use_local(aws_port: int | None) -> tuple[int, int]:
 
 def resolve(local: bool, stack: str, aws_port: int | None) -> Target:
     if local:
-        _, http_port = use_local(aws_port)
+        port, http_port = use_local(aws_port)
         sqs = boto3.session.Session().client("sqs", config=_LOCAL_CONFIG)
         queue = sqs.get_queue_url(QueueName=LOCAL.dead_letter_queue)["QueueUrl"]
         return Target(
@@ -80,6 +81,7 @@ def resolve(local: bool, stack: str, aws_port: int | None) -> Target:
             index_shards=int(source()["Parameters"]["EventIndexShards"]["Default"]),
             local=True,
             providers=_local_providers(),
+            aws_endpoint=f"http://127.0.0.1:{port}",
         )
     WHERE.local, WHERE.stack = False, stack
     try:

@@ -2,7 +2,9 @@
 
 It sends to subscriptions of its own (`load-<run>-<n>`, fresh secrets, created before and deleted after the
 run), watches the bus through a rule and queue of its own (removed after the run too), and counts what the
-events table holds for those subscriptions, so other traffic on the same stack never counts."""
+events table holds for those subscriptions, so other traffic on the same stack never counts. With
+--write-limit, the local stack throttles those subscriptions' writes as DynamoDB throttles a table past its
+warm throughput, and the run sends each delivery answered 503 again, as its provider would."""
 
 from __future__ import annotations
 
@@ -20,11 +22,13 @@ import typer
 
 from hookbridge.subscription import secret_name
 from hookbridge_cli import options, stored
-from hookbridge_cli.errors import Refused, Usage
+from hookbridge_cli.errors import AwsFailed, Refused, Usage
+from hookbridge_cli.local.throttle import LimitRefused, clear_limit, set_limit
 from hookbridge_cli.local.traffic import (
     Observed,
     Plan,
     Report,
+    Retry,
     Source,
     drive,
     fresh_secret,
@@ -52,6 +56,20 @@ def load(
         float,
         typer.Option(help="After sending, how long to wait for the bus when no new event reaches it."),
     ] = 30.0,
+    write_limit: Annotated[
+        float | None,
+        typer.Option(
+            help="Throttle the run's writes to the events table past this many a second, as DynamoDB "
+            "throttles a new table past its warm throughput: its webhooks are answered 503 and sent again."
+        ),
+    ] = None,
+    retry_delay: Annotated[
+        float | None,
+        typer.Option(
+            help="With --write-limit: seconds before a delivery answered 503 is sent again (default 1; the "
+            "answer says Retry-After: 30, and providers wait a minute or more)."
+        ),
+    ] = None,
     local: Annotated[
         bool, typer.Option("--local", help="Accepted for symmetry: load always drives `hookbridge dev`.")
     ] = True,
@@ -71,35 +89,56 @@ def load(
         raise Usage(f"--subscriptions {subscriptions} is out of range", "give 1 to 20")
     if not 0 <= settle <= 600:
         raise Usage(f"--settle {settle} is out of range", "give 0 to 600 seconds")
+    if write_limit is not None and not 0 < write_limit <= 100_000:
+        raise Usage(f"--write-limit {write_limit} is out of range", "give writes a second, above 0")
+    if retry_delay is not None and write_limit is None:
+        raise Usage("--retry-delay applies only with --write-limit", "add --write-limit N, or leave it out")
+    if retry_delay is not None and not 0 <= retry_delay <= 60:
+        raise Usage(f"--retry-delay {retry_delay} is out of range", "give 0 to 60 seconds")
     named = [options.provider(name) for name in dict.fromkeys(provider or [])]
     t = resolve(True, "hookbridge", aws_port)
     for chosen_provider in named:
         require_received(t, chosen_provider.name)
-    chosen = named or [options.provider(name) for name in t.providers]
+    # A sender that answers in its own shape (Adyen's "[accepted]", Discord's 204, Twilio's TwiML) does not
+    # say which stored event a delivery is: a run cannot reconcile it, so it is left out by default.
+    own_answer = [p.name for p in named if p.accepted is not None]
+    if own_answer:
+        raise Usage(
+            f"{own_answer[0]} answers without the stored event's id, so a load run cannot reconcile it",
+            "leave it out: the other senders' runs cover the same path",
+        )
+    chosen = named or [p for p in map(options.provider, t.providers) if p.accepted is None]
     run = secrets.token_hex(3)
     names = [f"load-{run}-{n}" for n in range(1, subscriptions + 1)]
     sources = [source(p, name, fresh_secret(p.name)) for p in chosen for name in names]
     out = Output(as_json)
-    with _temporary(t, run, sources) as watch:
+    retry = Retry(1.0 if retry_delay is None else retry_delay) if write_limit is not None else None
+    limit = _WriteLimit(t, f"load-{run}-", write_limit)
+    with _temporary(t, run, sources, limit) as watch:
         if sys.stderr.isatty():  # progress for a person; a script's stderr is only the failure's line
             out.note(
                 f"sending for {duration:g} s from {concurrency} connections to {len(sources)} subscriptions "
-                f"({', '.join(p.name for p in chosen)} x {', '.join(names)})..."
+                f"({', '.join(p.name for p in chosen)} x {', '.join(names)})"
+                + (f", writes throttled past {write_limit:g}/s" if write_limit is not None else "")
+                + "..."
             )
         plan = Plan(sources, duplicates)
         began = time.monotonic()
-        deliveries = drive(plan, t.webhook_base_url, duration, concurrency)
+        deliveries = drive(plan, t.webhook_base_url, duration, concurrency, retry=retry)
         elapsed = time.monotonic() - began
         accepted = {d.id: d.finished for d in deliveries if d.answer == "accepted" and d.id}
         watch.wait_for(set(accepted), settle)
-    # The watch has stopped: its counts are final.
+    if write_limit is not None and limit.throttled is None:
+        raise AwsFailed("could not read the throttled writes from the local stack", "run it again")
+    # The watch has stopped and the limit is gone: their counts are final.
     observed = Observed(
         stored=_stored(t, sources),
         published=Counter(watch.published),
         publish_lag=[watch.seen[i] - accepted[i] for i in accepted if i in watch.seen],
+        throttled_writes=limit.throttled,
     )
     report = Report(deliveries, observed, elapsed, reconcile(deliveries, observed))
-    summary = report.summary(sources, duration, concurrency, duplicates)
+    summary = report.summary(sources, duration, concurrency, duplicates, write_limit, retry)
     _show(out, summary)
     if report.mismatches:
         raise Refused("did not reconcile: " + "; ".join(report.mismatches), _advice(summary))
@@ -111,6 +150,7 @@ class _BusWatch:
     def __init__(self, t: Target, queue_url: str, run: str) -> None:
         self._sqs, self._queue, self._prefix = t.client("sqs"), queue_url, f"load-{run}-"
         self.published: Counter[str] = Counter()
+        self._elements: Counter[str] = Counter()  # each bus event's own id (a batch's element's)
         self.seen: dict[str, float] = {}
         self.errors: list[str] = []
         self._stop = threading.Event()
@@ -131,8 +171,12 @@ class _BusWatch:
             for message in messages:
                 meta = json.loads(message["Body"]).get("detail", {}).get("metadata", {})
                 if str(meta.get("subscription", "")).startswith(self._prefix) and meta.get("id"):
-                    self.published[meta["id"]] += 1
-                    self.seen.setdefault(meta["id"], now)
+                    # A batch's elements under the id of the stored webhook they came from: published
+                    # once when none of its elements arrived twice.
+                    webhook = str(meta.get("batch_id") or meta["id"])
+                    self._elements[meta["id"]] += 1
+                    self.published[webhook] = max(self.published[webhook], self._elements[meta["id"]])
+                    self.seen.setdefault(webhook, now)
             if messages:
                 self._sqs.delete_message_batch(
                     QueueUrl=self._queue,
@@ -159,16 +203,50 @@ class _BusWatch:
         self._thread.join(timeout=10)
 
 
+class _WriteLimit:
+    """The local stack's throttling of the run's writes (hookbridge_cli.local.throttle), when asked for: set
+    before anything else the run creates, removed with the rest; ``throttled`` is its count once removed."""
+
+    def __init__(self, t: Target, scope: str, per_second: float | None) -> None:
+        self._endpoint, self._scope, self._per_second = t.aws_endpoint, scope, per_second
+        self.active = False
+        self.throttled: int | None = None
+
+    def set(self) -> None:
+        if self._per_second is None or self._endpoint is None:
+            return
+        try:
+            set_limit(self._endpoint, self._scope, self._per_second)
+        except LimitRefused as exc:
+            if exc.status == 404:
+                raise Refused(
+                    "this `hookbridge dev` cannot throttle writes",
+                    "restart it with this version of hookbridge, then run load again",
+                ) from exc
+            raise AwsFailed(f"the local stack refused the write limit: {exc}", "run it again") from exc
+        except OSError as exc:
+            raise AwsFailed(
+                f"no local stack answers on {self._endpoint}", "is `hookbridge dev` running?"
+            ) from exc
+        self.active = True
+
+    def clear(self) -> None:
+        if self.active and self._endpoint is not None:
+            self.active = False
+            self.throttled = int(clear_limit(self._endpoint, self._scope)["throttled"])
+
+
 @contextlib.contextmanager
-def _temporary(t: Target, run: str, sources: list[Source]) -> Any:
-    """The run's subscriptions (their secrets) and its watch on the bus, removed afterwards whatever
-    happened."""
+def _temporary(t: Target, run: str, sources: list[Source], limit: _WriteLimit) -> Any:
+    """The run's write limit (when asked for), subscriptions (their secrets) and watch on the bus, removed
+    afterwards whatever happened."""
     sm, events, sqs = t.client("secretsmanager"), t.client("events"), t.client("sqs")
     created: list[str] = []
     rule = f"hookbridge-load-{run}"
     queue_url: str | None = None
     watch: _BusWatch | None = None
     try:
+        limit.set()  # first: a `dev` that cannot throttle is refused before anything is created
         for s in sources:
             name = secret_name(t.prefix, s.name, s.subscription)
             sm.create_secret(Name=name, SecretString=json.dumps(s.secret_value))
@@ -187,6 +265,8 @@ def _temporary(t: Target, run: str, sources: list[Source]) -> Any:
     finally:
         if watch is not None:
             watch.stop()
+        with contextlib.suppress(Exception):
+            limit.clear()
         with contextlib.suppress(Exception):
             events.remove_targets(Rule=rule, EventBusName=t.bus, Ids=["load"])
         with contextlib.suppress(Exception):
@@ -234,6 +314,7 @@ def _show(out: Output, s: dict[str, Any]) -> None:
             "duplicate",
             "stored",
             "published",
+            *(["throttled"] if s["write_limit"] is not None else []),
             "p50 ms",
             "p99 ms",
         ],
@@ -253,10 +334,22 @@ def _show(out: Output, s: dict[str, Any]) -> None:
         f"stored    {s['stored']}, published {s['published']} "
         f"(lag to the bus p50 {lag['p50']} ms, max {lag['max']} ms)"
     )
+    if s["write_limit"] is not None:
+        then = ", ".join(f"{n} {k}" for k, n in s["throttled_then"].items()) or "none"
+        out.say(
+            f"throttled {s['throttled_writes']} writes past {s['write_limit']:g}/s; "
+            f"{s['throttled']} deliveries answered 503 ({s['throttled_answers']} times), each sent again "
+            f"{s['retry_delay_s']:g} s later: then {then}"
+        )
     if s["reconciled"]:
         out.say(
             "reconciled: every distinct event stored once and published once, "
             "every redelivery answered duplicate"
+            + (
+                ", every throttled delivery answered on retry and its event accepted once: nothing lost"
+                if s["throttled"]
+                else ""
+            )
         )
 
 

@@ -3,7 +3,8 @@
 moto's server stands in for AWS; the tables, bus and queues are created from template.yaml; a local HTTP
 server routes the template's HTTP API routes to the real handlers with API Gateway 2.0 events; a poller
 reads the events table's stream and drives the real publisher as Lambda would (retrying from the first
-failed record); and a tap queue behind a bus rule shows what reaches the bus.
+failed record); and a tap queue behind a bus rule shows what reaches the bus. In front of moto, DynamoDB's
+write throttling waits for a load run to ask for it (throttle.py).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from hookbridge_cli.local import snapshot
 from hookbridge_cli.local.lambda_events import context, lambda_stream_event, on_failure_message
 from hookbridge_cli.local.names import DEMO_SUBSCRIPTION, LOCAL, PREFIX, REGION, local_environment
 from hookbridge_cli.local.template import HttpRoute, create_table, deployment, every_sender
+from hookbridge_cli.local.throttle import WriteLimits
 from hookbridge_cli.samples import demo_secret
 
 
@@ -168,7 +170,7 @@ class LocalStack:
             self._moto = make_server(
                 "127.0.0.1",
                 self.aws_port,
-                DomainDispatcherApplication(create_backend_app),
+                WriteLimits(DomainDispatcherApplication(create_backend_app), self.names.events_table),
                 threaded=True,
                 request_handler=MotoRequestHandler,
             )

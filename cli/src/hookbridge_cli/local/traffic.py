@@ -6,6 +6,9 @@ redelivery is what a provider's retry is: the same body, signed again. Half of t
 event most recently started, which is often still in flight: that exercises the race between two
 deliveries of one event, which the conditional write must settle (one accepted, the other duplicate).
 
+With a write limit (the local stack's DynamoDB throttling, throttle.py), a delivery answered 503 is sent
+again after a delay, signed again, as its provider would: the run then checks that each was accepted once.
+
 Written with the standard library (threads, http.client with keep-alive): the load is a few hundred
 requests a second on one machine, and no well-kept load tool both signs per provider and reconciles the
 table and the bus.
@@ -13,7 +16,9 @@ table and the bus.
 
 from __future__ import annotations
 
+import heapq
 import http.client
+import itertools
 import json
 import random
 import secrets
@@ -76,6 +81,17 @@ class Delivery:
     id: str | None = None
     concurrent: bool = False  # a redelivery started while the event's first delivery was in flight
     error: str | None = None  # why there was no answer
+    throttled: int = 0  # times it was answered 503 and sent again (the answer above is the last one's)
+    without_retry_after: int = 0  # of those 503s, the ones that did not say when to retry
+
+
+@dataclass(frozen=True)
+class Retry:
+    """What the run does with a 503, as a provider does: send it again ``delay`` seconds later, signed
+    again, up to ``times`` times (then its last answer stands)."""
+
+    delay: float
+    times: int = 10
 
 
 def fresh_secret(provider: str) -> dict[str, Any]:
@@ -138,7 +154,7 @@ class Sender:
         self._timeout = timeout
         self._connection: http.client.HTTPConnection | None = None
 
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
         parts = urlsplit(url)
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         if self._connection is None:
@@ -146,7 +162,7 @@ class Sender:
         try:
             self._connection.request("POST", target, body=body, headers=headers)
             response = self._connection.getresponse()
-            return response.status, response.read()
+            return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
         except (OSError, http.client.HTTPException):
             self.close()
             raise
@@ -157,47 +173,96 @@ class Sender:
             self._connection = None
 
 
+class _Waiting:
+    """Deliveries answered 503, each with when it is sent again; thread-safe."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._heap: list[tuple[float, int, Delivery]] = []
+        self._order = itertools.count()
+        self._changed = threading.Condition()
+
+    def put(self, delivery: Delivery, delay: float) -> None:
+        with self._changed:
+            heapq.heappush(self._heap, (self._clock() + delay, next(self._order), delivery))
+            self._changed.notify_all()
+
+    def due(self) -> Delivery | None:
+        with self._changed:
+            if self._heap and self._heap[0][0] <= self._clock():
+                return heapq.heappop(self._heap)[2]
+            return None
+
+    def wait(self) -> bool:
+        """Waits a little for the next one to be due; False when none is waiting."""
+        with self._changed:
+            if not self._heap:
+                return False
+            self._changed.wait(timeout=min(0.05, max(0.0, self._heap[0][0] - self._clock())))
+            return True
+
+
 def drive(
-    plan: Plan, base_url: str, duration: float, concurrency: int, clock: Callable[[], float] = time.monotonic
+    plan: Plan,
+    base_url: str,
+    duration: float,
+    concurrency: int,
+    clock: Callable[[], float] = time.monotonic,
+    retry: Retry | None = None,
+    sender: Callable[[str], Sender] = Sender,
 ) -> list[Delivery]:
     """Sends for ``duration`` seconds from ``concurrency`` threads; returns every delivery with its
     answer. A delivery that got no answer is recorded (status None), never retried: a retry is a
-    redelivery the plan did not ask for."""
+    redelivery the plan did not ask for. With ``retry``, a 503 is sent again after its delay (after the
+    sending time too, until none is waiting): the delivery's answer is then its last one's."""
     deliveries: list[Delivery] = []
     failures: list[BaseException] = []
     lock = threading.Lock()
     deadline = clock() + duration
+    waiting = _Waiting(clock)
+
+    def attempt(delivery: Delivery, connection: Sender) -> None:
+        event = delivery.event
+        s = event.source
+        request = signed_request(event.sample, s.provider, s.secret, s.subscription, base_url, event.body)
+        delivery.started, delivery.status, delivery.error = clock(), None, None
+        headers: dict[str, str] = {}
+        try:
+            delivery.status, raw, headers = connection.post(request.url, request.body, request.headers)
+        except (OSError, http.client.HTTPException) as exc:
+            raw, delivery.error = b"", type(exc).__name__
+        delivery.finished = clock()
+        delivery.answer, delivery.id = _answer(raw)
+        if retry is not None and delivery.status == 503 and delivery.throttled < retry.times:
+            delivery.throttled += 1
+            delivery.without_retry_after += "retry-after" not in headers
+            waiting.put(delivery, retry.delay)
+            return
+        if not delivery.redelivery:
+            event.first_finished = delivery.finished
+        with lock:
+            deliveries.append(delivery)
 
     def work() -> None:
-        sender = Sender(base_url)
-        mine: list[Delivery] = []
+        connection = sender(base_url)
         try:
-            while clock() < deadline:
-                event, redelivery = plan.next()
-                s = event.source
-                request = signed_request(
-                    event.sample, s.provider, s.secret, s.subscription, base_url, event.body
-                )
-                delivery = Delivery(event, redelivery, started=clock())
-                if redelivery:
-                    delivery.concurrent = (
-                        event.first_finished is None or event.first_finished > delivery.started
-                    )
-                try:
-                    delivery.status, raw = sender.post(request.url, request.body, request.headers)
-                except (OSError, http.client.HTTPException) as exc:
-                    raw, delivery.error = b"", type(exc).__name__
-                delivery.finished = clock()
-                if not redelivery:
-                    event.first_finished = delivery.finished
-                delivery.answer, delivery.id = _answer(raw)
-                mine.append(delivery)
+            while True:
+                delivery = waiting.due()
+                if delivery is None and clock() < deadline:
+                    event, redelivery = plan.next()
+                    delivery = Delivery(event, redelivery, started=clock())
+                    if redelivery:
+                        delivery.concurrent = (
+                            event.first_finished is None or event.first_finished > delivery.started
+                        )
+                if delivery is not None:
+                    attempt(delivery, connection)
+                elif not waiting.wait():
+                    break
         except BaseException as exc:  # raised again in the caller's thread, with the contract's one line
             failures.append(exc)
         finally:
-            sender.close()
-            with lock:
-                deliveries.extend(mine)
+            connection.close()
 
     threads = [threading.Thread(target=work, name=f"load-{n}", daemon=True) for n in range(concurrency)]
     for thread in threads:
@@ -227,6 +292,9 @@ class Observed:
     stored: Counter[str] = field(default_factory=Counter)
     published: Counter[str] = field(default_factory=Counter)
     publish_lag: list[float] = field(default_factory=list)  # seconds from the 200 to seeing it on the bus
+    # With a write limit: the run's PutItem requests the local stack throttled (several a 503: the ingest
+    # function's client tries each write up to 3 times), None without one.
+    throttled_writes: int | None = None
 
 
 @dataclass
@@ -237,10 +305,17 @@ class Report:
     mismatches: list[str]
 
     def summary(
-        self, sources: list[Source], duration: float, concurrency: int, duplicates: float
+        self,
+        sources: list[Source],
+        duration: float,
+        concurrency: int,
+        duplicates: float,
+        write_limit: float | None = None,
+        retry: Retry | None = None,
     ) -> dict[str, Any]:
         answered = [d for d in self.deliveries if d.status is not None]
-        latencies = [d.finished - d.started for d in answered]
+        latencies = [d.finished - d.started for d in answered]  # of each delivery's last answer
+        throttled = [d for d in self.deliveries if d.throttled]
         other = Counter(_outcome(d) for d in self.deliveries if _outcome(d) not in ("accepted", "duplicate"))
         by_provider: list[dict[str, Any]] = []
         for name in sorted({s.name for s in sources}):
@@ -256,6 +331,7 @@ class Report:
                     "duplicate": sum(d.answer == "duplicate" for d in mine),
                     "stored": sum(self.observed.stored[i] for i in ids),
                     "published": sum(self.observed.published[i] for i in ids),
+                    "throttled": sum(d.throttled > 0 for d in mine),
                     "latency_ms": _percentiles(
                         [d.finished - d.started for d in mine if d.status is not None]
                     ),
@@ -278,6 +354,12 @@ class Report:
             "throughput_per_s": round(len(answered) / self.elapsed, 1) if self.elapsed else 0.0,
             "latency_ms": _percentiles(latencies),
             "publish_lag_ms": _percentiles(self.observed.publish_lag),
+            "write_limit": write_limit,
+            "retry_delay_s": retry.delay if retry else None,
+            "throttled_writes": self.observed.throttled_writes,
+            "throttled": len(throttled),
+            "throttled_answers": sum(d.throttled for d in throttled),
+            "throttled_then": dict(sorted(Counter(_outcome(d) for d in throttled).items())),
             "by_provider": by_provider,
             "reconciled": not self.mismatches,
             "mismatches": self.mismatches,
@@ -342,8 +424,22 @@ def reconcile(deliveries: list[Delivery], observed: Observed) -> list[str]:
     duplicate_answers = outcomes["duplicate"]
     if not odd and duplicate_answers != duplicates_expected:
         problems.append(f"{duplicate_answers} duplicate answers for {duplicates_expected} redeliveries")
+    problems += _throttling(deliveries, observed)
     problems += _compare("stored", accepted_ids, observed.stored)
     problems += _compare("published", accepted_ids, observed.published)
+    return problems
+
+
+def _throttling(deliveries: list[Delivery], observed: Observed) -> list[str]:
+    """A 503 says when to retry; and with a write limit, every 503 is one the limit explains (a throttled
+    write at least): any other would be a failure the run's retries hid."""
+    problems = []
+    silent = sum(d.without_retry_after for d in deliveries)
+    if silent:
+        problems.append(f"{silent} answers 503 without Retry-After")
+    answers = sum(d.throttled + (d.status == 503) for d in deliveries)
+    if observed.throttled_writes is not None and answers > observed.throttled_writes:
+        problems.append(f"{answers} answers 503 but only {observed.throttled_writes} writes throttled")
     return problems
 
 
