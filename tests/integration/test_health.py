@@ -356,8 +356,8 @@ def test_a_failing_or_timing_out_probe_is_unknown_and_others_are_still_checked(
 def test_an_expired_api_key_never_hides_silence(
     stack: Stack, make_checker: Any, registry: Any, api: Any, ingest_function: Any
 ) -> None:
-    """Issue 22: a Zippex subscription whose API key expired and that stored nothing is silent, with the failed
-    probe beside it (it showed only unknown before); with a recent event the probe's failure is all there is."""
+    """Issue 22: a Zippex subscription whose API key expired and that stored nothing is silent, with the
+    failed probe beside it (it showed only unknown before); with a recent event, the failed probe is all."""
     stack.add_secret("zippex", "demo", {**ZIPPEX_SECRET, "api_key": "zx_live_wrong"})
     registry.create(Subscription(provider="zippex", subscription="demo", webhook_id="wh_1"))
     assert statuses(make_checker()) == {"zippex/demo": "silent"}

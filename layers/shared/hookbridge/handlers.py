@@ -25,6 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hookbridge import providers
+from hookbridge.aws.known_subscriptions import KnownSubscriptions, KnownSubscriptionSecrets
 from hookbridge.aws.payloads import PayloadStore
 from hookbridge.aws.rejections import RejectionCounter
 from hookbridge.aws.secrets import SecretStore
@@ -182,11 +183,21 @@ def ingest_handler(
         provider = providers.load(settings.provider)
         session = boto3.session.Session()
         secretsmanager = session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)
-        secrets = SecretStore(
-            SecretsProvider(boto3_client=secretsmanager),
-            prefix=settings.prefix,
-            max_age_seconds=settings.secret_max_age_seconds,
-            not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
+        # Only names the sender's secrets list reach GetSecretValue: invented ones cost no AWS call.
+        secrets = KnownSubscriptionSecrets(
+            KnownSubscriptions(
+                secretsmanager,
+                settings.prefix,
+                provider.name,
+                max_age_seconds=settings.subscriptions_max_age_seconds,
+                miss_interval_seconds=settings.subscriptions_miss_interval_seconds,
+            ),
+            SecretStore(
+                SecretsProvider(boto3_client=secretsmanager),
+                prefix=settings.prefix,
+                max_age_seconds=settings.secret_max_age_seconds,
+                not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
+            ),
         )
         dynamodb = session.client("dynamodb", config=WARM_PATH_DYNAMODB_CONFIG)
         warm_ups.append(lambda: _round_trips(secretsmanager, dynamodb, settings, provider.name))
