@@ -218,7 +218,16 @@ def test_create_says_when_its_webhooks_are_accepted_and_delete_when_they_stop(hb
     import time
 
     demo = "events/zippex/demo-secret.json"
-    send = ("send", "zippex", "delivery.created", "--subscription", "listed", "--secret-file", demo, "--local")
+    send = (
+        "send",
+        "zippex",
+        "delivery.created",
+        "--subscription",
+        "listed",
+        "--secret-file",
+        demo,
+        "--local",
+    )
     assert hb(*send).out.startswith("404 ")  # no such subscription yet (and the instance has listed)
     created = hb("subscriptions", "create", "zippex", "listed", "--secret-file", demo, "--local", "--json")
     assert created.code == 0, created

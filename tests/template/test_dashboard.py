@@ -166,3 +166,63 @@ def test_widgets_fit_the_grid_without_overlapping() -> None:
         }
         assert not cells & taken, widget
         taken |= cells
+
+
+def _access_log_line(status: str, path: str = "/webhooks/zippex/prod") -> dict[str, str]:
+    """A line the HTTP API writes in the template's access-log format (JSON, every value a string)."""
+    import json
+
+    line = as_written("HttpApi")["Properties"]["AccessLogSettings"]["Format"]
+    for variable, value in {
+        "requestId": "JxYZ1gMmjoEEJcw=",
+        "path": path,
+        "status": status,
+        "responseLatency": "23",
+        "integrationErrorMessage": "-",
+        "identity.sourceIp": "203.0.113.10",
+    }.items():
+        line = line.replace(f"$context.{variable}", value)
+    parsed: dict[str, str] = json.loads(line)
+    return parsed
+
+
+def _matches(pattern: str, line: dict[str, str]) -> bool:
+    """CloudWatch Logs' JSON filter syntax for what the template uses: { $.field = "value" }, exact string."""
+    import re
+
+    match = re.fullmatch(r'\{\s*\$\.(\w+)\s*=\s*"([^"*]*)"\s*\}', pattern)
+    assert match, f"a pattern this test cannot read: {pattern}"
+    field, value = match.groups()
+    return line.get(field) == value
+
+
+def test_throttled_requests_are_counted_from_the_access_log() -> None:
+    """HTTP APIs publish no throttle metric: the template's metric filter counts the access log's 429 lines
+    as the catalogue's ApiThrottled (namespace Prefix, no dimension), and the dashboard charts it."""
+    from hookbridge.metrics import FROM_ACCESS_LOG
+
+    [(_, metric_filter)] = [
+        (name, r)
+        for name, r in template()["Resources"].items()
+        if isinstance(r, dict) and r["Type"] == "AWS::Logs::MetricFilter"
+    ]
+    props = metric_filter["Properties"]
+    assert props["LogGroupName"] == {"Ref": "HttpApiAccessLogs"}
+    [transformation] = props["MetricTransformations"]
+    assert transformation["MetricNamespace"] == {"Ref": "Prefix"}
+    dimensions = frozenset(d["Key"] for d in transformation.get("Dimensions", []))
+    published = (transformation["MetricName"], dimensions)
+    assert {published} == {(m.value, DIMENSIONS[m]) for m in FROM_ACCESS_LOG}
+    assert "DefaultValue" not in transformation  # no data point (and no charge) until a request is throttled
+    pattern = props["FilterPattern"]
+    assert _matches(pattern, _access_log_line("429"))
+    for status in ("200", "401", "404", "413", "500", "503", "4290"):
+        assert not _matches(pattern, _access_log_line(status)), status
+    # The dashboard's row under the alarms: the count, and the same log split per provider by its path.
+    row = [w for w in dashboard_body()["widgets"] if w["y"] == 35]
+    assert {w["type"] for w in row} == {"metric", "log"}
+    assert sum(w["width"] for w in row) == 24
+    assert {w["height"] for w in row} == {6}
+    [log] = [w for w in row if w["type"] == "log"]
+    assert "<HttpApiAccessLogs>" in log["properties"]["query"]
+    assert 'status = "429"' in log["properties"]["query"]

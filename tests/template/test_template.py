@@ -338,11 +338,44 @@ def test_encryption_at_rest_and_route_throttling() -> None:
     for name, queue in resources_of_type("AWS::SQS::Queue").items():
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props, name
-    throttling = resource("HttpApi")["Properties"]["DefaultRouteSettings"]
-    assert throttling["ThrottlingBurstLimit"] > 0
-    assert throttling["ThrottlingRateLimit"] > 0
+    for provider in providers.names():
+        [webhook] = resource(ingest_function(provider))["Properties"]["Events"].values()
+        assert webhook["Properties"]["RouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ProviderRateLimit"}
+        assert webhook["Properties"]["RouteSettings"]["ThrottlingBurstLimit"] == {"Ref": "ProviderBurstLimit"}
     for name, group in resources_of_type("AWS::Logs::LogGroup").items():
         assert group["Properties"]["RetentionInDays"] > 0, name
+
+
+# API Gateway's quota for HTTP APIs, per account and region (shared by every API there).
+ACCOUNT_RATE, ACCOUNT_BURST = 10_000, 5_000
+
+
+def test_each_provider_route_is_throttled_below_the_account_quota() -> None:
+    """Issue 22: one provider's flood cannot take every other provider's capacity. Each route's limits are
+    parameters whose defaults are half the account's: a flood at one provider's full rate leaves the other
+    half to the others (and to the account's other APIs); SAM puts them on the stage, one entry per route."""
+    params = template()["Parameters"]
+    rate, burst = params["ProviderRateLimit"], params["ProviderBurstLimit"]
+    assert (rate["Default"], burst["Default"]) == (ACCOUNT_RATE // 2, ACCOUNT_BURST // 2)
+    assert rate["MaxValue"] == ACCOUNT_RATE
+    assert burst["MaxValue"] == ACCOUNT_BURST
+    from tests.support.sam import translate
+
+    chosen = ("zippex", "zinc")
+    [stage] = [
+        r["Properties"]
+        for r in translate(deployment(chosen))["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Stage"
+    ]
+    expected = {
+        "ThrottlingRateLimit": {"Ref": "ProviderRateLimit"},
+        "ThrottlingBurstLimit": {"Ref": "ProviderBurstLimit"},
+        "DetailedMetricsEnabled": True,  # a route's own settings replace the stage default's: kept here
+    }
+    assert stage["RouteSettings"] == {
+        "POST /webhooks/zippex/{subscription}": expected,
+        "POST /webhooks/zinc/{subscription}/{event_type}": expected,
+    }
 
 
 def test_payload_bucket_is_private_encrypted_tls_only_and_expires_with_retention() -> None:

@@ -40,3 +40,13 @@ def test_template_publisher_settings_are_the_recommended_ones() -> None:
         recommended.parallelization,
         recommended.index_shards,
     )
+
+
+def test_one_providers_route_is_capped_by_its_throttle() -> None:
+    """The ProviderRateLimit parameter refuses (429) what one provider's route gets beyond it."""
+    flood = scale.Scenario("flood", 1, 20_000, 60)
+    result = scale.model(flood, scale.Settings(200, 0.0, 3, index_shards=64))
+    assert result.limits["API Gateway route throttle (ProviderRateLimit)"] == scale.route_rate_limit()
+    assert result.accepted_per_s == scale.route_rate_limit() == 5000
+    spread = scale.model(scale.Scenario("spread", 4, 2_000, 60, senders=4), scale.Settings(200, 0.0, 3, 8))
+    assert spread.accepted_per_s == 8000  # four routes, each under its own limit
