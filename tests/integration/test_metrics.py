@@ -49,6 +49,9 @@ def test_every_outcome_emits_catalogue_metrics_only_and_every_catalogue_metric_i
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     stack.add_secret("zippex", "demo", demo_secret("zippex"))
+    # Every invocation prints what it counted (the deployed interval, 60 s, gathers a flood's counts into one
+    # line: tests/unit/test_tally.py): each outcome's metric shows here.
+    monkeypatch.setenv("METRICS_INTERVAL_SECONDS", "0")
     zippex = ingest_function("zippex")
     capsys.readouterr()
 

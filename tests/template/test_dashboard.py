@@ -40,14 +40,14 @@ def emission_sites(root: Path = PACKAGE) -> list[tuple[str, ast.Call]]:
 
 
 def names_a_catalogue_metric(call: ast.Call) -> bool:
-    """``Metric.MEMBER`` or ``refusal(status)``: nothing else can name a metric, so a new literal, f-string
-    or variable fails here."""
+    """``Metric.MEMBER``, ``refusal(status)`` or ``Metric(value)`` (which raises for a value outside the
+    catalogue): nothing else can name a metric, so a new literal, f-string or bare variable fails here."""
     keyword = next((k.value for k in call.keywords if k.arg in ("name", "MetricName")), None)
     name = keyword if keyword is not None else (call.args[0] if call.args else None)
     if isinstance(name, ast.Attribute) and isinstance(name.value, ast.Name):
         return name.value.id == "Metric" and name.attr in Metric.__members__
     if isinstance(name, ast.Call) and isinstance(name.func, ast.Name):
-        return name.func.id == refusal.__name__
+        return name.func.id in (refusal.__name__, Metric.__name__)
     return False
 
 
@@ -57,7 +57,7 @@ def ours(charted: list[Charted]) -> set[tuple[str, frozenset[str]]]:
 
 def test_every_emission_in_the_code_names_a_catalogue_metric() -> None:
     sites = emission_sites()
-    assert len(sites) >= 6, sites  # the scan finds the emitters (ingest, publisher, health)
+    assert len(sites) >= 5, sites  # the scan finds the emitters (ingest's tally, publisher, health)
     assert [where for where, call in sites if not names_a_catalogue_metric(call)] == []
 
 

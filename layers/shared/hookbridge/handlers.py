@@ -8,6 +8,7 @@ import contextlib
 import functools
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -32,6 +33,7 @@ from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.ingest.http import create_app
 from hookbridge.ingest.pipeline import IngestPipeline
+from hookbridge.ingest.tally import MetricTally
 from hookbridge.metrics import Metric
 from hookbridge.model import Provider, StoredEvent
 from hookbridge.ports import EventStore, Payloads, RejectionRecorder, Secrets
@@ -149,10 +151,12 @@ def build_ingest_handler(
     store: EventStore,
     rejections: RejectionRecorder | None = None,
     payloads: Payloads | None = None,
+    clock: Callable[[], float] = time.monotonic,  # the metrics' interval (the bench simulates a flood's)
 ) -> LambdaHandler:
     logger, metrics = _observability(settings, f"ingest-{provider.name}")  # service dimension
     pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections, payloads=payloads)
-    app = create_app(pipeline, metrics)
+    tally = MetricTally(metrics, settings.metrics_interval_seconds, clock)
+    app = create_app(pipeline, tally)
 
     @_with_lambda_context(logger, settings)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -160,9 +164,8 @@ def build_ingest_handler(
             return app.resolve(event, context)
         finally:
             # Not log_metrics: an accepted webhook adds no metric (the publisher counts them in batches),
-            # and log_metrics warns on every invocation that has none.
-            if metrics.metric_set:
-                metrics.flush_metrics()
+            # and the others are printed together, at most once an interval (MetricTally).
+            tally.print_if_due()
 
     return handler
 

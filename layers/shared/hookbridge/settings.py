@@ -71,6 +71,9 @@ class IngestSettings(FunctionSettings, SecretSettings):
     dedupe_window_seconds: int = Field(0, alias="DEDUPE_WINDOW_SECONDS", ge=0)
     # How often an ingest container adds its count of rejected requests to the registry.
     rejection_flush_seconds: int = Field(60, alias="REJECTION_FLUSH_SECONDS", ge=1)
+    # How often at most an ingest container prints its metrics (refusals, duplicates) as one line; its 5xx
+    # answers are printed at once.
+    metrics_interval_seconds: float = Field(60, alias="METRICS_INTERVAL_SECONDS", ge=0, le=3600)
     subscriptions_max_age_seconds: float = Field(
         SUBSCRIPTIONS_MAX_AGE_SECONDS, alias="SUBSCRIPTIONS_MAX_AGE_SECONDS", gt=0, le=3600
     )
