@@ -134,6 +134,29 @@ def main() -> int:
     ]
     print("\n".join(lines[-(len(warm_results) + len(breakdown) + 10) :]), flush=True)
 
+    lines += [
+        "",
+        "## The price of an attack (per million forged requests, zippex)",
+        "",
+        f"The real handler, one instance's share of a flood of {cost.ATTACK_PER_SECOND:,} forged requests a "
+        f"second spread over {cost.ATTACK_INSTANCES} instances, {cost.ATTACK_REQUESTS:,} of them on a "
+        "simulated clock (what is bounded per interval is counted over it); every AWS call counted, our "
+        "output measured in bytes, our time measured and scaled as above. Target: at most "
+        f"${cost.ATTACK_TARGET_PER_MILLION:.2f} a million of either kind.",
+    ]
+    for kind in cost.ATTACKS:
+        run = cost.attack(kind)
+        bill = cost.attack_cost_per_million(run)
+        lines += [
+            "",
+            f"**{kind}** ({run.status}): ${sum(c.per_million for c in bill):.2f} a million",
+            "",
+            "| what | per million | basis |",
+            "|---|---|---|",
+            *(f"| {c.what} | ${c.per_million:.4f} | {c.basis} |" for c in bill),
+        ]
+    print("\n".join(lines[-24:]), flush=True)
+
     timings = cold.measure()
     base = timings["import boto3"]
     floor = timings["libraries and AWS clients alone"]

@@ -12,6 +12,7 @@ import io
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +21,24 @@ from hookbridge_cli.local.template import deployment, source
 from hookbridge_cli.samples import demo_secret, load_event, sample_names
 
 from bench import warm
-from bench.fakes import Calls, in_process_dynamodb, item_size
+from bench.fakes import (
+    Calls,
+    FakeDynamoDB,
+    FakeSecrets,
+    FakeSecretsManagerList,
+    in_process_dynamodb,
+    item_size,
+)
 from hookbridge import providers
+from hookbridge.aws.known_subscriptions import KnownSubscriptions, KnownSubscriptionSecrets
+from hookbridge.aws.rejections import RejectionCounter
+from hookbridge.aws.secrets import SecretStore
+from hookbridge.aws.storage import DynamoEventStore
+from hookbridge.handlers import build_ingest_handler
 from hookbridge.model import StoredEvent
 from hookbridge.publishing.publisher import build_envelope
 from hookbridge.samples import fresh_event
+from hookbridge.settings import IngestSettings
 from hookbridge.subscription import SubscriptionSecret
 
 # ---------------------------------------------------------------- AWS list prices, us-east-1, USD
@@ -45,6 +59,7 @@ EVENTBRIDGE_PER_MILLION_EVENTS = 1.00  # custom events, per 64 KB chunk
 EVENTBRIDGE_ARCHIVE_PER_GB = 0.10  # events archived (processed)
 EVENTBRIDGE_ARCHIVE_PER_GB_MONTH = 0.023  # archive storage
 CLOUDWATCH_LOGS_PER_GB = 0.50  # ingestion
+SECRETS_MANAGER_PER_10K_CALLS = 0.05  # API calls, GetSecretValue and ListSecrets alike
 PRICES_READ = "2026-11"
 
 # What no implementation of the design avoids, per webhook: the API request, the ingest invocation, one write
@@ -185,10 +200,12 @@ def publisher_records_per_batch(per_second: float) -> float:
     return max(1.0, min(float(stream["BatchSize"]), per_batch))
 
 
-def access_log_bytes() -> int:
-    """One access-log line in the template's format, as CloudWatch Logs bills it."""
+def access_log_bytes(**context: str) -> int:
+    """One access-log line in the template's format, as CloudWatch Logs bills it (``context``: values other
+    than the typical ones, e.g. a refusal's status and path)."""
     line = deployment().resource("HttpApi")["Properties"]["AccessLogSettings"]["Format"]
-    for name, value in sorted(ACCESS_LOG_CONTEXT.items(), key=lambda kv: -len(kv[0])):
+    values = {**ACCESS_LOG_CONTEXT, **context}
+    for name, value in sorted(values.items(), key=lambda kv: -len(kv[0])):
         line = line.replace(f"$context.{name}", value)
     if "$context." in line:
         raise AssertionError(f"no typical value for a variable of the access log format: {line}")
@@ -275,5 +292,154 @@ def cost_per_million(
             f"~{log_bytes} B: the access log"
             + (" + Lambda platform records" if platform_logs else "")
             + "; none of ours",
+        ),
+    ]
+
+
+# ---------------------------------------------------------------- the price of an attack
+# A flood of forged requests, as bench.cost.attack simulates it: this many a second in all, spread by Lambda
+# over this many function instances. What an instance spends at most once an interval (a listing of the
+# subscriptions, a metrics line, a rejection count, a secret read again) is paid per instance, so the fewer
+# requests an instance gets, the more of it each request carries: 100 a second per instance is stated, not
+# measured.
+ATTACK_PER_SECOND = 1000
+ATTACK_INSTANCES = 10
+ATTACK_TARGET_PER_MILLION = 1.30
+# The two kinds the issue priced: invented subscription names (404) and bad signatures on a real one (401).
+ATTACKS = {"invented names": 404, "bad signatures": 401}
+ATTACK_REQUESTS = 20_000  # simulated at one instance's share of the flood: 200 s of it
+
+
+@dataclass
+class AttackRun:
+    kind: str
+    requests: int
+    status: int
+    ours_p50_us: float  # our handler's time per forged request, warm
+    printed_bytes: int  # our log and metric lines over the run, as CloudWatch Logs bills them
+    calls: Calls  # every AWS call over the run
+    seconds: float  # simulated
+
+
+def attack(kind: str, provider: str = "zippex", requests: int = ATTACK_REQUESTS) -> AttackRun:
+    """One ingest instance's share of a flood of forged requests, through the real handler: its AWS calls
+    counted over the simulated time (the intervals that bound them run on a simulated clock), its output
+    measured in bytes, its time per request measured for real."""
+    status = ATTACKS[kind]
+    calls = Calls()
+    now = [0.0]
+
+    def clock() -> float:
+        return now[0]
+
+    settings = IngestSettings.model_validate(
+        {
+            "EVENTS_TABLE": "events",
+            "SUBSCRIPTIONS_TABLE": "subscriptions",
+            "PAYLOAD_BUCKET": "payloads",
+            "PROVIDER": provider,
+            "LOG_LEVEL": "INFO",
+        }
+    )
+    known = f"{settings.prefix}/{provider}/demo"
+    secrets = KnownSubscriptionSecrets(
+        KnownSubscriptions(
+            FakeSecretsManagerList(calls, [known]),  # type: ignore[arg-type]
+            settings.prefix,
+            provider,
+            settings.subscriptions_max_age_seconds,
+            settings.subscriptions_miss_interval_seconds,
+            clock,
+        ),
+        SecretStore(
+            FakeSecrets(calls, {known: demo_secret(provider)}),
+            settings.prefix,
+            settings.secret_max_age_seconds,
+            settings.secret_not_found_max_age_seconds,
+            clock,
+        ),
+    )
+    dynamodb = FakeDynamoDB(calls)
+    handler: Callable[..., dict[str, Any]] = build_ingest_handler(
+        providers.load(provider),
+        settings,
+        secrets,
+        DynamoEventStore(dynamodb, "events"),  # type: ignore[arg-type]
+        RejectionCounter(dynamodb, "subscriptions", settings.rejection_flush_seconds, clock),  # type: ignore[arg-type]
+        clock=clock,
+    )
+    forged_with = {"signing_secrets": ["whsec_not_the_subscriptions_secret"]}
+    base = load_event(provider, sample_names(provider)[0])
+    template = fresh_event(base, providers.load(provider), SubscriptionSecret.model_validate(forged_with))
+    per_instance = ATTACK_PER_SECOND / ATTACK_INSTANCES
+    timings: list[float] = []
+    context = LambdaContext()
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        for n in range(requests):
+            now[0] = n / per_instance
+            name = f"tenant-{n:06d}" if status == 404 else "demo"
+            event = {
+                **template,
+                "pathParameters": {"subscription": name},
+                "rawPath": f"/webhooks/{provider}/{name}",
+            }
+            start = time.perf_counter_ns()
+            answer = handler(event, context)["statusCode"]
+            timings.append((time.perf_counter_ns() - start) / 1000)
+            if answer != status:
+                raise AssertionError(f"{kind}: answered {answer}, not {status}")
+        now[0] = requests / per_instance
+    lines = printed.getvalue().splitlines()
+    return AttackRun(
+        kind=kind,
+        requests=requests,
+        status=status,
+        ours_p50_us=statistics.median(timings[len(timings) // 10 :]),
+        printed_bytes=sum(len(line.encode()) + CLOUDWATCH_LOGS_EVENT_OVERHEAD_BYTES for line in lines),
+        calls=calls,
+        seconds=requests / per_instance,
+    )
+
+
+def attack_cost_per_million(run: AttackRun, provider: str = "zippex") -> list[CostLine]:
+    """The bill of a million forged requests of the run's kind, item by item."""
+    memory_mb = int(source()["Globals"]["Function"]["MemorySize"])
+    cpu_scale = MB_PER_VCPU / memory_mb
+    billed_ms = max(1, math.ceil(run.ours_p50_us * cpu_scale / 1000))  # Lambda bills each 1 ms begun
+    per_million = 1e6 / run.requests
+    secrets_calls = run.calls["secretsmanager.ListSecrets"] + run.calls["secretsmanager.GetSecretValue"]
+    writes = run.calls["dynamodb.PutItem"] + run.calls["dynamodb.UpdateItem"]
+    path = f"/webhooks/{provider}/" + ("tenant-000000" if run.status == 404 else "demo")
+    access = access_log_bytes(status=str(run.status), path=path, responseLatency="3")
+    listed, read = run.calls["secretsmanager.ListSecrets"], run.calls["secretsmanager.GetSecretValue"]
+    return [
+        CostLine("API Gateway HTTP API", API_GATEWAY_HTTP_PER_MILLION, "1 request"),
+        CostLine("Lambda, ingest: invocation", LAMBDA_PER_MILLION_REQUESTS, "1 invocation"),
+        CostLine(
+            "Lambda, ingest: duration",
+            billed_ms / 1000 * memory_mb / 1024 * LAMBDA_ARM64_PER_GB_SECOND * 1e6,
+            f"{billed_ms} ms billed at {memory_mb} MB arm64 (ours {run.ours_p50_us:.0f} µs, no AWS call)",
+        ),
+        CostLine(
+            "CloudWatch Logs: access log",
+            access * 1e6 / 1e9 * CLOUDWATCH_LOGS_PER_GB,
+            f"~{access} B: the API's line for the {run.status}",
+        ),
+        CostLine(
+            "CloudWatch Logs: ours",
+            run.printed_bytes * per_million / 1e9 * CLOUDWATCH_LOGS_PER_GB,
+            f"{run.printed_bytes / run.requests:.1f} B a request: a metrics line a minute an instance, "
+            "no log line",
+        ),
+        CostLine(
+            "Secrets Manager",
+            secrets_calls * per_million / 10_000 * SECRETS_MANAGER_PER_10K_CALLS,
+            f"{listed * per_million:,.0f} ListSecrets + {read * per_million:,.0f} GetSecretValue a million "
+            f"({ATTACK_INSTANCES} instances sharing {ATTACK_PER_SECOND:,}/s)",
+        ),
+        CostLine(
+            "DynamoDB writes",
+            writes * per_million * DYNAMODB_PER_MILLION_WRITE_UNITS / 1e6,
+            f"{writes * per_million:,.0f} a million: the rejections' count, once a minute an instance",
         ),
     ]

@@ -99,6 +99,19 @@ class FakeSecrets:
         return self.cache[name]
 
 
+class FakeSecretsManagerList:
+    """Secrets Manager's ListSecrets over a few secret names (one page), each call counted."""
+
+    def __init__(self, calls: Calls, names: list[str]) -> None:
+        self.calls = calls
+        self.names = names
+
+    def list_secrets(self, **request: Any) -> dict[str, Any]:
+        self.calls["secretsmanager.ListSecrets"] += 1
+        [prefix] = request["Filters"][0]["Values"]
+        return {"SecretList": [{"Name": n} for n in self.names if n.startswith(prefix)]}
+
+
 class FakeS3:
     def __init__(self, calls: Calls) -> None:
         self.calls = calls

@@ -70,6 +70,7 @@ class Scenario:
     subscriptions: int
     per_subscription_per_s: float
     seconds: float
+    senders: int = 1  # the providers (routes) its subscriptions are spread over, each throttled on its own
 
     @property
     def rate(self) -> float:
@@ -125,8 +126,13 @@ class Result:
 
 SCENARIOS = (
     Scenario("1 subscription bursting to 5,000/s for 10 min", 1, 5000, 600),
-    Scenario("200 subscriptions at 50/s each", 200, 50, 600),
+    Scenario("200 subscriptions at 50/s each", 200, 50, 600, senders=4),  # over the four default providers
 )
+
+
+def route_rate_limit() -> float:
+    """Requests a second one provider's route takes: the ProviderRateLimit parameter's default."""
+    return float(source()["Parameters"]["ProviderRateLimit"]["Default"])
 
 
 def template_settings() -> Settings:
@@ -189,6 +195,7 @@ def model(
     # What turns webhooks away (the provider retries them later), so caps what is accepted: webhooks/s.
     limits = {
         "API Gateway 10,000 rps": float(API_RPS),
+        "API Gateway route throttle (ProviderRateLimit)": route_rate_limit() * scenario.senders,
         "Lambda concurrency 1,000": ACCOUNT_CONCURRENCY / ingest_s,
         "DynamoDB table partitions": float("inf"),  # on demand, the key spreads: partitions split
         # Taken at once; DynamoDB adds capacity as traffic grows, no more than double the peak in 30 minutes.

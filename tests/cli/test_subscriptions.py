@@ -207,8 +207,42 @@ def test_delete_never_leaves_half_a_change(hb: Any, dev: Dev) -> None:
         "subscription": "nosecret",
         "deleted": True,
         "secret_deleted": False,
+        "refused_within_seconds": None,  # its secret stays: its webhooks are still accepted
     }
     assert hb("subscriptions", "delete", "zencargo", "nosecret", "--local").code == 1
+
+
+def test_create_says_when_its_webhooks_are_accepted_and_delete_when_they_stop(hb: Any, dev: Dev) -> None:
+    """Issue 22: each ingest instance knows its sender's subscriptions from a listing it refreshes; create
+    says how soon a new one is served, delete --delete-secret how soon it is refused, and both hold."""
+    import time
+
+    demo = "events/zippex/demo-secret.json"
+    send = (
+        "send",
+        "zippex",
+        "delivery.created",
+        "--subscription",
+        "listed",
+        "--secret-file",
+        demo,
+        "--local",
+    )
+    assert hb(*send).out.startswith("404 ")  # no such subscription yet (and the instance has listed)
+    created = hb("subscriptions", "create", "zippex", "listed", "--secret-file", demo, "--local", "--json")
+    assert created.code == 0, created
+    within = created.json["receiving_within_seconds"]
+    assert within == 1  # hookbridge dev's; the deployed functions' is 10 s (the README, Add a subscription)
+    time.sleep(within)
+    accepted = hb(*send)
+    assert accepted.out.startswith("200 "), accepted
+
+    deleted = hb("subscriptions", "delete", "zippex", "listed", "--delete-secret", "--local")
+    assert deleted.code == 0, deleted
+    assert "its webhooks get 404 within 5 s" in deleted.out
+    time.sleep(5)
+    refused = hb(*send)
+    assert refused.out.startswith("404 "), refused
 
 
 def test_zippex_register_stores_the_secret_without_showing_it(hb: Any, dev: Dev, home: Path) -> None:

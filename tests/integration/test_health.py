@@ -353,9 +353,18 @@ def test_a_failing_or_timing_out_probe_is_unknown_and_others_are_still_checked(
     assert "TimeoutError" in registry.get("zippex", "demo").health.reasons[0]
 
 
-def test_wrong_api_key_is_unknown(stack: Stack, make_checker: Any, registry: Any, api: Any) -> None:
+def test_an_expired_api_key_never_hides_silence(
+    stack: Stack, make_checker: Any, registry: Any, api: Any, ingest_function: Any
+) -> None:
+    """Issue 22: a Zippex subscription whose API key expired and that stored nothing is silent, with the
+    failed probe beside it (it showed only unknown before); with a recent event, the failed probe is all."""
     stack.add_secret("zippex", "demo", {**ZIPPEX_SECRET, "api_key": "zx_live_wrong"})
     registry.create(Subscription(provider="zippex", subscription="demo", webhook_id="wh_1"))
+    assert statuses(make_checker()) == {"zippex/demo": "silent"}
+    reasons = registry.get("zippex", "demo").health.reasons
+    assert reasons[0].startswith("no event stored")
+    assert any("HTTP 401" in reason for reason in reasons[1:])
+    store_event(ingest_function, "zippex", "delivery.created")
     assert statuses(make_checker()) == {"zippex/demo": "unknown"}
     assert "HTTP 401" in registry.get("zippex", "demo").health.reasons[0]
 

@@ -1,5 +1,5 @@
 """The ingest function behind the local stack's write limit (hookbridge_cli.local.throttle): DynamoDB's real
-throttle reaches the real client, botocore retries it inside the function (the warm path's 3 attempts), then
+throttle reaches the real client, botocore retries it inside the function (the warm path's 2 attempts), then
 the provider is answered 503 with Retry-After, nothing is stored, and the delivery sent again once the table
 takes writes is accepted once. `hookbridge load --write-limit` runs the same through `hookbridge dev`
 (tests/cli/test_load.py)."""
@@ -114,11 +114,11 @@ def test_past_the_limit_the_function_retries_answers_503_and_the_delivery_sent_a
     throttled = deliver(2)
     assert throttled["statusCode"] == 503
     assert throttled["headers"]["Retry-After"] == "30"
-    # The function tried three times (WARM_PATH_CLIENT_CONFIG), each throttled; nothing of it was stored.
+    # The function tried twice (WARM_PATH_CLIENT_CONFIG), each throttled; nothing of it was stored.
     assert control.get(CONTROL_PATH + "demo").get_json() == {
         "writes_per_second": 1.0,
-        "writes": 4,
-        "throttled": 3,
+        "writes": 3,
+        "throttled": 2,
     }
     assert [item["pk"]["S"] for item in stack.items()] == ["zippex#demo#id#evt_throttle_1"]
 

@@ -14,7 +14,7 @@ import pytest
 
 from hookbridge.model import StoredEvent
 from tests.integration.conftest import Handler, Stack
-from tests.support.events import demo_secret, signed
+from tests.support.events import LambdaContext, demo_secret, signed
 from tests.support.template import function_environment
 
 TOKEN = demo_secret("zencargo")["signing_secrets"][0]
@@ -88,6 +88,29 @@ def test_identical_notification_is_a_duplicate_inside_the_window_and_new_after_i
     keys = sorted(i["pk"]["S"] for i in stack.items())
     assert len(keys) == 2
     assert keys[1] == keys[0] + "#1"  # the earlier record is kept, not overwritten
+
+
+def test_a_retry_after_the_window_reaches_consumers_as_a_second_notification(
+    stack: Stack, zencargo: Handler, invoke: Any, publisher_handler: Handler
+) -> None:
+    """Issue 22, decided: Zencargo retries over 5 hours a delivery it saw fail (our 200 too late, or lost),
+    and the default window is 600 s. A retry inside it is a duplicate; one after it is published again: the
+    consumer sees the same notification twice, with the same metadata.dedupe_key and a new metadata.id (it
+    says "look at targetId again", so twice is harmless), never a genuine second change swallowed."""
+    assert WINDOW == 600
+    start = time.time()
+    first = signed("zencargo", "SHIPMENT_DELIVERY_ESTIMATE_CHANGED", now=start)
+    assert status(zencargo, first, invoke)[1] == "accepted"
+    for minutes in (1, 9):  # Zencargo's first retries, inside the window
+        retry = signed("zencargo", "SHIPMENT_DELIVERY_ESTIMATE_CHANGED", now=start + minutes * 60)
+        assert status(zencargo, retry, invoke)[1] == "duplicate"
+    late = signed("zencargo", "SHIPMENT_DELIVERY_ESTIMATE_CHANGED", now=start + 2 * 3600)  # hours later
+    assert status(zencargo, late, invoke)[1] == "accepted"
+    assert publisher_handler(stack.stream_event(), LambdaContext()) == {"batchItemFailures": []}
+    seen = [m["detail"]["metadata"] for m in stack.bus_messages()]
+    assert len(seen) == 2
+    assert seen[0]["dedupe_key"] == seen[1]["dedupe_key"]
+    assert seen[0]["id"] != seen[1]["id"]
 
 
 def test_unknown_topic_is_accepted_under_its_own_name(stack: Stack, zencargo: Handler, invoke: Any) -> None:

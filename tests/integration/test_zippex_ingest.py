@@ -193,28 +193,6 @@ def test_unknown_subscription_is_404(stack: Stack, zippex_handler: Handler, invo
 
 
 @pytest.mark.usefixtures("subscription")
-def test_unknown_subscription_not_found_is_cached(stack: Stack, zippex_handler: Handler, invoke: Any) -> None:
-    event = signed()
-    event["rawPath"] = event["requestContext"]["http"]["path"] = "/webhooks/zippex/ghost"
-    calls: list[str] = []
-    original = boto3.session.Session.client
-
-    def counting_client(self: Any, name: str, *a: Any, **kw: Any) -> Any:
-        client = original(self, name, *a, **kw)
-        if name == "secretsmanager":
-            client.meta.events.register(
-                "before-call.secrets-manager.GetSecretValue", lambda **_: calls.append("x")
-            )
-        return client
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(boto3.session.Session, "client", counting_client)
-        for _ in range(5):
-            assert invoke(zippex_handler, event)["statusCode"] == 404
-    assert len(calls) == 1
-
-
-@pytest.mark.usefixtures("subscription")
 def test_oversized_body_is_413(stack: Stack, zippex_handler: Handler, invoke: Any) -> None:
     big = json.dumps({"id": "evt_big", "type": "delivery.created", "pad": "x" * 4_000_001})
     response = invoke(zippex_handler, signed(body=big))

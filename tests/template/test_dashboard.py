@@ -40,14 +40,14 @@ def emission_sites(root: Path = PACKAGE) -> list[tuple[str, ast.Call]]:
 
 
 def names_a_catalogue_metric(call: ast.Call) -> bool:
-    """``Metric.MEMBER`` or ``refusal(status)``: nothing else can name a metric, so a new literal, f-string
-    or variable fails here."""
+    """``Metric.MEMBER``, ``refusal(status)`` or ``Metric(value)`` (which raises for a value outside the
+    catalogue): nothing else can name a metric, so a new literal, f-string or bare variable fails here."""
     keyword = next((k.value for k in call.keywords if k.arg in ("name", "MetricName")), None)
     name = keyword if keyword is not None else (call.args[0] if call.args else None)
     if isinstance(name, ast.Attribute) and isinstance(name.value, ast.Name):
         return name.value.id == "Metric" and name.attr in Metric.__members__
     if isinstance(name, ast.Call) and isinstance(name.func, ast.Name):
-        return name.func.id == refusal.__name__
+        return name.func.id in (refusal.__name__, Metric.__name__)
     return False
 
 
@@ -57,7 +57,7 @@ def ours(charted: list[Charted]) -> set[tuple[str, frozenset[str]]]:
 
 def test_every_emission_in_the_code_names_a_catalogue_metric() -> None:
     sites = emission_sites()
-    assert len(sites) >= 6, sites  # the scan finds the emitters (ingest, publisher, health)
+    assert len(sites) >= 5, sites  # the scan finds the emitters (ingest's tally, publisher, health)
     assert [where for where, call in sites if not names_a_catalogue_metric(call)] == []
 
 
@@ -203,3 +203,63 @@ def test_the_dashboard_and_an_alarm_show_write_throttles_on_the_events_table_and
         {"Name": "Operation", "Value": "PutItem"},
     ]
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+
+
+def _access_log_line(status: str, path: str = "/webhooks/zippex/prod") -> dict[str, str]:
+    """A line the HTTP API writes in the template's access-log format (JSON, every value a string)."""
+    import json
+
+    line = as_written("HttpApi")["Properties"]["AccessLogSettings"]["Format"]
+    for variable, value in {
+        "requestId": "JxYZ1gMmjoEEJcw=",
+        "path": path,
+        "status": status,
+        "responseLatency": "23",
+        "integrationErrorMessage": "-",
+        "identity.sourceIp": "203.0.113.10",
+    }.items():
+        line = line.replace(f"$context.{variable}", value)
+    parsed: dict[str, str] = json.loads(line)
+    return parsed
+
+
+def _matches(pattern: str, line: dict[str, str]) -> bool:
+    """CloudWatch Logs' JSON filter syntax for what the template uses: { $.field = "value" }, exact string."""
+    import re
+
+    match = re.fullmatch(r'\{\s*\$\.(\w+)\s*=\s*"([^"*]*)"\s*\}', pattern)
+    assert match, f"a pattern this test cannot read: {pattern}"
+    field, value = match.groups()
+    return line.get(field) == value
+
+
+def test_throttled_requests_are_counted_from_the_access_log() -> None:
+    """HTTP APIs publish no throttle metric: the template's metric filter counts the access log's 429 lines
+    as the catalogue's ApiThrottled (namespace Prefix, no dimension), and the dashboard charts it."""
+    from hookbridge.metrics import FROM_ACCESS_LOG
+
+    [(_, metric_filter)] = [
+        (name, r)
+        for name, r in template()["Resources"].items()
+        if isinstance(r, dict) and r["Type"] == "AWS::Logs::MetricFilter"
+    ]
+    props = metric_filter["Properties"]
+    assert props["LogGroupName"] == {"Ref": "HttpApiAccessLogs"}
+    [transformation] = props["MetricTransformations"]
+    assert transformation["MetricNamespace"] == {"Ref": "Prefix"}
+    dimensions = frozenset(d["Key"] for d in transformation.get("Dimensions", []))
+    published = (transformation["MetricName"], dimensions)
+    assert {published} == {(m.value, DIMENSIONS[m]) for m in FROM_ACCESS_LOG}
+    assert "DefaultValue" not in transformation  # no data point (and no charge) until a request is throttled
+    pattern = props["FilterPattern"]
+    assert _matches(pattern, _access_log_line("429"))
+    for status in ("200", "401", "404", "413", "500", "503", "4290"):
+        assert not _matches(pattern, _access_log_line(status)), status
+    # The dashboard's row under the alarms: the count, and the same log split per provider by its path.
+    row = [w for w in dashboard_body()["widgets"] if w["y"] == 35]
+    assert {w["type"] for w in row} == {"metric", "log"}
+    assert sum(w["width"] for w in row) == 24
+    assert {w["height"] for w in row} == {6}
+    [log] = [w for w in row if w["type"] == "log"]
+    assert "<HttpApiAccessLogs>" in log["properties"]["query"]
+    assert 'status = "429"' in log["properties"]["query"]

@@ -107,3 +107,24 @@ def test_the_cold_start_bench_runs_each_entry_point_as_lambda_would(function: st
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+@pytest.mark.parametrize("kind", ["invented names", "bad signatures"])
+def test_the_price_of_an_attack_is_within_its_target_and_pays_no_aws_call_per_request(kind: str) -> None:
+    """Issue 22: a million forged requests of either kind cost at most $1.30: the API request, the invocation
+    and its duration, the access log; no GetSecretValue, ListSecrets or DynamoDB write per request, and no
+    log or metric line of ours per request."""
+    from bench import cost
+
+    run = cost.attack(kind, requests=3000)  # 30 s of one instance's share of the flood
+    bill = {line.what: line.per_million for line in cost.attack_cost_per_million(run)}
+    assert bill["API Gateway HTTP API"] == 1.00
+    assert bill["Lambda, ingest: invocation"] == 0.20
+    assert sum(bill.values()) <= cost.ATTACK_TARGET_PER_MILLION
+    # What is bounded per instance and interval: one listing and one metrics line at the start of 30 s, and
+    # for a real subscription its secret (read once, and once more to rule out a rotation) and one count.
+    assert run.calls["secretsmanager.ListSecrets"] <= 1 + 30 / 10
+    assert run.calls["secretsmanager.GetSecretValue"] <= (0 if kind == "invented names" else 2)
+    assert run.calls["dynamodb.PutItem"] == 0
+    assert run.calls["dynamodb.UpdateItem"] <= 1
+    assert run.printed_bytes < 1000  # one metrics line, not one a request

@@ -27,14 +27,52 @@ RECENT = NOW - timedelta(minutes=5)
         (Signals(last_event_at=RECENT, dead_letters={"message-1"}), "degraded"),
         (Signals(last_event_at=RECENT, unattributed=1), "degraded"),
         (Signals(last_event_at=RECENT, probe_failures=["x"]), "unknown"),
-        # Precedence: disabled > unknown > silent > degraded.
+        # Precedence: disabled > silent > degraded > unknown (a failed probe hides nothing).
         (Signals(last_event_at=None, rejected=9, probe_failures=["x"], provider_disabled=True), "disabled"),
-        (Signals(last_event_at=None, rejected=9, probe_failures=["x"]), "unknown"),
+        (Signals(last_event_at=None, rejected=9, probe_failures=["x"]), "silent"),
         (Signals(last_event_at=None, rejected=9), "silent"),
+        # The events table could not be read: silence is not known, so it is not claimed.
+        (Signals(last_event_known=False, probe_failures=["events table query failed: X"]), "unknown"),
+        (Signals(last_event_known=False, rejected=9, probe_failures=["table"]), "degraded"),
     ],
 )
 def test_status_rules(signals: Signals, status: str) -> None:
     assert evaluate(SUB, signals, NOW)[0] == status
+
+
+# Each status alone, as the signals that make it (and only it) apply, with a word of its reason.
+ALONE: dict[str, tuple[dict[str, Any], str]] = {
+    "disabled": ({"provider_disabled": True}, "disabled or gone"),
+    "silent": ({"last_event_at": NOW - timedelta(days=3)}, "normal quiet period"),
+    "degraded": ({"rejected": 7}, "7 requests rejected"),
+    "unknown": ({"probe_failures": ["provider API: HTTP 401"]}, "HTTP 401"),
+}
+URGENCY = ["disabled", "silent", "degraded", "unknown"]
+
+
+@pytest.mark.parametrize(
+    ("worse", "better"),
+    [(URGENCY[i], URGENCY[j]) for i in range(len(URGENCY)) for j in range(i + 1, len(URGENCY))],
+)
+def test_the_most_urgent_status_wins_and_every_reason_is_kept(worse: str, better: str) -> None:
+    """Issue 22: for each pair of statuses that apply at once, the more urgent wins and the other's reason
+    is still listed after it; a failed probe is a reason beside any other status, unknown only alone."""
+    signals = {**ALONE[better][0], **ALONE[worse][0]}
+    if "silent" not in (worse, better):
+        signals["last_event_at"] = RECENT
+    status, reasons = evaluate(SUB, Signals(**signals), NOW)
+    assert status == worse
+    worse_at = next(i for i, r in enumerate(reasons) if ALONE[worse][1] in r)
+    better_at = next(i for i, r in enumerate(reasons) if ALONE[better][1] in r)
+    assert worse_at < better_at, reasons
+
+
+@pytest.mark.parametrize("status", URGENCY)
+def test_each_status_alone(status: str) -> None:
+    signals = {"last_event_at": RECENT, **ALONE[status][0]}
+    found, reasons = evaluate(SUB, Signals(**signals), NOW)
+    assert found == status
+    assert any(ALONE[status][1] in r for r in reasons)
 
 
 class FakeTable:

@@ -40,13 +40,13 @@ def test_the_index_alone_holds_back_a_table_whose_webhooks_take_more_units_there
 
 
 def test_a_table_that_has_seen_the_peak_takes_double_it_at_once() -> None:
-    """The bursting subscription saturates nothing, and the 200 subscriptions meet API Gateway's
-    10,000 rps first, as before DynamoDB's start was modelled."""
+    """The bursting subscription meets only its route's throttle (ProviderRateLimit, exactly the 5,000/s it
+    offers), and the 200 subscriptions API Gateway's 10,000 rps, as before DynamoDB's start was modelled."""
     burst, many = scale.SCENARIOS
     warm = scale.model(burst, scale.template_settings())
     assert warm.warmth == scale.seen_before(burst)
     assert warm.limits["DynamoDB table warm throughput"] == 10_000
-    assert (warm.accepted_per_s, warm.first_limit) == (5000, "nothing (below every limit)")
+    assert (warm.accepted_per_s, warm.first_limit) == (5000, "API Gateway route throttle (ProviderRateLimit)")
     warm = scale.model(many, scale.template_settings())
     assert (warm.accepted_per_s, warm.first_limit) == (10_000, "API Gateway 10,000 rps")
 
@@ -55,12 +55,12 @@ def test_past_30_minutes_dynamodb_doubles_what_it_took() -> None:
     """A fresh table offered 10,000/s for an hour: 4,000/s for 30 minutes, then up to double that, 8,000/s."""
     assert scale.dynamodb_taken(10_000, 3600, 4000) == pytest.approx((4000 + 8000) / 2)
     assert scale.dynamodb_taken(3000, 3600, 4000) == 3000
-    hour = scale.Scenario("an hour at 10,000/s", 200, 50, 3600)
+    hour = scale.Scenario("an hour at 10,000/s", 200, 50, 3600, senders=4)  # each route below its throttle
     assert scale.model(hour, scale.template_settings(), warmth=scale.FRESH).accepted_per_s == 6000
 
 
 def test_the_per_table_quota_caps_a_table_warmed_past_it() -> None:
-    huge = scale.Scenario("50,000/s", 1000, 50, 600)
+    huge = scale.Scenario("50,000/s", 1000, 50, 600, senders=22)  # each route below its throttle
     result = scale.model(huge, scale.Settings(200, 0, 10, 64), warmth=scale.Warmth("warm", 100_000))
     assert result.limits["DynamoDB per-table quota 40,000 WCU/s"] == 40_000
     assert result.accepted_per_s == 10_000  # API Gateway first, the quota next
@@ -105,3 +105,13 @@ def test_template_publisher_settings_are_the_recommended_ones() -> None:
         recommended.parallelization,
         recommended.index_shards,
     )
+
+
+def test_one_providers_route_is_capped_by_its_throttle() -> None:
+    """The ProviderRateLimit parameter refuses (429) what one provider's route gets beyond it."""
+    flood = scale.Scenario("flood", 1, 20_000, 60)
+    result = scale.model(flood, scale.Settings(200, 0.0, 3, index_shards=64))
+    assert result.limits["API Gateway route throttle (ProviderRateLimit)"] == scale.route_rate_limit()
+    assert result.accepted_per_s == scale.route_rate_limit() == 5000
+    spread = scale.model(scale.Scenario("spread", 4, 2_000, 60, senders=4), scale.Settings(200, 0.0, 3, 8))
+    assert spread.accepted_per_s == 8000  # four routes, each under its own limit

@@ -158,3 +158,23 @@ def test_a_cached_secret_is_validated_once_and_a_changed_one_again(monkeypatch: 
     source.values["hookbridge/zippex/prod"] = '{"signing_secrets": ["b"]}'  # rotated
     assert secrets.get("zippex", "prod").signing_keys() == [b"b"]
     assert len(validations) == 2
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "You can't perform this operation on the secret because it was marked for deletion.",  # AWS
+        "You tried to perform the operation on a secret that's currently marked deleted.",  # moto
+    ],
+)
+def test_a_secret_scheduled_for_deletion_is_no_subscription(message: str) -> None:
+    """404, not 503: `subscriptions delete --delete-secret` ended it; a 503 would have its provider retry."""
+    error = ClientError({"Error": {"Code": "InvalidRequestException", "Message": message}}, "GetSecretValue")
+    with pytest.raises(NotFound):
+        store(FakeSource({}, error)).get("zippex", "prod")
+
+
+def test_another_invalid_request_is_still_unavailable() -> None:
+    error = ClientError({"Error": {"Code": "InvalidRequestException", "Message": "other"}}, "GetSecretValue")
+    with pytest.raises(Unavailable):
+        store(FakeSource({}, error)).get("zippex", "prod")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Any
 
 import pytest
@@ -131,3 +132,22 @@ def test_describe_unknown_type_keeps_its_name() -> None:
     assert (
         describe(request({}), {"type": "delivery.returned", "id": "evt_9"}).event_type == "delivery.returned"
     )
+
+
+@pytest.mark.parametrize("ahead", [301, 3600])
+def test_a_timestamp_ahead_of_our_clock_is_refused_in_both_forms(ahead: int) -> None:
+    """Issue 22, decided: Zippex's page refuses only a signature older than 300 s; we keep the design's rule,
+    more than 300 s from now either way (zippex.toml says why), for the pairs header and the three-header
+    form alike; within 300 s ahead, both pass."""
+    now = 1710079500.0  # 2024-03-10T14:05:00Z
+    for signed_at, ok in ((now + ahead, False), (now + 300, True)):
+        stamp = str(int(signed_at))
+        pairs = {"zippex-signature": f"t={stamp},v1={docs_signature(SECRET, stamp, BODY)}"}
+        iso = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(signed_at))
+        three = {"x-zippex-signature": docs_signature(SECRET, iso, BODY), "x-zippex-timestamp": iso}
+        for headers in (pairs, three):
+            if ok:
+                assert verify(request(headers), secret(SECRET), now) == "hmac-sha256"
+            else:
+                with pytest.raises(Unauthorized):
+                    verify(request(headers), secret(SECRET), now)

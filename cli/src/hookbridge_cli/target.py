@@ -12,9 +12,18 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from hookbridge.settings import SUBSCRIPTIONS_MAX_AGE_SECONDS, SUBSCRIPTIONS_MISS_INTERVAL_SECONDS
 from hookbridge_cli.errors import WHERE, AwsFailed, Refused
 from hookbridge_cli.local.announcement import running_dev
-from hookbridge_cli.local.names import AWS_PORT, HTTP_PORT, LOCAL, PREFIX, local_environment
+from hookbridge_cli.local.names import (
+    AWS_PORT,
+    HTTP_PORT,
+    LOCAL,
+    LOCAL_SUBSCRIPTIONS_MAX_AGE_SECONDS,
+    LOCAL_SUBSCRIPTIONS_MISS_INTERVAL_SECONDS,
+    PREFIX,
+    local_environment,
+)
 from hookbridge_cli.local.template import every_sender, source
 
 # A local stack answers at once or not at all: no minutes of retries against a closed port.
@@ -34,6 +43,10 @@ class Target:
     local: bool
     providers: tuple[str, ...]  # the senders it receives from (its Providers parameter)
     aws_endpoint: str | None = None  # the local stack's AWS port (None: AWS itself)
+    # How soon its ingest functions serve a subscription whose secret was just created, and refuse one whose
+    # secret was deleted (each function instance lists its sender's subscriptions: KnownSubscriptions).
+    served_within_seconds: float = SUBSCRIPTIONS_MISS_INTERVAL_SECONDS
+    refused_within_seconds: float = SUBSCRIPTIONS_MAX_AGE_SECONDS
 
     def client(self, service: str) -> Any:
         config = _LOCAL_CONFIG if self.local else None
@@ -82,6 +95,8 @@ def resolve(local: bool, stack: str, aws_port: int | None) -> Target:
             local=True,
             providers=_local_providers(),
             aws_endpoint=f"http://127.0.0.1:{port}",
+            served_within_seconds=LOCAL_SUBSCRIPTIONS_MISS_INTERVAL_SECONDS,
+            refused_within_seconds=LOCAL_SUBSCRIPTIONS_MAX_AGE_SECONDS,
         )
     WHERE.local, WHERE.stack = False, stack
     try:

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import logging
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -24,12 +25,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from hookbridge import providers
+from hookbridge.aws.known_subscriptions import KnownSubscriptions, KnownSubscriptionSecrets
 from hookbridge.aws.payloads import PayloadStore
 from hookbridge.aws.rejections import RejectionCounter
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore, DynamoPublishProgress
 from hookbridge.ingest.http import create_app
 from hookbridge.ingest.pipeline import IngestPipeline
+from hookbridge.ingest.tally import MetricTally
 from hookbridge.metrics import Metric
 from hookbridge.model import Provider, StoredEvent, is_publishable
 from hookbridge.ports import EventStore, Payloads, RejectionRecorder, Secrets
@@ -41,10 +44,16 @@ if TYPE_CHECKING:
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
-# A provider waits 5-10 s for an answer: fail fast and answer 503 rather than time out.
+# A provider waits 5-10 s for an answer (Zencargo 5 s), and the ingest function's timeout is 3 s: fail fast
+# and answer 503 rather than be cut off. DynamoDB and Secrets Manager answer in milliseconds, so a second
+# without an answer is a hang: two hung attempts, and the backoff between them, end inside the 3 s
+# (tests/template/test_schedules.py), and a throttled call is retried once after at most a second.
 WARM_PATH_CLIENT_CONFIG = Config(
-    connect_timeout=1, read_timeout=2, retries={"mode": "standard", "total_max_attempts": 3}
+    connect_timeout=0.4, read_timeout=1, retries={"mode": "standard", "total_max_attempts": 2}
 )
+# botocore's standard mode waits a random share of this before a retry: 1 s after throttling, 50 ms after
+# anything else (a timeout), 25 ms for DynamoDB (botocore.retries.standard.ExponentialBackoff).
+RETRY_BACKOFF_MAX_SECONDS = {"throttled": 1.0, "timed out": 0.05}
 # The one PutItem of every webhook: botocore's checking of the request against the API model costs
 # ~50 us of a ~400 us call, and the item is built by StoredEvent.to_item, whose types tests pin
 # (tests/unit/test_stored_item.py); DynamoDB still rejects a malformed request.
@@ -147,10 +156,12 @@ def build_ingest_handler(
     store: EventStore,
     rejections: RejectionRecorder | None = None,
     payloads: Payloads | None = None,
+    clock: Callable[[], float] = time.monotonic,  # the metrics' interval (the bench simulates a flood's)
 ) -> LambdaHandler:
     logger, metrics = _observability(settings, f"ingest-{provider.name}")  # service dimension
     pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections, payloads=payloads)
-    app = create_app(pipeline, metrics)
+    tally = MetricTally(metrics, settings.metrics_interval_seconds, clock)
+    app = create_app(pipeline, tally)
 
     @_with_lambda_context(logger, settings)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -158,9 +169,8 @@ def build_ingest_handler(
             return app.resolve(event, context)
         finally:
             # Not log_metrics: an accepted webhook adds no metric (the publisher counts them in batches),
-            # and log_metrics warns on every invocation that has none.
-            if metrics.metric_set:
-                metrics.flush_metrics()
+            # and the others are printed together, at most once an interval (MetricTally).
+            tally.print_if_due()
 
     return handler
 
@@ -181,11 +191,21 @@ def ingest_handler(
         provider = providers.load(settings.provider)
         session = boto3.session.Session()
         secretsmanager = session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)
-        secrets = SecretStore(
-            SecretsProvider(boto3_client=secretsmanager),
-            prefix=settings.prefix,
-            max_age_seconds=settings.secret_max_age_seconds,
-            not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
+        # Only names the sender's secrets list reach GetSecretValue: invented ones cost no AWS call.
+        secrets = KnownSubscriptionSecrets(
+            KnownSubscriptions(
+                secretsmanager,
+                settings.prefix,
+                provider.name,
+                max_age_seconds=settings.subscriptions_max_age_seconds,
+                miss_interval_seconds=settings.subscriptions_miss_interval_seconds,
+            ),
+            SecretStore(
+                SecretsProvider(boto3_client=secretsmanager),
+                prefix=settings.prefix,
+                max_age_seconds=settings.secret_max_age_seconds,
+                not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
+            ),
         )
         dynamodb = session.client("dynamodb", config=WARM_PATH_DYNAMODB_CONFIG)
         warm_ups.append(lambda: _round_trips(secretsmanager, dynamodb, settings, provider.name))

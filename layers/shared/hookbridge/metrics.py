@@ -30,6 +30,14 @@ class Metric(StrEnum):
     # Health check.
     UNHEALTHY_SUBSCRIPTIONS = "UnhealthySubscriptions"  # service = health
     SUBSCRIPTION_HEALTHY = "SubscriptionHealthy"  # 1 or 0, per provider and subscription
+    # The HTTP API's access log (a metric filter in template.yaml, no code): requests a route's throttle
+    # refused with 429, which HTTP APIs publish no metric of. No dimension: the dashboard's log widget splits
+    # them per provider from the same log, where a path dimension would let invented names mint metrics.
+    API_THROTTLED = "ApiThrottled"
+
+
+# Metrics published by a CloudWatch Logs metric filter of the template, not printed by any function.
+FROM_ACCESS_LOG: frozenset[Metric] = frozenset({Metric.API_THROTTLED})
 
 
 # The dimensions each metric is emitted with: a dashboard SEARCH over {namespace,dims...} matches only
@@ -51,6 +59,7 @@ DIMENSIONS: Mapping[Metric, frozenset[str]] = {
     },
     Metric.EVENTS_PUBLISHED: frozenset({"service", "provider"}),
     Metric.SUBSCRIPTION_HEALTHY: frozenset({"provider", "subscription"}),
+    Metric.API_THROTTLED: frozenset(),
 }
 
 _REFUSALS: Mapping[int, Metric] = {

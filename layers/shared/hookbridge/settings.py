@@ -19,6 +19,11 @@ DEFAULT_MAX_BODY_BYTES = 4_000_000
 DEFAULT_INLINE_PAYLOAD_BYTES = 350_000
 # Content-hash dedupe window of a sender whose definition states none (and whose deliveries carry no id).
 DEFAULT_DEDUPE_WINDOW_SECONDS = 3600
+# How long an ingest instance trusts its list of the sender's subscriptions (a deleted subscription is
+# refused within it), and how often at most it lists them again for a name it does not know (a new one is
+# served within it; invented names cost at most one ListSecrets per instance per interval).
+SUBSCRIPTIONS_MAX_AGE_SECONDS = 60
+SUBSCRIPTIONS_MISS_INTERVAL_SECONDS = 10
 
 
 class FunctionSettings(BaseModel):
@@ -66,6 +71,15 @@ class IngestSettings(FunctionSettings, SecretSettings):
     dedupe_window_seconds: int = Field(0, alias="DEDUPE_WINDOW_SECONDS", ge=0)
     # How often an ingest container adds its count of rejected requests to the registry.
     rejection_flush_seconds: int = Field(60, alias="REJECTION_FLUSH_SECONDS", ge=1)
+    # How often at most an ingest container prints its metrics (refusals, duplicates) as one line; its 5xx
+    # answers are printed at once.
+    metrics_interval_seconds: float = Field(60, alias="METRICS_INTERVAL_SECONDS", ge=0, le=3600)
+    subscriptions_max_age_seconds: float = Field(
+        SUBSCRIPTIONS_MAX_AGE_SECONDS, alias="SUBSCRIPTIONS_MAX_AGE_SECONDS", gt=0, le=3600
+    )
+    subscriptions_miss_interval_seconds: float = Field(
+        SUBSCRIPTIONS_MISS_INTERVAL_SECONDS, alias="SUBSCRIPTIONS_MISS_INTERVAL_SECONDS", gt=0, le=3600
+    )
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", ge=1, le=4_400_000)
     inline_payload_bytes: int = Field(
         DEFAULT_INLINE_PAYLOAD_BYTES, alias="INLINE_PAYLOAD_BYTES", ge=1, le=380_000

@@ -259,6 +259,9 @@ def _temporary(t: Target, run: str, sources: list[Source], limit: _WriteLimit) -
         events.put_rule(Name=rule, EventBusName=t.bus, EventPattern=json.dumps(pattern))
         events.put_targets(Rule=rule, EventBusName=t.bus, Targets=[{"Id": "load", "Arn": arn}])
         watch = _BusWatch(t, queue_url, run)
+        # Every ingest instance knows a new subscription within this (KnownSubscriptions): a delivery sooner
+        # could be answered 404 by an instance that listed its sender's subscriptions just before.
+        time.sleep(t.served_within_seconds)
         yield watch
         if watch.errors:
             raise Refused(f"could not read the bus: {watch.errors[0]}", "run it again")

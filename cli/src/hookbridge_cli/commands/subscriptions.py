@@ -210,6 +210,8 @@ def _report_created(
             "secret": name,
             "secret_stored": secret is not None,
             "receiving": receiving,
+            # Each ingest instance lists its sender's subscriptions: a new name is served within this.
+            "receiving_within_seconds": t.served_within_seconds if receiving else None,
         },
         f"created {provider}/{subscription}"
         + (f" (webhook {record.webhook_id})" if record.webhook_id else ""),
@@ -219,7 +221,11 @@ def _report_created(
     out.say("register at the provider:" if len(urls) == 1 else "register at the provider, one per type:")
     for url in urls:
         out.say(f"  {url}")
-    if not receiving:
+    if receiving:
+        out.say(
+            f"its webhooks are accepted within {t.served_within_seconds:g} s (once every instance knows it)"
+        )
+    else:
         out.say(
             f"no secret {name} yet: its webhooks get 404 until it exists (aws secretsmanager "
             f"create-secret --name {name} --secret-string file://secret.json)"
@@ -276,12 +282,15 @@ def delete(
             "subscription": subscription,
             "deleted": True,
             "secret_deleted": delete_secret,
+            # Each ingest instance lists its sender's subscriptions again within this: then 404.
+            "refused_within_seconds": t.refused_within_seconds if delete_secret else None,
         },
         f"deleted {provider}/{subscription}"
         + (
-            f"; secret {name} scheduled for deletion in 7 days (restore-secret undoes it)"
+            f"; secret {name} scheduled for deletion in 7 days (restore-secret undoes it); its webhooks "
+            f"get 404 within {t.refused_within_seconds:g} s"
             if delete_secret
-            else ""
+            else "; its secret stays, so its webhooks are still accepted (--delete-secret stops them)"
         ),
     )
 

@@ -10,6 +10,19 @@ REGION = "eu-west-1"
 DEMO_SUBSCRIPTION = "demo"
 AWS_PORT = 5005
 HTTP_PORT = 3000
+# The local functions list their sender's subscriptions more often than the deployed ones (moto's listing
+# costs nothing): a subscription made by `hookbridge subscriptions create --local` is served within a second,
+# a deleted one refused within five.
+LOCAL_SUBSCRIPTIONS_MISS_INTERVAL_SECONDS = 1
+LOCAL_SUBSCRIPTIONS_MAX_AGE_SECONDS = 5
+
+
+def local_function_environment() -> dict[str, str]:
+    """What the local stack's ingest functions get on top of the template's environment."""
+    return {
+        "SUBSCRIPTIONS_MISS_INTERVAL_SECONDS": str(LOCAL_SUBSCRIPTIONS_MISS_INTERVAL_SECONDS),
+        "SUBSCRIPTIONS_MAX_AGE_SECONDS": str(LOCAL_SUBSCRIPTIONS_MAX_AGE_SECONDS),
+    }
 
 
 @dataclass(frozen=True)

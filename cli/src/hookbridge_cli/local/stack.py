@@ -36,7 +36,14 @@ from hookbridge.model import is_publishable
 from hookbridge.subscription import Subscription
 from hookbridge_cli.local import snapshot
 from hookbridge_cli.local.lambda_events import context, lambda_stream_event, on_failure_message
-from hookbridge_cli.local.names import DEMO_SUBSCRIPTION, LOCAL, PREFIX, REGION, local_environment
+from hookbridge_cli.local.names import (
+    DEMO_SUBSCRIPTION,
+    LOCAL,
+    PREFIX,
+    REGION,
+    local_environment,
+    local_function_environment,
+)
 from hookbridge_cli.local.template import HttpRoute, create_table, deployment, every_sender
 from hookbridge_cli.local.throttle import WriteLimits
 from hookbridge_cli.samples import demo_secret
@@ -285,8 +292,9 @@ class LocalStack:
     def _router(self) -> type[BaseHTTPRequestHandler]:
         names = self.resource_names()
         quiet = {} if self.verbose else {"LOG_LEVEL": "WARNING"}
+        local = local_function_environment()
         routes = [
-            (route, Environments(functools.partial(ingest_handler, {**route.environment, **quiet})))
+            (route, Environments(functools.partial(ingest_handler, {**route.environment, **local, **quiet})))
             for route in self.deployment.http_routes(names)
         ]
         stack = self

@@ -91,7 +91,7 @@ class Retry:
     again, up to ``times`` times (then its last answer stands)."""
 
     delay: float
-    times: int = 10
+    times: int = 30  # past --write-limit, writes wait their turn: enough for the run's events to get one
 
 
 def fresh_secret(provider: str) -> dict[str, Any]:
@@ -293,7 +293,7 @@ class Observed:
     published: Counter[str] = field(default_factory=Counter)
     publish_lag: list[float] = field(default_factory=list)  # seconds from the 200 to seeing it on the bus
     # With a write limit: the run's PutItem requests the local stack throttled (several a 503: the ingest
-    # function's client tries each write up to 3 times), None without one.
+    # function's client tries each write up to twice), None without one.
     throttled_writes: int | None = None
 
 

@@ -119,7 +119,14 @@ def _cause(exc: GetParameterError) -> BaseException | None:
 
 
 def _is_not_found(exc: GetParameterError) -> bool:
-    return _error_code(exc) == "ResourceNotFoundException"
+    code = _error_code(exc)
+    if code == "InvalidRequestException":
+        # A secret scheduled for deletion (`subscriptions delete --delete-secret`) is no subscription: 404,
+        # not a 503 that would have its provider retry for nothing.
+        cause = _cause(exc)
+        message = cause.response.get("Error", {}).get("Message", "") if isinstance(cause, ClientError) else ""
+        return "delet" in str(message).lower()  # "marked for deletion" (AWS), "marked deleted" (moto)
+    return code == "ResourceNotFoundException"
 
 
 def _error_code(exc: GetParameterError) -> str:

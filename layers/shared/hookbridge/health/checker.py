@@ -8,9 +8,13 @@ subscription's (``hookbridge.publishing.dead_letters``). A message is attributed
 the stream (24 h) and, after that, through the health record of the subscription it was attributed to;
 only a message never attributed degrades every subscription, since it could be anyone's.
 
-Status, first match wins: disabled (the provider says so), unknown (a probe failed), silent (quiet for
-longer than normal), degraded (rejections, delivery failures, unpublished events), healthy. A change is
-published on the bus once: the new status is recorded only after the change event went out.
+Status: the most urgent that applies wins, disabled (the provider says so), silent (quiet for longer than
+normal), degraded (rejections, delivery failures, unpublished events); and the reasons of every one that
+applies are listed, most urgent first. A probe that failed (the provider's API, the events table) is a
+reason beside that status, never instead of it: a Zippex webhook whose API key expired and that has been
+quiet for days is silent, with the failed probe said too. ``unknown`` only when a probe failed and nothing
+else is known to be wrong; healthy when nothing is. A change is published on the bus once: the new status is
+recorded only after the change event went out.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ class Signals:
     provider_disabled: bool = False
     provider_failure_rate: float | None = None
     last_event_at: datetime | None = None
+    last_event_known: bool = True  # False when the events table could not be read: silence is not known
     rejected: int = 0
     dead_letters: set[str] = field(default_factory=set)  # dead-letter messages naming its events
     unpublished_events: int = 0  # its events those messages name, as far as read back
@@ -57,19 +62,19 @@ class Signals:
 
 
 def evaluate(subscription: Subscription, signals: Signals, now: datetime) -> tuple[HealthStatus, list[str]]:
-    reasons = list(signals.notes)
+    """The most urgent status that applies, and the reasons of every one that applies (most urgent first),
+    then the failed probes and notes. A failed probe never hides what the other signals show."""
+    found: list[tuple[HealthStatus, list[str]]] = []
     if signals.provider_disabled:
-        return "disabled", ["the provider reports the webhook disabled or gone", *reasons]
-    if signals.probe_failures:
-        return "unknown", [*signals.probe_failures, *reasons]
+        found.append(("disabled", ["the provider reports the webhook disabled or gone"]))
     quiet = timedelta(seconds=subscription.quiet_period_seconds)
-    if signals.last_event_at is None or now - signals.last_event_at > quiet:
+    if signals.last_event_known and (signals.last_event_at is None or now - signals.last_event_at > quiet):
         since = (
             "no event stored"
             if signals.last_event_at is None
             else f"last event {signals.last_event_at:%Y-%m-%dT%H:%M:%SZ}"
         )
-        return "silent", [f"{since}; normal quiet period is {subscription.quiet_period_seconds} s", *reasons]
+        found.append(("silent", [f"{since}; normal quiet period is {subscription.quiet_period_seconds} s"]))
     degraded = []
     if signals.rejected >= REJECTIONS_DEGRADED:
         degraded.append(f"{signals.rejected} requests rejected since the last check")
@@ -87,8 +92,12 @@ def evaluate(subscription: Subscription, signals: Signals, now: datetime) -> tup
             "cannot be named (stream records expired): `hookbridge dlq list`"
         )
     if degraded:
-        return "degraded", [*degraded, *reasons]
-    return "healthy", reasons
+        found.append(("degraded", degraded))
+    if signals.probe_failures:
+        found.append(("unknown", list(signals.probe_failures)))
+    reasons = [reason for _, some in found for reason in some] + list(signals.notes)
+    # found is in order of urgency: disabled, silent, degraded, unknown.
+    return (found[0][0] if found else "healthy"), reasons
 
 
 class LastEventFinder:
@@ -231,6 +240,7 @@ class HealthChecker:
                 subscription.provider, subscription.subscription, now, lookback
             )
         except Exception as exc:
+            signals.last_event_known = False  # not "no event stored": silence is not known either way
             signals.probe_failures.append(f"events table query failed: {type(exc).__name__}")
         status, reasons = evaluate(subscription, signals, now)
         health = Health(

@@ -1,7 +1,10 @@
 """The HTTP edge: API Gateway HTTP API (payload 2.0) in, the design's status codes out.
 
-This is the one place that maps domain errors to HTTP. Providers see a generic message; the reason goes to
-our logs without headers, signatures or body.
+This is the one place that maps domain errors to HTTP. Providers see a generic message. An ordinary refusal
+(401, 404) writes no log line at INFO: the access log has every request's path and status, the metrics count
+them and carry the latest reason (``hookbridge.ingest.tally``), and a line per forged request would be paid
+per forged request. Other refusals and our failures are logged with their reason, never headers, signatures
+or body.
 """
 
 from __future__ import annotations
@@ -14,19 +17,21 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
-from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from hookbridge.errors import Unauthorized, WebhookError
 from hookbridge.ingest.pipeline import IngestPipeline
+from hookbridge.ingest.tally import MetricTally
 from hookbridge.metrics import Metric, refusal
 from hookbridge.model import Answer, WebhookRequest
 
 log = logging.getLogger(__name__)
 # One encoder for every answer: json.dumps with separators builds a new one on each call.
 _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+# Refusals anyone can cause by the million: counted, not logged (DEBUG logs them).
+ORDINARY_REFUSALS = frozenset({401, 404})
 
 
-def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewayHttpResolver:
+def create_app(pipeline: IngestPipeline, tally: MetricTally) -> APIGatewayHttpResolver:
     provider = pipeline.provider.name
     app = APIGatewayHttpResolver()
 
@@ -57,7 +62,7 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
             )
             return _answer(result.answer)
         if outcome.status == "duplicate":
-            metrics.add_metric(name=Metric.WEBHOOK_DUPLICATE, unit=MetricUnit.Count, value=1)
+            tally.add(Metric.WEBHOOK_DUPLICATE)
         # An accepted webhook costs no line and no metric of ours: its record is the event in the table,
         # API Gateway's access log has the request, and the publisher counts accepted events per provider
         # in batches (EventsPublished). DEBUG adds a line per webhook.
@@ -73,16 +78,23 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
 
     @app.exception_handler(WebhookError)  # type: ignore[untyped-decorator]
     def webhook_error(exc: WebhookError) -> Response[str]:
-        metrics.add_metric(name=refusal(exc.status), unit=MetricUnit.Count, value=1)
-        level = logging.ERROR if exc.status >= 500 else logging.WARNING
-        log.log(level, "webhook refused", extra={"status": exc.status, "reason": exc.reason})
+        tally.add(refusal(exc.status), exc.status, exc.reason)
+        level = (
+            logging.ERROR
+            if exc.status >= 500
+            else logging.DEBUG
+            if exc.status in ORDINARY_REFUSALS
+            else logging.WARNING
+        )
+        if log.isEnabledFor(level):
+            log.log(level, "webhook refused", extra={"status": exc.status, "reason": exc.reason})
         headers = {"Retry-After": "30"} if exc.status == 503 else None
         return _json(exc.status, {"message": exc.public_message}, headers)
 
     @app.exception_handler(ServiceError)  # type: ignore[untyped-decorator]
     def routing_error(exc: ServiceError) -> Response[str]:
         # Powertools' own answers (no route matches the path: 404), which the catch-all below would hide.
-        metrics.add_metric(name=refusal(exc.status_code), unit=MetricUnit.Count, value=1)
+        tally.add(refusal(exc.status_code), exc.status_code, str(exc.msg))
         if exc.status_code != 404:  # WebhookRefusedOther does not say which status; this line does
             log.warning("webhook refused", extra={"status": exc.status_code, "reason": exc.msg})
         return _json(exc.status_code, {"message": "Not found" if exc.status_code == 404 else "Bad request"})
@@ -92,7 +104,7 @@ def create_app(pipeline: IngestPipeline, metrics: EphemeralMetrics) -> APIGatewa
         # A bug, not a verdict on the webhook: 500 makes the provider retry, and nothing was acknowledged.
         # exc_info explicitly: Powertools calls this handler after its own except block has ended.
         log.error("unexpected error", exc_info=exc)
-        metrics.add_metric(name=Metric.WEBHOOK_ERROR, unit=MetricUnit.Count, value=1)
+        tally.add(Metric.WEBHOOK_ERROR, 500, "unexpected error")
         return _json(500, {"message": "Internal error"})
 
     return app

@@ -317,6 +317,16 @@ class Segment(_Strict):
     values: tuple[str, ...] = Field(min_length=1)
 
 
+class Delivery(_Strict):
+    """What the sender does with our answer, as its own page states it: how long it waits for one (an answer
+    later than that is a failure to it, however good), how it retries, when it gives up on us. The ingest
+    function's timeout is held below the shortest wait (tests/template/test_schedules.py)."""
+
+    timeout_seconds: float | None = Field(None, gt=0, le=600)
+    retries: str = Field("", max_length=200)
+    disables: str = Field("", max_length=200)
+
+
 class ProviderDefinition(_Strict):
     name: str = Field(pattern=NAME)
     description: str = Field(min_length=3, max_length=200)
@@ -335,6 +345,7 @@ class ProviderDefinition(_Strict):
     batch: Batch | None = None
     handshakes: tuple[HandshakeSpec, ...] = ()
     accepted: AnswerSpec | None = None  # the answer to a stored webhook, when the sender asks for its own
+    delivery: Delivery | None = None  # when the sender's page states it
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
