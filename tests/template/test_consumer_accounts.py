@@ -9,6 +9,7 @@ import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from hookbridge_cli.local.template import TemplateError
 
+from tests.support.sam import translate
 from tests.support.template import deployment, template
 
 ACCOUNTS = "111111111111, 222222222222"
@@ -68,9 +69,12 @@ def test_an_organization_manages_only_its_accounts_own_rules_on_this_bus() -> No
 
 
 def test_accounts_and_an_organization_together_get_a_statement_each() -> None:
-    both = policies({"ConsumerAccounts": ACCOUNTS, "ConsumerOrganization": ORGANIZATION})
+    parameters = {"ConsumerAccounts": ACCOUNTS, "ConsumerOrganization": ORGANIZATION}
+    both = policies(parameters)
     assert set(both) == {"ConsumerAccountsPolicy", "ConsumerOrganizationPolicy"}
     assert len({p["StatementId"] for p in both.values()}) == 2  # one bus, two statements
+    translated = translate(deployment(parameters=parameters))["Resources"]  # SAM carries them as written
+    assert {k for k, v in translated.items() if v["Type"] == "AWS::Events::EventBusPolicy"} == set(both)
 
 
 def test_the_rule_actions_match_what_the_handlers_need() -> None:
