@@ -12,8 +12,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import yaml
 from hookbridge_cli.local.lambda_events import context
+from hookbridge_cli.local.template import read
 
 from hookbridge.schemas.providers import ZencargoEvent, ZippexEvent
 from tests.cli.conftest import Dev, run, start_dev, wait_for
@@ -24,16 +24,9 @@ pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 EXAMPLE = ROOT / "examples" / "consumer"
 
 
-class _Loader(yaml.SafeLoader):
-    """The example's template with CloudFormation tags read as plain values."""
-
-
-_Loader.add_multi_constructor("!", lambda loader, suffix, node: loader.construct_scalar(node))
-
-
 def example_template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load((EXAMPLE / "template.yaml").read_text(), Loader=_Loader)  # noqa: S506
-    return loaded
+    """The example's template with its CloudFormation tags read as intrinsics ({"Fn::If": ...})."""
+    return read(EXAMPLE / "template.yaml")
 
 
 def load_consumer() -> ModuleType:

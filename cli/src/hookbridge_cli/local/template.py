@@ -193,7 +193,8 @@ def create_table(client: Any, logical_id: str, name: str) -> None:
 
 def parameter_values(template: Mapping[str, Any], given: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Every parameter's value: the given one, else its default; a CommaDelimitedList as a list of trimmed
-    strings (as CloudFormation does). A value a parameter's AllowedValues refuse is a TemplateError."""
+    strings (as CloudFormation does). A value a parameter's AllowedValues or AllowedPattern refuse (for a
+    list: any of its items, as CloudFormation checks them) is a TemplateError."""
     values: dict[str, Any] = {}
     for name, spec in template.get("Parameters", {}).items():
         raw = (given or {}).get(name, spec.get("Default"))
@@ -208,6 +209,11 @@ def parameter_values(template: Mapping[str, Any], given: Mapping[str, Any] | Non
             values[name] = items
         else:
             values[name] = raw
+        pattern = spec.get("AllowedPattern")
+        checked = values[name] if isinstance(values[name], list) else [raw]
+        unmatched = [str(v) for v in checked if pattern is not None and not re.fullmatch(pattern, str(v))]
+        if unmatched:
+            raise TemplateError(f"{name}: {', '.join(unmatched)} does not match {pattern}")
     return values
 
 
