@@ -213,9 +213,9 @@ def sender_page(d: Any) -> str:
     if d.docs:
         lines.append(f"The sender's documentation: <{d.docs}>. ")
     lines.append(
-        f"Route: `{route(d)}`; register `{{WebhookBaseUrl}}/{d.name}/<subscription>`"
-        + "".join(f"`/<{s.name}>`" for s in d.segments)
-        + f" and store its secret as `{{Prefix}}/{d.name}/<subscription>` in Secrets Manager. "
+        f"Route: `{route(d)}`; register `{{WebhookBaseUrl}}/{d.name}/<subscription>"
+        + "".join(f"/<{s.name}>" for s in d.segments)
+        + f"` and store its secret as `{{Prefix}}/{d.name}/<subscription>` in Secrets Manager. "
         f"The definition: [`{definition_file}`](../../{definition_file}).\n\n"
     )
     lines.append("## How a request proves itself\n\n")
@@ -334,9 +334,9 @@ def _secret_fields(d: Any) -> set[str]:
     return fields
 
 
-def _source(s: Any) -> str:
+def _source(s: Any, within: str = "the body") -> str:
     if s.json_path is not None:
-        text = f"`{s.json_path}` in the body"
+        text = f"`{s.json_path}` in {within}"
     elif s.header is not None:
         text = f"header `{s.header}`"
     elif s.path is not None:
@@ -354,8 +354,8 @@ def _source(s: Any) -> str:
     return text
 
 
-def _sources(sources: Iterable[Any]) -> str:
-    return ", else ".join(_source(s) for s in sources)
+def _sources(sources: Iterable[Any], within: str = "the body") -> str:
+    return ", else ".join(_source(s, within) for s in sources)
 
 
 def _handshake(h: Any, d: Any) -> str:
@@ -381,6 +381,7 @@ def _events(d: Any) -> Iterator[str]:
         yield f"Where each value is found: in code, `layers/shared/hookbridge/providers/{d.code}.py`.\n"
         return
     e = d.event
+    within = "the item" if d.batch is not None else "the body"
     if d.batch is not None:
         items = ", ".join(f"`{i}`" for i in d.batch.items)
         yield (
@@ -391,7 +392,7 @@ def _events(d: Any) -> Iterator[str]:
         yield "- the body may be a form (`application/x-www-form-urlencoded`): published as an object of its"
         yield " fields"
         yield f", or the JSON in its `{d.body.json_field}` field\n" if d.body.json_field else "\n"
-    yield f"- `detail-type`: {_sources(e.type)}\n"
+    yield f"- `detail-type`: {_sources(e.type, within)}\n"
     if e.synonyms:
         renamed = ", ".join(f"`{old}` as `{new}`" for old, new in e.synonyms.items())
         kept = f"`{e.type_received_as}` keeps the name received"
@@ -399,7 +400,8 @@ def _events(d: Any) -> Iterator[str]:
     window = d.dedupe_window_seconds or DEFAULT_DEDUPE_WINDOW_SECONDS
     if e.id and d.batch is not None:
         yield (
-            f"- `metadata.event_id`: each item's {_sources(e.id)}; the request dedupes on its items' ids "
+            f"- `metadata.event_id`: each item's {_sources(e.id, within)}; the request dedupes on its items' "
+            "ids "
             f"within {window} s\n"
         )
     elif e.id:
@@ -410,11 +412,11 @@ def _events(d: Any) -> Iterator[str]:
             "(after that, an identical one is a new event)\n"
         )
     if e.occurred_at:
-        yield f"- `metadata.occurred_at`: {_sources(e.occurred_at)}\n"
+        yield f"- `metadata.occurred_at`: {_sources(e.occurred_at, within)}\n"
     if e.subject:
-        yield f"- `metadata.subject`: {_sources(e.subject)}\n"
+        yield f"- `metadata.subject`: {_sources(e.subject, within)}\n"
     for name, sources in e.extra.items():
-        yield f"- `metadata.{name}`: {_sources(sources)}\n"
+        yield f"- `metadata.{name}`: {_sources(sources, within)}\n"
     if d.accepted is not None:
         a = d.accepted
         yield (
@@ -435,7 +437,8 @@ def _sample(d: Any) -> Iterator[str]:
     )
     if not samples:
         return
-    chosen = samples[0]
+    first_type = [p for p in samples if p.relative_to(folder).with_suffix("").as_posix() == d.event_types[0]]
+    chosen = (first_type or samples)[0]
     relative = chosen.relative_to(ROOT).as_posix()
     name = chosen.relative_to(folder).with_suffix("").as_posix()
     event = json.loads(chosen.read_text(encoding="utf-8"))
@@ -448,7 +451,9 @@ def _sample(d: Any) -> Iterator[str]:
         language = "json"
     except ValueError:
         pass
-    others = ", ".join(f"`{p.relative_to(folder).with_suffix('').as_posix()}`" for p in samples[1:])
+    others = ", ".join(
+        f"`{p.relative_to(folder).with_suffix('').as_posix()}`" for p in samples if p != chosen
+    )
     headers = {k: v for k, v in event.get("headers", {}).items() if not k.startswith("x-forwarded")}
     yield "\n## A sample\n\n"
     yield (
