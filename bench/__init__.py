@@ -1,1 +1,1 @@
-"""Benchmarks: run `python -m uv run python -m bench` (see README, "Performance")."""
+"""Benchmarks: run `python -m uv run python -m bench` (see docs/performance.md)."""

@@ -72,7 +72,7 @@ def main() -> int:
         f"Our handler on each sender's first posted sample, {warm.SENDER_REQUESTS} requests, each signed "
         "just before it is sent and accepted anew (the in-memory table emptied between requests, untimed); "
         "GitHub's HMAC on its sample beside them. The public-key senders (ed25519, ecdsa) pay their "
-        "signature check in pure Python (python-ecdsa; see the README on why not `cryptography`).",
+        "signature check in pure Python (python-ecdsa; see docs/security.md on why not `cryptography`).",
         "",
         "| sender | sample | body B | verified by | events on the bus | p50 µs | p99 µs | p50 / GitHub's |",
         "|---|---|---|---|---|---|---|---|",

@@ -3,7 +3,7 @@
     python -m uv run python scripts/fresh_event.py events/zippex/delivery.delivered.json \
         [--secret-file secret.json] > /tmp/event.json
 
-The secret file holds the subscription's secret JSON (the layout in the README). Without one, the
+The secret file holds the subscription's secret JSON (the layout in docs/deploying.md). Without one, the
 provider's demo secret (events/<provider>/demo-secret.json) is used, which the samples were made with.
 """
 

@@ -6,7 +6,7 @@
     python -m uv run python scripts/subscriptions.py --table T delete zippex prod
 
 Uses your AWS credentials and region. The secret itself goes to Secrets Manager
-(README, "Add a subscription").
+(docs/deploying.md, "Adding a subscription").
 """
 
 from __future__ import annotations

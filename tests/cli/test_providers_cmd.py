@@ -58,7 +58,7 @@ def test_show_prints_the_definition_and_an_unknown_name_is_a_usage_error(hookbri
 
 
 def test_check_signs_and_verifies_a_new_definition(hookbridge: Any, tmp_path: Path) -> None:
-    """A fifth sender, as the README's recipe adds it: no samples yet, a generated secret."""
+    """A fifth sender, as docs/adding-a-sender.md's recipe adds it: no samples yet, a generated secret."""
     new = tmp_path / "acme.toml"
     new.write_text(
         (DEFINITIONS / "stripe.toml")
@@ -121,10 +121,10 @@ def test_check_refuses_an_invalid_file_with_exit_code_2_naming_the_field(
     assert "cannot read" in missing.err
 
 
-def test_the_readme_recipe_definition_checks(hookbridge: Any, tmp_path: Path) -> None:
-    """The README's "Adding a provider" example is a working definition."""
-    readme = (ROOT / "README.md").read_text()
-    block = readme.split("## Adding a provider", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+def test_the_manual_recipe_definition_checks(hookbridge: Any, tmp_path: Path) -> None:
+    """The example of docs/adding-a-sender.md is a working definition."""
+    page = (ROOT / "docs" / "adding-a-sender.md").read_text()
+    block = page.split("```toml\n", 1)[1].split("```", 1)[0]
     definition = tmp_path / "acme.toml"
     definition.write_text("\n".join(line.removeprefix("   ") for line in block.splitlines()))
     result = hookbridge("providers", "check", str(definition), "--json")

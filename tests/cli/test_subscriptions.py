@@ -232,7 +232,7 @@ def test_create_says_when_its_webhooks_are_accepted_and_delete_when_they_stop(hb
     created = hb("subscriptions", "create", "zippex", "listed", "--secret-file", demo, "--local", "--json")
     assert created.code == 0, created
     within = created.json["receiving_within_seconds"]
-    assert within == 1  # hookbridge dev's; the deployed functions' is 10 s (the README, Add a subscription)
+    assert within == 1  # hookbridge dev's; the deployed functions' is 10 s (docs/deploying.md)
     time.sleep(within)
     accepted = hb(*send)
     assert accepted.out.startswith("200 "), accepted

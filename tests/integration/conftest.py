@@ -88,7 +88,7 @@ def stack() -> Iterator[Stack]:
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        # A consumer's rule, as the README tells one to write it.
+        # A consumer's rule, as docs/consuming.md tells one to write it.
         events.put_rule(
             Name="everything",
             EventBusName=BUS,

@@ -127,7 +127,7 @@ def test_a_payload_too_big_for_one_entry_goes_as_payload_ref(
     ref = message["detail"]["metadata"]["payload_ref"]
     assert ref == {"store": "dynamodb", "table": EVENTS_TABLE, "key": {"pk": "zippex#demo#id#evt_large"}}
     item = stack.dynamodb.get_item(TableName=ref["table"], Key={"pk": {"S": ref["key"]["pk"]}})["Item"]
-    # Nothing truncated: the whole body is where it says, read as the README tells a consumer to.
+    # Nothing truncated: the whole body is where it says, read as docs/consuming.md tells a consumer to.
     stored = zlib.decompress(item["payload_deflate"]["B"], -15) if "payload_deflate" in item else None
     assert (stored or item["payload"]["B"]) == body.encode()
 

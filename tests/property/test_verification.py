@@ -157,7 +157,7 @@ def test_any_change_to_a_signed_field_in_the_body_is_refused(
     provider: str, key: str, data: Any, changed: str
 ) -> None:
     """What a sender that signs inside the body signs: every named field of each item (Adyen), the
-    timestamp and token (Mailgun; its event-data is not signed, which the README says)."""
+    timestamp and token (Mailgun; its event-data is not signed, which docs/security.md says)."""
     secret, request = genuine(provider, key, data.draw(body_for(provider)))
     document = json.loads(request.body)
     items = (

@@ -14,8 +14,13 @@ TOP = r"(?:tests|layers|cli|bench|scripts|events|schemas|examples|functions|docs
 # A path from the repository's root: a top-level folder, then names; placeholders (<name>, {x}, *) are not
 # paths.
 PATH = re.compile(rf"(?<![\w./-]){TOP}/[\w./-]*[\w/]")
-# The files the README's worked example ("Adding a provider") has the reader create.
-TO_BE_CREATED = {"events/acme/", "layers/shared/hookbridge/providers/definitions/acme.toml"}
+# The files the worked example of docs/adding-a-sender.md has the reader create.
+TO_BE_CREATED = {
+    "events/acme/",
+    "layers/shared/hookbridge/providers/definitions/acme.toml",
+    "docs/sources/senders/acme.md",
+    "docs/senders/acme.md",
+}
 
 
 def tracked_texts() -> list[str]:

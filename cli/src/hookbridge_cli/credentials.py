@@ -114,7 +114,8 @@ def parse_secret(raw: str, source: str) -> dict[str, Any]:
         fields = ", ".join(f"{'.'.join(map(str, e['loc']))} ({e['msg']})" for e in exc.errors())
         # Not chained: a ValidationError carries the values, which are the secret.
         raise Usage(
-            f"{source} does not have a secret's layout: {fields}", "see the README's secret table"
+            f"{source} does not have a secret's layout: {fields}",
+            "see the secret's JSON in docs/deploying.md",
         ) from None
     return value
 

@@ -1,6 +1,7 @@
 """The command line's error contract: every failure is one line that says what to do next, and an exit
 code a script can rely on. Commands raise the classes below; `report` turns anything else (click's usage
-errors, botocore's failures, a bug) into the same shape. The README's "Exit codes" table is this module.
+errors, botocore's failures, a bug) into the same shape. docs/operating.md's "Exit codes and errors" table is
+this module.
 
     0 done · 1 refused (not found, exists, rejected) · 2 usage (bad argument or file) ·
     3 AWS or the network failed (retry) · 4 a bug in hookbridge (run again with --debug, report it)

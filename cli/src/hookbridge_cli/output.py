@@ -1,5 +1,5 @@
 """Everything the command prints, in one place: human tables and lines on a terminal, or with --json one
-JSON object per line (stable field names, documented in the README) for scripts.
+JSON object per line (stable field names, documented in docs/operating.md) for scripts.
 
 Tables never cut a value: on a terminal a long cell folds onto the next line; piped into a file or
 another program, each row stays one line however wide, so ids and URLs can be copied and grepped.

@@ -64,7 +64,8 @@ def read_secret(t: Target, provider: str, subscription: str) -> dict[str, Any]:
     except ValueError:
         # Not chained: a JSONDecodeError carries the document, which is the secret.
         raise Refused(
-            f"secret {name} is not JSON", "fix it in Secrets Manager (see the README's layout)"
+            f"secret {name} is not JSON",
+            "fix it in Secrets Manager (see the secret's JSON in docs/deploying.md)",
         ) from None
     return value
 

@@ -75,3 +75,27 @@ _REFUSALS: Mapping[int, Metric] = {
 def refusal(status: int) -> Metric:
     """The metric of a webhook refused with an HTTP status."""
     return _REFUSALS.get(status, Metric.WEBHOOK_REFUSED_OTHER)
+
+
+# What each metric counts, for the manual's metric list (docs/reference/metrics.md, generated from here by
+# scripts/docs.py).
+ABOUT: Mapping[Metric, str] = {
+    Metric.WEBHOOK_DUPLICATE: "Genuine deliveries of an event already stored (answered 200 duplicate).",
+    Metric.WEBHOOK_REJECTED: "Requests refused because the signature, token or timestamp is wrong, or a "
+    "handshake's verify token is not the secret's.",
+    Metric.WEBHOOK_NOT_FOUND: "Requests for an unknown subscription, event type or path.",
+    Metric.WEBHOOK_TOO_LARGE: "Bodies over MAX_BODY_BYTES.",
+    Metric.WEBHOOK_UNAVAILABLE: "Webhooks answered 503 with Retry-After because DynamoDB, S3 or Secrets "
+    "Manager failed or throttled; the provider retries, nothing is lost.",
+    Metric.WEBHOOK_ERROR: "Webhooks answered 500: a bug in hookbridge; the provider retries.",
+    Metric.WEBHOOK_REFUSED_OTHER: "Refusals with any other status (none today; the log line names it).",
+    Metric.EVENTS_PUBLISHED: "Events put on the bus (once per batch of the stream): the accepted-webhooks "
+    "count, also per provider.",
+    Metric.EVENTS_NOT_PUBLISHED: "Events PutEvents refused for good (their stream batch goes to the "
+    "dead-letter queue).",
+    Metric.UNHEALTHY_SUBSCRIPTIONS: "Subscriptions not healthy at the last check "
+    "(UnhealthySubscriptionsAlarm).",
+    Metric.SUBSCRIPTION_HEALTHY: "1 when the subscription was healthy at the last check, else 0.",
+    Metric.API_THROTTLED: "Requests a route's throttle refused with 429 (ProviderRateLimit, "
+    "ProviderBurstLimit); HTTP APIs publish no throttle metric of their own.",
+}

@@ -113,7 +113,7 @@ def providers_check(
     try:
         result = check(found, provider)
     except CheckFailed as exc:
-        raise Refused(f"{file.name}: {exc}", 'see the README\'s "Adding a provider"') from exc
+        raise Refused(f"{file.name}: {exc}", "see docs/adding-a-sender.md") from exc
     missing = _not_in_template(found)
     result["in_template"] = not missing
     signs_inside = any(isinstance(s, BodyHmac) for s in (found.auth.schemes if found.auth else ()))

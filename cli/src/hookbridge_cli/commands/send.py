@@ -100,7 +100,7 @@ def _sign(
         # Not chained: the cause (a ValidationError, a signing error) can carry the secret's values.
         raise Refused(
             f"cannot sign a {provider.name} request with that secret ({type(exc).__name__})",
-            "check the secret holds what the README's secret table lists for this provider",
+            "check the secret holds what the sender's page in docs/senders/ lists",
         ) from None
 
 
@@ -129,4 +129,4 @@ def _advice(status: int) -> str:
         return "no such subscription or route: check the provider, --subscription and --url"
     if status == 503:
         return "the stack could not reach DynamoDB or Secrets Manager; it is safe to send again"
-    return "see the README's table of answers"
+    return "see docs/architecture.md for what each answer means"
