@@ -1,0 +1,5 @@
+"""placeholder"""
+
+
+def verify() -> None:
+    """Check each deployed sender end to end."""
