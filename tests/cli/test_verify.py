@@ -1,0 +1,136 @@
+"""`hookbridge verify`, run as a user runs it against `hookbridge dev`: every sender passes, and when one
+fails half way (a front that accepts anything, a URL where nothing answers) it says which, exits 1, and
+leaves nothing behind: no secret, stored event, rule or queue of its own."""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from hookbridge import providers
+from tests.cli.conftest import Dev, free_port, one_line_error
+
+pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+
+
+def left_behind(dev: Dev) -> list[str]:
+    """Everything a verify run could have made and left."""
+    secrets = [
+        s["Name"]
+        for s in dev.client("secretsmanager").list_secrets()["SecretList"]
+        if s["Name"].split("/")[-1].startswith("verify-")
+    ]
+    rules = [
+        r["Name"]
+        for r in dev.client("events").list_rules(EventBusName="hookbridge")["Rules"]
+        if r["Name"].startswith("hookbridge-verify-")
+    ]
+    queues = dev.client("sqs").list_queues(QueueNamePrefix="hookbridge-verify-").get("QueueUrls", [])
+    items = [
+        i["by_day"]["S"]
+        for i in dev.client("dynamodb").scan(TableName="hookbridge-events")["Items"]
+        if "#verify-" in i["by_day"]["S"]
+    ]
+    return secrets + rules + queues + items
+
+
+@pytest.fixture
+def front(dev: Dev) -> Iterator[str]:
+    """A front of the public URL that passes requests to the stack, but answers 200 to any request for
+    Zencargo without asking it (a misconfigured proxy: a forged request gets in)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path.startswith("/webhooks/zencargo/"):
+                return self._answer(200, b"{}")
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+            request = urllib.request.Request(  # noqa: S310 - the local stack
+                f"{dev.base_url}{self.path}", data=body, method="POST", headers=headers
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+                    return self._answer(response.status, response.read())
+            except urllib.error.HTTPError as exc:
+                return self._answer(exc.code, exc.read())
+
+        def _answer(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/webhooks"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_every_sender_passes_and_nothing_is_left(hb: Any, dev: Dev) -> None:
+    result = hb("verify", "--local", "--json")
+    assert result.code == 0, result
+    rows = result.lines
+    assert [r["provider"] for r in rows] == providers.names()
+    for row in rows:
+        assert row["ok"], row
+        assert 200 <= row["genuine"] < 300
+        assert row["forged"] in (401, 403)
+        assert row["on_bus_seconds"] is not None
+    assert left_behind(dev) == []
+    human = hb("verify", "--local", "--provider", "zippex", "--provider", "zinc")
+    assert human.code == 0, human
+    assert [line.split(":")[0] for line in human.out.splitlines()] == ["ok   zippex", "ok   zinc"]
+
+
+def test_a_forged_request_accepted_half_way_fails_and_leaves_nothing(hb: Any, dev: Dev, front: str) -> None:
+    result = hb(
+        "verify",
+        "--local",
+        "--url",
+        front,
+        "--provider",
+        "zippex",
+        "--provider",
+        "zencargo",
+        "--wait",
+        "5",
+        "--json",
+    )
+    assert result.code == 1, result
+    zippex, zencargo = result.lines
+    assert zippex["ok"], zippex
+    assert (zencargo["ok"], zencargo["problem"]) == (False, "the forged request was ACCEPTED (200)")
+    assert "1 of 2 sender(s) failed verification: zencargo" in one_line_error(result)
+    assert left_behind(dev) == []
+
+
+def test_a_public_url_that_does_not_answer_fails_every_sender_and_leaves_nothing(hb: Any, dev: Dev) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/webhooks"
+    result = hb("verify", "--local", "--url", nowhere, "--provider", "zippex", "--provider", "stripe")
+    assert result.code == 1, result
+    assert all(line.startswith("FAIL ") and "not accepted" in line for line in result.out.splitlines())
+    assert "2 of 2 sender(s) failed" in one_line_error(result)
+    assert left_behind(dev) == []
+
+
+def test_verify_mistakes_are_one_line(hb: Any, dev: Dev) -> None:
+    for args, says in [
+        (["--provider", "acme"], "unknown provider 'acme'"),
+        (["--url", "ftp://x"], "--url 'ftp://x' is not an http(s) URL"),
+    ]:
+        result = hb("verify", "--local", *args)
+        assert result.code == 2, result
+        assert says in one_line_error(result)
+    assert left_behind(dev) == []
