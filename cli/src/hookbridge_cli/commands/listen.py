@@ -73,6 +73,8 @@ def listen(
     for swept in bus_tap.sweep(t):
         out.note(f"removed {swept}, left by a listen or verify that did not end cleanly")
     pattern = bus_tap.event_pattern(t.prefix, providers, subscriptions, tuple(event_type or ()))
+    # Also when started where SIGINT was ignored (a script's background job): `kill -INT` stops it cleanly.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     listener = _Listener(t, out, url, secret, retries, lease, pattern)
     try:
