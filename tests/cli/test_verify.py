@@ -4,17 +4,21 @@ leaves nothing behind: no secret, stored event, rule or queue of its own."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hookbridge import providers
-from tests.cli.conftest import Dev, free_port, one_line_error
+from tests.cli.conftest import HOOKBRIDGE, Dev, Result, free_port, one_line_error, user_environment
 
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -133,4 +137,43 @@ def test_verify_mistakes_are_one_line(hb: Any, dev: Dev) -> None:
         result = hb("verify", "--local", *args)
         assert result.code == 2, result
         assert says in one_line_error(result)
+    assert left_behind(dev) == []
+
+
+def test_ctrl_c_half_way_removes_everything(home: Path, dev: Dev) -> None:
+    """Interrupted while a sender's request hangs: the secrets and tap already made are removed, exit 130."""
+    asked = threading.Event()
+
+    class Hangs(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            asked.set()
+            time.sleep(30)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Hangs)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/webhooks"
+    process = subprocess.Popen(  # noqa: S603 - our own command
+        [HOOKBRIDGE, "verify", "--local", "--url", url, "--provider", "zippex", "--provider", "stripe"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=user_environment(home),
+    )
+    try:
+        assert asked.wait(60), "verify never sent"
+        assert left_behind(dev) != []  # half way: its secrets and tap exist
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+        server.shutdown()
+        server.server_close()
+    assert process.returncode == 130, err
+    assert (
+        one_line_error(Result(130, out, err)) == "hookbridge: interrupted; removed everything verify had made"
+    )
     assert left_behind(dev) == []

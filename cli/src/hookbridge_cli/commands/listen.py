@@ -81,11 +81,15 @@ def listen(
         listener.run()
     except KeyboardInterrupt:
         left = listener.close()
+        if left:
+            raise Interrupted(
+                f"interrupted; could not remove {', '.join(left)}",
+                "the next `hookbridge listen` removes them once they expire",
+            ) from None
         raise Interrupted(
             f"interrupted; removed the rule and queue {listener.name}"
-            if not left
-            else f"interrupted; could not remove {', '.join(left)}",
-            None if not left else "the next `hookbridge listen` removes them once they expire",
+            if listener.name
+            else "interrupted before listening; nothing was left"
         ) from None
     finally:
         left = listener.close()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import signal
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -21,7 +23,7 @@ from hookbridge import providers
 from hookbridge.subscription import SubscriptionSecret, secret_name
 from hookbridge_cli import bus_tap, options, stored
 from hookbridge_cli.credentials import example_secret
-from hookbridge_cli.errors import Refused, Usage
+from hookbridge_cli.errors import Interrupted, Refused, Usage
 from hookbridge_cli.output import Output
 from hookbridge_cli.samples import demo_secret, is_stored, load_event, sample_names, signed_request
 from hookbridge_cli.target import Target, require_received, resolve
@@ -90,10 +92,23 @@ def verify(
     for swept in bus_tap.sweep(t):
         out.note(f"removed {swept}, left by a listen or verify that did not end cleanly")
     run = _Run(t, url or t.webhook_base_url, f"verify-{secrets.token_hex(4)}", senders)
+    # Ctrl-C or SIGTERM: the finally below removes what was made, then the command ends with 130.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         checks = run.checks(wait)
-    finally:
+    except KeyboardInterrupt:
         left = run.clean_up()
+        if left:
+            raise Interrupted(
+                f"interrupted; could not remove {', '.join(left)}", "remove them by hand (see the README)"
+            ) from None
+        raise Interrupted("interrupted; removed everything verify had made") from None
+    except BaseException:
+        for what in run.clean_up():  # the original failure is the one reported; this is added to it
+            out.note(f"could not remove {what}: remove it by hand")
+        raise
+    left = run.clean_up()
     for check in checks:
         out.result(check.row(), check.line())
     if left:
@@ -196,6 +211,10 @@ class _Run:
             except Exception as exc:
                 left.append(f"{sender}/{self.subscription}'s stored events ({type(exc).__name__})")
         return left
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _secrets(sender: str) -> tuple[dict[str, Any], dict[str, Any]]:
