@@ -140,8 +140,9 @@ def test_verify_mistakes_are_one_line(hb: Any, dev: Dev) -> None:
     assert left_behind(dev) == []
 
 
-def test_ctrl_c_half_way_removes_everything(home: Path, dev: Dev) -> None:
-    """Interrupted while a sender's request hangs: the secrets and tap already made are removed, exit 130."""
+@pytest.fixture
+def hanging() -> Iterator[tuple[str, threading.Event]]:
+    """A public URL whose server takes every request and never answers (set: one came)."""
     asked = threading.Event()
 
     class Hangs(BaseHTTPRequestHandler):
@@ -155,14 +156,40 @@ def test_ctrl_c_half_way_removes_everything(home: Path, dev: Dev) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", free_port()), Hangs)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/webhooks"
-    process = subprocess.Popen(  # noqa: S603 - our own command
-        [HOOKBRIDGE, "verify", "--local", "--url", url, "--provider", "zippex", "--provider", "stripe"],
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/webhooks", asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def start_verify(home: Path, url: str, *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(  # noqa: S603 - our own command
+        [
+            HOOKBRIDGE,
+            "verify",
+            "--local",
+            "--url",
+            url,
+            "--provider",
+            "zippex",
+            "--provider",
+            "stripe",
+            *extra,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=user_environment(home),
     )
+
+
+def test_ctrl_c_half_way_removes_everything(
+    home: Path, dev: Dev, hanging: tuple[str, threading.Event]
+) -> None:
+    """Interrupted while a sender's request hangs: the secrets and tap already made are removed, exit 130."""
+    url, asked = hanging
+    process = start_verify(home, url)
     try:
         assert asked.wait(60), "verify never sent"
         assert left_behind(dev) != []  # half way: its secrets and tap exist
@@ -170,10 +197,28 @@ def test_ctrl_c_half_way_removes_everything(home: Path, dev: Dev) -> None:
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
-        server.shutdown()
-        server.server_close()
     assert process.returncode == 130, err
     assert (
         one_line_error(Result(130, out, err)) == "hookbridge: interrupted; removed everything verify had made"
     )
+    assert left_behind(dev) == []
+
+
+def test_a_killed_verifys_leftovers_are_removed_by_the_next_once_expired(
+    hb: Any, home: Path, dev: Dev, hanging: tuple[str, threading.Event]
+) -> None:
+    url, asked = hanging
+    process = start_verify(home, url, "--lifetime", "3")
+    try:
+        assert asked.wait(60), "verify never sent"
+    finally:
+        process.kill()  # SIGKILL: no finally runs
+        process.wait()
+    left = left_behind(dev)
+    assert len(left) == 4, left  # two secrets, the rule, the queue
+    time.sleep(3.5)  # past the expiry its names carry
+    result = hb("verify", "--local", "--provider", "zippex")
+    assert result.code == 0, result
+    for name in left[:3]:  # the secrets and the rule, named in what it says it removed
+        assert name.rsplit("/", 1)[-1] in result.err
     assert left_behind(dev) == []

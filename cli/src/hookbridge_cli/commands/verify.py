@@ -28,7 +28,9 @@ from hookbridge_cli.output import Output
 from hookbridge_cli.samples import demo_secret, is_stored, load_event, sample_names, signed_request
 from hookbridge_cli.target import Target, require_received, resolve
 
-TAP_LIFETIME = timedelta(minutes=30)  # far longer than a run; then any later listen/verify sweeps it
+# Far longer than a run. Its subscription, rule and queue carry this expiry in their names: a verify
+# that was killed leaves them, and the next verify removes them once it has passed.
+LIFETIME_SECONDS = 1800
 REFUSED = (401, 403)
 
 
@@ -74,6 +76,7 @@ def verify(
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for the genuine events on the bus.", min=1)
     ] = 30,
+    lifetime: Annotated[int, typer.Option(hidden=True, min=1)] = LIFETIME_SECONDS,
     local: options.Local = False,
     stack: options.Stack = "hookbridge",
     aws_port: options.AwsPort = None,
@@ -89,9 +92,11 @@ def verify(
     for name in chosen:
         require_received(t, name)
     senders = chosen or t.providers
-    for swept in bus_tap.sweep(t):
+    for swept in bus_tap.sweep(t) + _sweep_subscriptions(t):
         out.note(f"removed {swept}, left by a listen or verify that did not end cleanly")
-    run = _Run(t, url or t.webhook_base_url, f"verify-{secrets.token_hex(4)}", senders)
+    expiry = datetime.now(UTC) + timedelta(seconds=lifetime)
+    subscription = bus_tap.tap_name(t.prefix, "verify", expiry).removeprefix(f"{t.prefix}-")
+    run = _Run(t, url or t.webhook_base_url, subscription, senders, expiry)
     # Ctrl-C or SIGTERM: the finally below removes what was made, then the command ends with 130.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
@@ -123,15 +128,17 @@ def verify(
 
 
 class _Run:
-    def __init__(self, t: Target, base_url: str, subscription: str, senders: tuple[str, ...]) -> None:
+    def __init__(
+        self, t: Target, base_url: str, subscription: str, senders: tuple[str, ...], expiry: datetime
+    ) -> None:
         self.t, self.base_url, self.subscription, self.senders = t, base_url, subscription, senders
-        self.started = datetime.now(UTC)
+        self.started, self.expiry = datetime.now(UTC), expiry
         self.tap: bus_tap.Tap | None = None
         self.secrets: list[str] = []
 
     def checks(self, wait: float) -> list[Check]:
         pattern = bus_tap.event_pattern(self.t.prefix, self.senders, (self.subscription,))
-        self.tap = bus_tap.open_tap(self.t, "verify", self.started + TAP_LIFETIME, pattern)
+        self.tap = bus_tap.open_tap(self.t, "verify", self.expiry, pattern)
         genuine, forged = {}, {}
         sm = self.t.client("secretsmanager")
         for sender in self.senders:
@@ -200,17 +207,45 @@ class _Run:
                 sm.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
             except Exception as exc:
                 left.append(f"secret {name} ({type(exc).__name__})")
-        dynamodb = self.t.client("dynamodb")
         until = datetime.now(UTC) + timedelta(minutes=1)
         for sender in self.senders:
             try:
-                for found in stored.in_range(
-                    self.t, sender, self.subscription, self.started - timedelta(minutes=1), until
-                ):
-                    dynamodb.delete_item(TableName=self.t.events_table, Key={"pk": found["pk"]})
+                _delete_stored(self.t, sender, self.subscription, self.started - timedelta(minutes=1), until)
             except Exception as exc:
                 left.append(f"{sender}/{self.subscription}'s stored events ({type(exc).__name__})")
         return left
+
+
+def _delete_stored(t: Target, sender: str, subscription: str, since: datetime, until: datetime) -> None:
+    dynamodb = t.client("dynamodb")
+    for found in stored.in_range(t, sender, subscription, since, until):
+        dynamodb.delete_item(TableName=t.events_table, Key={"pk": found["pk"]})
+
+
+def _sweep_subscriptions(t: Target) -> list[str]:
+    """The throwaway subscriptions of a verify that was killed (their expiry passed): secrets and stored
+    events removed; what was removed."""
+    now = datetime.now(UTC)
+    sm = t.client("secretsmanager")
+    removed = []
+    pages = sm.get_paginator("list_secrets").paginate(Filters=[{"Key": "name", "Values": [f"{t.prefix}/"]}])
+    for page in pages:
+        for secret in page.get("SecretList", []):
+            prefix, _, rest = secret["Name"].partition("/")
+            sender, _, subscription = rest.partition("/")
+            expiry = bus_tap.expiry_of(f"{prefix}-{subscription}", t.prefix)
+            if (
+                prefix != t.prefix
+                or expiry is None
+                or expiry >= now
+                or not subscription.startswith("verify-")
+            ):
+                continue
+            started = expiry - timedelta(days=1)  # the longest a run's lifetime can sensibly be set to
+            _delete_stored(t, sender, subscription, started, expiry + timedelta(minutes=1))
+            sm.delete_secret(SecretId=secret["Name"], ForceDeleteWithoutRecovery=True)
+            removed.append(f"secret {secret['Name']}")
+    return removed
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
