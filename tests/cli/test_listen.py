@@ -241,10 +241,12 @@ def test_a_crashed_listens_rule_and_queue_are_removed_by_the_next_and_a_lease_is
 
     listen = start_listen(home, "--forward-to", receiver.url, "--lease", "4")
     assert crashed.ready["tap"] not in taps(dev)[0]
-    time.sleep(5)  # renewed (at least once) before its own expiry
-    rules, queues = taps(dev)
-    assert len(rules) == len(queues) == 1
-    assert rules != [listen.ready["tap"]]
+
+    def renewed() -> bool:  # a new rule and queue, the first ones gone (each renewal takes a moment)
+        rules, queues = taps(dev)
+        return len(rules) == len(queues) == 1 and rules != [listen.ready["tap"]]
+
+    wait_for(renewed, seconds=60)
     post(dev, "zippex", *zippex("renewed"))
     wait_for(lambda: len(receiver.received) == 1)
     time.sleep(1)
