@@ -67,7 +67,7 @@ def listen(
     subscriptions = tuple(options.subscription(s) for s in subscription or ())
     secret = _secret(secret_env)
     out = Output(as_json)
-    t = resolve(local, stack, aws_port)
+    t = bus_tap.reusing_clients(resolve(local, stack, aws_port))
     for name in providers:
         require_received(t, name)
     for swept in bus_tap.sweep(t):

@@ -88,7 +88,7 @@ def verify(
     if url is not None and not url.startswith(("http://", "https://")):
         raise Usage(f"--url {url!r} is not an http(s) URL", "give the stack's WebhookBaseUrl")
     out = Output(as_json)
-    t = resolve(local, stack, aws_port)
+    t = bus_tap.reusing_clients(resolve(local, stack, aws_port))
     for name in chosen:
         require_received(t, name)
     senders = chosen or t.providers
