@@ -97,7 +97,7 @@ def verify(
     expiry = datetime.now(UTC) + timedelta(seconds=lifetime)
     subscription = bus_tap.tap_name(t.prefix, "verify", expiry).removeprefix(f"{t.prefix}-")
     run = _Run(t, url or t.webhook_base_url, subscription, senders, expiry)
-    # Ctrl-C or SIGTERM: the finally below removes what was made, then the command ends with 130.
+    # Ctrl-C or SIGTERM: what was made is removed below, then the command ends with 130 and one line.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
