@@ -59,6 +59,12 @@ class AwsFailed(CliError):
     exit_code = AWS_FAILED
 
 
+class Interrupted(CliError):
+    """Ctrl-C (or SIGTERM) in a command that cleaned up after itself: exit 130, and what it removed."""
+
+    exit_code = 130
+
+
 @dataclass
 class Where:
     """What the command was pointed at, so a failure can say where it failed (set by target resolution)."""

@@ -14,7 +14,18 @@ from collections.abc import Sequence
 import typer
 from typer import _click
 
-from hookbridge_cli.commands import dev, dlq, events, health, load, providers, send, subscriptions
+from hookbridge_cli.commands import (
+    dev,
+    dlq,
+    events,
+    health,
+    listen,
+    load,
+    providers,
+    send,
+    subscriptions,
+    verify,
+)
 from hookbridge_cli.errors import USAGE, report
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode=None, pretty_exceptions_enable=False)
@@ -26,6 +37,8 @@ app.add_typer(events.app, name="events")
 app.add_typer(dlq.app, name="dlq")
 app.command()(health.health)
 app.add_typer(providers.app, name="providers")
+app.command()(listen.listen)
+app.command()(verify.verify)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
