@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis' examples per property: a few dozen in the quick run; `--hypothesis-profile=thorough` (CI) tries
+# ten times as many. No deadline in either: on a shared 2-core machine a slow example is load, not a bug.
+settings.register_profile(
+    "quick", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("quick")
 
 
 @pytest.fixture(autouse=True)

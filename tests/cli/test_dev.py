@@ -25,6 +25,7 @@ from tests.cli.conftest import (
     wait_for,
 )
 
+# The quick run keeps one of each kind (a taken port, a Ctrl-C, a clean stop); the slow set has the rest.
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
 
@@ -46,7 +47,9 @@ def test_a_taken_port_fails_at_once_with_the_option_to_change(tmp_path: Path, op
     assert f"pass {option} " in line
 
 
-@pytest.mark.parametrize("after", [0.5, 1.5, 2.5])
+@pytest.mark.parametrize(
+    "after", [0.5, pytest.param(1.5, marks=pytest.mark.slow), pytest.param(2.5, marks=pytest.mark.slow)]
+)
 def test_ctrl_c_during_start_up_stops_it(tmp_path: Path, after: float) -> None:
     process = subprocess.Popen(  # noqa: S603 - our own command
         [HOOKBRIDGE, "dev", "--aws-port", str(free_port()), "--http-port", str(free_port())],
@@ -62,7 +65,7 @@ def test_ctrl_c_during_start_up_stops_it(tmp_path: Path, after: float) -> None:
     assert not (tmp_path / "dev.json").exists()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("signum", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_stops_cleanly_and_withdraws_its_announcement(tmp_path: Path, signum: int) -> None:
     dev = start_dev(tmp_path)
     announced = json.loads((tmp_path / "dev.json").read_text())
@@ -75,6 +78,7 @@ def test_stops_cleanly_and_withdraws_its_announcement(tmp_path: Path, signum: in
     assert gone.code == 3, gone
 
 
+@pytest.mark.slow
 def test_commands_and_hints_follow_the_ports_in_use(tmp_path: Path) -> None:
     """Non-default ports: the printed hint works as printed, because --local finds the running dev."""
     aws_port, http_port = free_port(), free_port()
@@ -106,6 +110,7 @@ def test_commands_and_hints_follow_the_ports_in_use(tmp_path: Path) -> None:
         process.kill()
 
 
+@pytest.mark.slow
 def test_state_dir_keeps_subscriptions_secrets_and_events_across_restarts(tmp_path: Path) -> None:
     state = tmp_path / "state"
     secret = tmp_path / "secret.json"
