@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+
+import botocore.session
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -14,6 +18,16 @@ settings.register_profile(
     "thorough", max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("quick")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_botocore_loader() -> Iterator[None]:
+    """moto hands every mock a new default boto3 session, and each session's first client of a service
+    reads that service's model (megabytes of JSON) again: a tenth of a second per client, minutes per run.
+    One loader for the run reads each model once; clients, sessions and moto's state stay per test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", functools.cache(botocore.session.create_loader))
+        yield
 
 
 @pytest.fixture(autouse=True)
