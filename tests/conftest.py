@@ -2,7 +2,32 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
+
+import botocore.session
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis' examples per property: a few dozen in the quick run; `--hypothesis-profile=thorough` (CI) tries
+# ten times as many. No deadline in either: on a shared 2-core machine a slow example is load, not a bug.
+settings.register_profile(
+    "quick", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "thorough", max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("quick")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_botocore_loader() -> Iterator[None]:
+    """moto hands every mock a new default boto3 session, and each session's first client of a service
+    reads that service's model (megabytes of JSON) again: a tenth of a second per client, minutes per run.
+    One loader for the run reads each model once; clients, sessions and moto's state stay per test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", functools.cache(botocore.session.create_loader))
+        yield
 
 
 @pytest.fixture(autouse=True)

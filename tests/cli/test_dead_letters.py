@@ -11,7 +11,8 @@ import pytest
 
 from tests.cli.conftest import Dev, one_line_error, wait_for
 
-pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+# Minutes of subprocesses against a dev stack: the slow set (`pytest -m slow`), which CI runs.
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.slow]
 
 
 def dead_letters(dev: Dev) -> int:

@@ -14,7 +14,8 @@ from hookbridge import providers
 from tests.cli.conftest import Dev, wait_for
 from tests.support.events import on_failure_message, sample_names, signed
 
-pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+# Minutes of subprocesses against a dev stack: the slow set (`pytest -m slow`), which CI runs.
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.slow]
 
 
 HANDSHAKES = {

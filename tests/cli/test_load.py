@@ -15,7 +15,8 @@ from hookbridge_cli.local.template import deployment
 
 from tests.cli.conftest import HOOKBRIDGE, Dev, one_line_error, run, start_dev, user_environment, wait_for
 
-pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+# Minutes of subprocesses against a dev stack: the slow set (`pytest -m slow`), which CI runs.
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.slow]
 
 # Beside the first four: a batch signed with a public key (SendGrid), a 5-second window (Paddle).
 PROVIDERS = ["zippex", "zinc", "zencargo", "github", "sendgrid", "paddle"]

@@ -14,7 +14,8 @@ from hookbridge import providers
 from tests.cli.conftest import Dev, one_line_error
 from tests.support.fake_providers import fake_provider_server
 
-pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+# Minutes of subprocesses against a dev stack: the slow set (`pytest -m slow`), which CI runs.
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.slow]
 
 
 def names(hb: Any) -> set[str]:

@@ -19,7 +19,8 @@ from hookbridge.schemas.providers import ZencargoEvent, ZippexEvent
 from tests.cli.conftest import Dev, run, start_dev, wait_for
 from tests.support.template import ROOT
 
-pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
+# Minutes of subprocesses against a dev stack: the slow set (`pytest -m slow`), which CI runs.
+pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.slow]
 
 EXAMPLE = ROOT / "examples" / "consumer"
 

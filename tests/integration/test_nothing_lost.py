@@ -200,6 +200,7 @@ def publish_all(stack: Stack, publisher_handler: Handler) -> int:
     return rounds
 
 
+@pytest.mark.slow  # minutes: the slow set, which CI runs
 @pytest.mark.usefixtures("atomic_moto_dynamodb")
 def test_a_few_thousand_deliveries_lose_nothing(
     stack: Stack,

@@ -320,7 +320,8 @@ def random_event(provider: str, data: Any) -> dict[str, Any]:
     return event
 
 
-FUZZ_EXAMPLES = int(os.environ.get("HOOKBRIDGE_FUZZ_EXAMPLES", "300"))
+# The profile's count (tests/conftest.py), unless HOOKBRIDGE_FUZZ_EXAMPLES says (.ci/run's fuzz step).
+FUZZ_EXAMPLES = int(os.environ.get("HOOKBRIDGE_FUZZ_EXAMPLES", "0")) or settings.default.max_examples
 
 
 @pytest.mark.parametrize("provider", providers.names())
