@@ -12,8 +12,6 @@ import importlib
 import json
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any
 
 import pytest
 from hubspot.exceptions import InvalidSignatureTimestampError  # type: ignore[import-untyped]
@@ -22,7 +20,16 @@ from hubspot.utils.signature import Signature  # type: ignore[import-untyped]
 from hookbridge import providers
 from hookbridge.errors import Unauthorized
 from hookbridge.subscription import SubscriptionSecret
-from tests.support.senders import HOST, answer, describe, refused, url_for, verify, webhook_request
+from tests.support.senders import (
+    HOST,
+    answer,
+    describe,
+    frozen_datetime,
+    refused,
+    url_for,
+    verify,
+    webhook_request,
+)
 
 CLIENT_SECRET = "hubspot-demo-client-secret-0000-000000000000"  # events/hubspot/demo-secret.json
 SECRET = {"signing_secrets": [CLIENT_SECRET]}
@@ -65,15 +72,9 @@ def sdk_accepts(headers: dict[str, str], uri: str) -> bool:
 def sdk_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
     """The SDK's clock, set by the test (it reads ``datetime.now`` from its module)."""
 
-    def set_now(now: float) -> None:
-        class Frozen(datetime):
-            @classmethod
-            def now(cls, tz: Any = None) -> Any:
-                return datetime.fromtimestamp(now, tz)
-
-        monkeypatch.setattr(importlib.import_module("hubspot.utils.signature"), "datetime", Frozen)
-
-    return set_now
+    return lambda now: monkeypatch.setattr(
+        importlib.import_module("hubspot.utils.signature"), "datetime", frozen_datetime(now)
+    )
 
 
 def test_what_hubspot_signs_is_accepted_and_a_batch_is_two_elements() -> None:

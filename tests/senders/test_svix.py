@@ -11,7 +11,6 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 import standardwebhooks.webhooks
@@ -20,7 +19,7 @@ from svix.webhooks import Webhook, WebhookVerificationError
 from hookbridge import providers
 from hookbridge.errors import Unauthorized
 from hookbridge.subscription import SubscriptionSecret
-from tests.support.senders import answer, describe, refused, verify, webhook_request
+from tests.support.senders import answer, describe, frozen_datetime, refused, verify, webhook_request
 
 # docs.svix.com/receiving/verifying-payloads/how-manual (= the Standard Webhooks test vector)
 DOCS_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -48,15 +47,7 @@ def svix_headers(body: bytes, at: int, secret: str = DOCS_SECRET, msg_id: str = 
 def sdk_now(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
     """The SDK's clock, set by the test (standardwebhooks reads ``datetime.now`` from its module)."""
 
-    def set_now(now: float) -> None:
-        class Frozen(datetime):
-            @classmethod
-            def now(cls, tz: Any = None) -> Any:
-                return datetime.fromtimestamp(now, tz)
-
-        monkeypatch.setattr(standardwebhooks.webhooks, "datetime", Frozen)
-
-    return set_now
+    return lambda now: monkeypatch.setattr(standardwebhooks.webhooks, "datetime", frozen_datetime(now))
 
 
 def test_what_svix_signs_is_accepted_stored_and_described() -> None:

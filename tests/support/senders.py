@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,6 +21,18 @@ from tests.support.fakes import FixedSecrets, MemoryStore
 from tests.support.settings import ingest_settings
 
 HOST = "hooks.example.test"
+
+
+def frozen_datetime(now: float) -> type[datetime]:
+    """A ``datetime`` whose ``now()`` is ``now``: set in a sender SDK's module in place of its own, so the
+    SDK judges a timestamp's age by the test's clock."""
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.fromtimestamp(now, tz)
+
+    return Frozen
 
 
 def url_for(provider: str, query: str = "") -> str:
