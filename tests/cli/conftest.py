@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 
 import boto3
 import pytest
+
+from tests.support.events import signed
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -98,6 +101,19 @@ class Dev:
 
     def on_bus(self, detail_type: str) -> list[dict[str, Any]]:
         return [e for e in list(self.bus) if e["detail-type"] == detail_type]
+
+    def post_signed(self, provider: str, sample: str, body: str) -> str:
+        """A genuine delivery of ``body`` to the demo subscription, signed as the sample's sender signs:
+        the id the stack gave it."""
+        event = signed(provider, sample, body=body)
+        request = urllib.request.Request(  # noqa: S310 - the local stack
+            f"{self.base_url}{event['rawPath']}",
+            data=body.encode(),
+            method="POST",
+            headers={k: v for k, v in event["headers"].items() if k != "host"},
+        )
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            return str(json.loads(response.read())["id"])
 
     def stop(self, signum: int = signal.SIGINT) -> int:
         if self.process.poll() is None:

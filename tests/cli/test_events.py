@@ -4,7 +4,6 @@ given back, the payload is shown wherever it is kept, and every command speaks -
 from __future__ import annotations
 
 import json
-import urllib.request
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ from hookbridge_cli.local.names import LOCAL
 
 from hookbridge import providers
 from tests.cli.conftest import Dev, wait_for
-from tests.support.events import on_failure_message, sample_names, signed
+from tests.support.events import on_failure_message, sample_names
 
 # Minutes of subprocesses against a dev stack: the slow set (`pytest -m slow`), which CI runs.
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.slow]
@@ -101,15 +100,7 @@ def test_every_id_shown_is_accepted_back(hb: Any, dev: Dev) -> None:
 
 def test_show_prints_a_payload_kept_in_the_payload_bucket(hb: Any, dev: Dev) -> None:
     body = json.dumps({"id": "evt_cli_large", "type": "delivery.created", "pad": "z" * 500_000})
-    event = signed("zippex", "delivery.created", body=body)
-    request = urllib.request.Request(  # noqa: S310 - the local stack
-        f"{dev.base_url}/webhooks/zippex/demo",
-        data=body.encode(),
-        method="POST",
-        headers={k: v for k, v in event["headers"].items() if k != "host"},
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-        event_id = json.loads(response.read())["id"]
+    event_id = dev.post_signed("zippex", "delivery.created", body)
     shown = hb("events", "show", "zippex", "demo", event_id, "--local", "--json")
     assert shown.code == 0, shown
     assert shown.json["metadata"]["payload_ref"]["store"] == "s3"

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,7 +20,6 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.cli.conftest import HOOKBRIDGE, Dev, Result, free_port, one_line_error, user_environment, wait_for
-from tests.support.events import signed
 
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -110,19 +108,6 @@ def start_listen(home: Path, *args: str) -> Listen:
     return listen
 
 
-def post(dev: Dev, provider: str, sample: str, body: str) -> str:
-    """A genuine delivery to the demo subscription: the id the stack gave it."""
-    event = signed(provider, sample, body=body)
-    request = urllib.request.Request(  # noqa: S310 - the local stack
-        f"{dev.base_url}{event['rawPath']}",
-        data=body.encode(),
-        method="POST",
-        headers={k: v for k, v in event["headers"].items() if k != "host"},
-    )
-    with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-        return str(json.loads(response.read())["id"])
-
-
 def zippex(n: str) -> tuple[str, str]:
     return "delivery.created", json.dumps({"id": f"evt_listen_{n}", "type": "delivery.created", "n": n})
 
@@ -149,7 +134,7 @@ def test_forwards_the_raw_body_signed_and_ctrl_c_removes_the_rule_and_queue(
     )
     sample, body = zippex("raw")
     body = body.replace(",", ",  ")  # spacing no re-serialisation keeps: the bytes as the sender sent them
-    sent = post(dev, "zippex", sample, body)
+    sent = dev.post_signed("zippex", sample, body)
     wait_for(lambda: len(receiver.received) == 1)
     headers, forwarded = receiver.received[0]
     assert forwarded == body.encode()
@@ -171,7 +156,7 @@ def test_forwards_the_raw_body_signed_and_ctrl_c_removes_the_rule_and_queue(
 
     # Mid-stream: the receiver now fails, so the next event is between retries when Ctrl-C comes.
     receiver.statuses[:] = [500]
-    post(dev, "zippex", *zippex("mid"))
+    dev.post_signed("zippex", *zippex("mid"))
     wait_for(lambda: len(listen.forwards()) == 2)
     code, err = listen.interrupt()
     assert code == 130
@@ -185,7 +170,7 @@ def test_a_failing_answer_is_retried_and_a_receiver_that_is_down_is_reported(
 ) -> None:
     receiver.statuses[:] = [503, 200]
     listen = start_listen(home, "--forward-to", receiver.url, "--retries", "2")
-    post(dev, "zippex", *zippex("retried"))
+    dev.post_signed("zippex", *zippex("retried"))
     wait_for(lambda: any(f["delivered"] for f in listen.forwards()))
     assert [(f["attempt"], f["status"], f["retry_in"]) for f in listen.forwards()] == [
         (1, 503, 0.5),
@@ -197,7 +182,7 @@ def test_a_failing_answer_is_retried_and_a_receiver_that_is_down_is_reported(
 
     down = f"127.0.0.1:{free_port()}/webhook"  # nothing listens there
     listen = start_listen(home, "--forward-to", down, "--retries", "2")
-    post(dev, "zippex", *zippex("down"))
+    dev.post_signed("zippex", *zippex("down"))
     wait_for(lambda: any(f["gave_up"] for f in listen.forwards()), seconds=30)
     attempts = listen.forwards()
     assert [(f["attempt"], f["status"], f["gave_up"]) for f in attempts] == [
@@ -215,7 +200,7 @@ def test_filters_and_a_batch_forwarded_once(home: Path, dev: Dev, hb: Any, recei
     listen = start_listen(
         home, "--forward-to", receiver.url, "--provider", "hubspot", "--subscription", "demo"
     )
-    other = post(dev, "zippex", *zippex("filtered"))
+    other = dev.post_signed("zippex", *zippex("filtered"))
     wait_for(lambda: any(e["detail"]["metadata"]["id"] == other for e in dev.bus))
     sent = hb("send", "hubspot", "batch", "--local", "--json")  # HubSpot signs the URL: `send` knows how
     assert sent.code == 0, sent
@@ -247,7 +232,7 @@ def test_a_crashed_listens_rule_and_queue_are_removed_by_the_next_and_a_lease_is
         return len(rules) == len(queues) == 1 and rules != [listen.ready["tap"]]
 
     wait_for(renewed, seconds=60)
-    post(dev, "zippex", *zippex("renewed"))
+    dev.post_signed("zippex", *zippex("renewed"))
     wait_for(lambda: len(receiver.received) == 1)
     time.sleep(1)
     assert len(receiver.received) == 1

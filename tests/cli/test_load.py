@@ -28,6 +28,22 @@ def _run_subscriptions(dev: Dev) -> list[str]:
     return [n for n in names if "/load-" in n]
 
 
+def assert_each_webhook_once_on_the_bus(dev: Dev, subscriptions: set[str], events: int) -> None:
+    """dev's own view of the bus, independent of the run's: the ``events`` webhooks of these
+    subscriptions reach it, and every bus event (a batch's element) exactly once."""
+
+    def metadata() -> list[dict[str, Any]]:
+        found = (e["detail"]["metadata"] for e in list(dev.bus))
+        return [m for m in found if m.get("subscription") in subscriptions]
+
+    def webhooks() -> set[str]:  # a batch's elements carry the stored webhook's id as batch_id
+        return {m.get("batch_id") or m["id"] for m in metadata()}
+
+    wait_for(lambda: len(webhooks()) >= events)
+    assert len(webhooks()) == events
+    assert set(Counter(m["id"] for m in metadata()).values()) == {1}
+
+
 def test_a_load_run_reconciles_answers_table_and_bus(hb: Any, dev: Dev) -> None:
     args = ["load", "--duration", "4", "--concurrency", "8", "--duplicates", "0.3", "--subscriptions", "2"]
     result = hb(*args, *(a for p in PROVIDERS for a in ("--provider", p)), "--json")
@@ -52,23 +68,7 @@ def test_a_load_run_reconciles_answers_table_and_bus(hb: Any, dev: Dev) -> None:
     # dev's own view of the bus, independent of the run's: each event it accepted, exactly once.
     subscriptions = {s for row in rows.values() for s in row["subscriptions"]}
 
-    def on_bus() -> Counter[str]:
-        return Counter(
-            e["detail"]["metadata"]["id"]
-            for e in list(dev.bus)
-            if e["detail"]["metadata"].get("subscription") in subscriptions
-        )
-
-    def webhooks() -> set[str]:  # a batch's elements carry the stored webhook's id as batch_id
-        return {
-            e["detail"]["metadata"].get("batch_id") or e["detail"]["metadata"]["id"]
-            for e in list(dev.bus)
-            if e["detail"]["metadata"].get("subscription") in subscriptions
-        }
-
-    wait_for(lambda: len(webhooks()) >= events)
-    assert len(webhooks()) == events
-    assert set(on_bus().values()) == {1}  # every bus event (a batch's element) once
+    assert_each_webhook_once_on_the_bus(dev, subscriptions, events)
 
     # What the run set up for itself is gone: its secrets, its rule and its queue.
     assert _run_subscriptions(dev) == []
@@ -127,23 +127,7 @@ def test_past_a_write_limit_webhooks_are_answered_503_and_each_is_accepted_once_
 
     subscriptions = {s for row in summary["by_provider"] for s in row["subscriptions"]}
 
-    def on_bus() -> Counter[str]:
-        return Counter(
-            e["detail"]["metadata"]["id"]
-            for e in list(dev.bus)
-            if e["detail"]["metadata"].get("subscription") in subscriptions
-        )
-
-    def webhooks() -> set[str]:  # a batch's elements carry the stored webhook's id as batch_id
-        return {
-            e["detail"]["metadata"].get("batch_id") or e["detail"]["metadata"]["id"]
-            for e in list(dev.bus)
-            if e["detail"]["metadata"].get("subscription") in subscriptions
-        }
-
-    wait_for(lambda: len(webhooks()) >= events)
-    assert len(webhooks()) == events
-    assert set(on_bus().values()) == {1}  # every bus event (a batch's element) once
+    assert_each_webhook_once_on_the_bus(dev, subscriptions, events)
     # The run removed its limit with the rest of what it set up.
     scope = next(iter(subscriptions)).rsplit("-", 1)[0] + "-"
     assert _write_limit(dev, scope) == 404
