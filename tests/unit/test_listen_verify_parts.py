@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hookbridge_cli.bus_tap import event_pattern, expiry_of, is_stale, reusing_clients, tap_name
+from hookbridge_cli.bus_tap import event_pattern, expiry_of, is_stale, tap_name
 from hookbridge_cli.commands.verify import _secrets
 from hookbridge_cli.forwarding import Attempt, forward, new_secret, retry_delays, signature_headers
 from hookbridge_cli.samples import demo_secret
@@ -140,14 +140,12 @@ def test_verify_signs_with_fresh_secrets_never_the_public_demo_ones(provider: st
             assert forged[kind] != genuine[kind], kind
 
 
-def test_listen_and_verify_make_each_aws_client_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_command_makes_each_aws_client_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """A new client costs ~0.2 s (a session loads botocore's data): made per call, listen forwarded one
     event a second at best and fell behind."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    t = reusing_clients(
-        Target(
-            "hb", "events", "subscriptions", "bus", "dlq", "http://x/webhooks", None, 1, False, ("zippex",)
-        )
+    t = Target(
+        "hb", "events", "subscriptions", "bus", "dlq", "http://x/webhooks", None, 1, False, ("zippex",)
     )
     assert t.client("sqs") is t.client("sqs")
     assert t.client("sqs") is not t.client("dynamodb")

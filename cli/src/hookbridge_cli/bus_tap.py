@@ -14,7 +14,7 @@ import json
 import re
 import secrets
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,22 +64,6 @@ def event_pattern(
     if subscriptions:
         pattern["detail"] = {"metadata": {"subscription": list(subscriptions)}}
     return pattern
-
-
-@dataclass(frozen=True)
-class _ReusingTarget(Target):
-    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = super().client(service)
-        return self._clients[service]
-
-
-def reusing_clients(t: Target) -> Target:
-    """The target, its clients made once per service: a command that polls and reads for every event
-    (listen, verify) would otherwise spend ~0.2 s creating each (a new session loads botocore's data)."""
-    return _ReusingTarget(**{f.name: getattr(t, f.name) for f in fields(t)})
 
 
 @dataclass(frozen=True)

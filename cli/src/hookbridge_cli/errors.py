@@ -10,7 +10,9 @@ this module.
 from __future__ import annotations
 
 import errno
+import signal
 from dataclasses import dataclass, field
+from types import FrameType
 
 # typer >= 0.26 carries its own copy of click; its exceptions are what its commands raise.
 import typer
@@ -63,6 +65,18 @@ class Interrupted(CliError):
     """Ctrl-C (or SIGTERM) in a command that cleaned up after itself: exit 130, and what it removed."""
 
     exit_code = 130
+
+
+def raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    """A signal handler: SIGTERM ends a command as Ctrl-C does, through its clean-up."""
+    raise KeyboardInterrupt
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM raise KeyboardInterrupt, so a command that made something removes it first; also
+    where SIGINT was ignored (a script's background job), so that `kill -INT` stops it cleanly."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, raise_interrupt)
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -47,10 +47,17 @@ class Target:
     # secret was deleted (each function instance lists its sender's subscriptions: KnownSubscriptions).
     served_within_seconds: float = SUBSCRIPTIONS_MISS_INTERVAL_SECONDS
     refused_within_seconds: float = SUBSCRIPTIONS_MAX_AGE_SECONDS
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
-        config = _LOCAL_CONFIG if self.local else None
-        return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+        """One client per service for the command's life: a new one costs ~0.2 s (a session loads
+        botocore's data), which a command that polls or reads for every event (listen, verify, load)
+        would otherwise pay each time. boto3's clients are thread-safe; its sessions are not, so each
+        client still has a session of its own."""
+        if service not in self._clients:
+            config = _LOCAL_CONFIG if self.local else None
+            self._clients[service] = boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+        return self._clients[service]
 
 
 def local_ports(aws_port: int | None) -> tuple[int, int]:

@@ -16,16 +16,12 @@ from typing import Annotated, Any
 
 import typer
 
-from hookbridge_cli.errors import Usage
+from hookbridge_cli.errors import Usage, raise_interrupt
 from hookbridge_cli.local.announcement import Running, announce, running_dev, withdraw
 from hookbridge_cli.local.names import AWS_PORT, HTTP_PORT
 from hookbridge_cli.local.template import every_sender
 from hookbridge_cli.output import Output
 from hookbridge_cli.samples import sample_names
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _force_exit(signum: int, frame: FrameType | None) -> None:
@@ -108,7 +104,7 @@ def dev(
         who = f"{meta.get('provider')} {meta.get('subscription')} {meta.get('id', '')}" if meta else ""
         out.say(f"bus {event['source']} {event['detail-type']} {who}".rstrip())
 
-    signal.signal(signal.SIGTERM, _interrupt)  # SIGINT already raises KeyboardInterrupt
+    signal.signal(signal.SIGTERM, raise_interrupt)  # SIGINT already raises KeyboardInterrupt
     stack = LocalStack(
         aws_port=aws_port,
         http_port=http_port,

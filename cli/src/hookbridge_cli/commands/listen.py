@@ -6,11 +6,9 @@ exit, Ctrl-C or SIGTERM; after a crash, by the next `listen` or `verify` once it
 from __future__ import annotations
 
 import os
-import signal
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -18,16 +16,12 @@ import typer
 
 from hookbridge.model import StoredEvent
 from hookbridge_cli import bus_tap, forwarding, options, stored
-from hookbridge_cli.errors import CliError, Interrupted, Usage
+from hookbridge_cli.errors import CliError, Interrupted, Usage, stop_on_signals
 from hookbridge_cli.output import Output
 from hookbridge_cli.target import Target, require_received, resolve
 
 LEASE_SECONDS = 600  # a tap's expiry is this far ahead; a longer listen renews it before then
 _SEEN = 10_000  # bus event ids remembered (a renewal's overlap delivers an event to both queues)
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def listen(
@@ -67,34 +61,34 @@ def listen(
     subscriptions = tuple(options.subscription(s) for s in subscription or ())
     secret = _secret(secret_env)
     out = Output(as_json)
-    t = bus_tap.reusing_clients(resolve(local, stack, aws_port))
+    t = resolve(local, stack, aws_port)
     for name in providers:
         require_received(t, name)
     for swept in bus_tap.sweep(t):
         out.note(f"removed {swept}, left by a listen or verify that did not end cleanly")
     pattern = bus_tap.event_pattern(t.prefix, providers, subscriptions, tuple(event_type or ()))
-    # Also when started where SIGINT was ignored (a script's background job): `kill -INT` stops it cleanly.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_signals()
     listener = _Listener(t, out, url, secret, retries, lease, pattern)
+    interrupted = False
     try:
         listener.run()
     except KeyboardInterrupt:
+        interrupted = True
+    finally:  # also when listening failed: what it made is removed, or said to be left
         left = listener.close()
-        if left:
-            raise Interrupted(
-                f"interrupted; could not remove {', '.join(left)}",
-                "the next `hookbridge listen` removes them once they expire",
-            ) from None
+        if left and not interrupted:
+            out.note(f"could not remove {', '.join(left)}: the next `hookbridge listen` removes them")
+    if interrupted and left:
+        raise Interrupted(
+            f"interrupted; could not remove {', '.join(left)}",
+            "the next `hookbridge listen` removes them once they expire",
+        )
+    if interrupted:
         raise Interrupted(
             f"interrupted; removed the rule and queue {listener.name}"
             if listener.name
             else "interrupted before listening; nothing was left"
-        ) from None
-    finally:
-        left = listener.close()
-        if left:
-            out.note(f"could not remove {', '.join(left)}: the next `hookbridge listen` removes them")
+        )
 
 
 def _url(forward_to: str) -> str:

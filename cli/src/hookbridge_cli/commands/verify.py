@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import secrets
-import signal
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import FrameType
 from typing import Annotated, Any
 
 import typer
@@ -23,7 +21,7 @@ from hookbridge import providers
 from hookbridge.subscription import SubscriptionSecret, secret_name
 from hookbridge_cli import bus_tap, options, stored
 from hookbridge_cli.credentials import example_secret
-from hookbridge_cli.errors import Interrupted, Refused, Usage
+from hookbridge_cli.errors import Interrupted, Refused, Usage, stop_on_signals
 from hookbridge_cli.output import Output
 from hookbridge_cli.samples import demo_secret, is_stored, load_event, sample_names, signed_request
 from hookbridge_cli.target import Target, require_received, resolve
@@ -88,7 +86,7 @@ def verify(
     if url is not None and not url.startswith(("http://", "https://")):
         raise Usage(f"--url {url!r} is not an http(s) URL", "give the stack's WebhookBaseUrl")
     out = Output(as_json)
-    t = bus_tap.reusing_clients(resolve(local, stack, aws_port))
+    t = resolve(local, stack, aws_port)
     for name in chosen:
         require_received(t, name)
     senders = chosen or t.providers
@@ -98,8 +96,7 @@ def verify(
     subscription = bus_tap.tap_name(t.prefix, "verify", expiry).removeprefix(f"{t.prefix}-")
     run = _Run(t, url or t.webhook_base_url, subscription, senders, expiry)
     # Ctrl-C or SIGTERM: what was made is removed below, then the command ends with 130 and one line.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_signals()
     try:
         checks = run.checks(wait)
     except KeyboardInterrupt:
@@ -246,10 +243,6 @@ def _sweep_subscriptions(t: Target) -> list[str]:
             sm.delete_secret(SecretId=secret["Name"], ForceDeleteWithoutRecovery=True)
             removed.append(f"secret {secret['Name']}")
     return removed
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _secrets(sender: str) -> tuple[dict[str, Any], dict[str, Any]]:
