@@ -58,6 +58,17 @@ class Timestamp(_Strict):
         return self
 
 
+def _only_placeholders(signed: str) -> bool:
+    """No brace in a signed template outside its placeholders (a typo such as {boddy} or a stray brace)."""
+    rest = PLACEHOLDER.sub("", signed)
+    return "{" not in rest and "}" not in rest
+
+
+def _signed_headers(signed: str) -> list[str]:
+    """The headers a signed template names ({header:<name>}), in its order."""
+    return [p.removeprefix("header:") for p in PLACEHOLDER.findall(signed) if p.startswith("header:")]
+
+
 class Hmac(_Strict):
     """An HMAC the sender puts in a header, over the body or over a template of it."""
 
@@ -87,7 +98,7 @@ class Hmac(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
-        if PLACEHOLDER.sub("", self.signed).count("{") or PLACEHOLDER.sub("", self.signed).count("}"):
+        if not _only_placeholders(self.signed):
             raise ValueError("signed: only {body}, {timestamp} and {header:<name>} can be used")
         if ("{timestamp}" in self.signed) != (self.timestamp is not None):
             raise ValueError("signed uses {timestamp} exactly when a timestamp is configured")
@@ -103,9 +114,7 @@ class Hmac(_Strict):
 
     def signed_headers(self) -> list[str]:
         """Headers the template signs, besides the timestamp."""
-        return [
-            p.removeprefix("header:") for p in PLACEHOLDER.findall(self.signed) if p.startswith("header:")
-        ]
+        return _signed_headers(self.signed)
 
 
 class PublicKey(_Strict):
@@ -124,7 +133,7 @@ class PublicKey(_Strict):
     def _consistent(self) -> Self:
         if "{body}" not in self.signed:
             raise ValueError("signed must contain {body}")
-        if PLACEHOLDER.sub("", self.signed).count("{") or PLACEHOLDER.sub("", self.signed).count("}"):
+        if not _only_placeholders(self.signed):
             raise ValueError(
                 "signed: only {body}, {timestamp}, {url}, {method} and {header:<name>} can be used"
             )
@@ -135,9 +144,7 @@ class PublicKey(_Strict):
         return self
 
     def signed_headers(self) -> list[str]:
-        return [
-            p.removeprefix("header:") for p in PLACEHOLDER.findall(self.signed) if p.startswith("header:")
-        ]
+        return _signed_headers(self.signed)
 
 
 class BodyTimestamp(_Strict):

@@ -64,11 +64,13 @@ def _reader(source: Source) -> Read:
 
 
 def _condition(match: Match) -> Callable[[WebhookRequest, Any], bool]:
-    read = _reader(match)
+    # The body's value as it is, not _reader's text: a JSON number or boolean is compared below.
+    path = match.json_path
+    read = _reader(match) if path is None else lambda request, payload: value_at(payload, path)
     wanted = match.equals
 
     def holds(request: WebhookRequest, payload: Any) -> bool:
-        value = value_at(payload, match.json_path) if match.json_path is not None else read(request, payload)
+        value = read(request, payload)
         # A JSON number or boolean is compared as it is written (Discord's PING is "type": 0).
         text = json.dumps(value) if isinstance(value, bool | int | float) else value
         return text == wanted
