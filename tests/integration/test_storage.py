@@ -50,3 +50,26 @@ def test_identical_content_after_the_window_is_a_new_event_and_keeps_the_earlier
 
     items = {i["pk"]["S"]: i["id"]["S"] for i in stack.items()}
     assert items == {CONTENT.key: "first", f"{CONTENT.key}#1": "second", f"{CONTENT.key}#2": "third"}
+
+
+def test_a_write_retried_after_it_committed_is_accepted_not_a_duplicate_of_itself(stack: Stack) -> None:
+    # DynamoDB can commit a PutItem and still fail to answer it (a 500, a reset connection); botocore then
+    # sends it again and the condition fails on our own item. Seen under `hookbridge dev` at load: the
+    # first delivery of an event was answered duplicate and no delivery was ever answered accepted.
+    client = boto3.client("dynamodb")
+    sent: list[int] = []
+
+    def lose_the_first_answer(attempts: int, **_: object) -> int | None:
+        sent.append(attempts)
+        return 0 if attempts == 1 else None  # retry at once, as botocore does after a lost answer
+
+    client.meta.events.register_first("needs-retry.dynamodb.PutItem", lose_the_first_answer)
+    store = DynamoEventStore(client, EVENTS_TABLE)
+
+    outcome = store.put_once(delivery("first", NOW), NOW)
+
+    assert sent[:2] == [1, 2]  # the write really was sent twice
+    assert (outcome.status, outcome.id) == ("accepted", "first")
+    # Another delivery of the same content is still a duplicate of it.
+    assert store.put_once(delivery("retry", NOW + 10), NOW + 10).status == "duplicate"
+    assert [i["id"]["S"] for i in stack.items()] == ["first"]

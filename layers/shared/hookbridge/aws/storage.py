@@ -4,7 +4,8 @@ Dedupe is never read-then-write. The put is conditional on the key being new, an
 returns the existing record in the same call (``ReturnValuesOnConditionCheckFailure``), so we can tell a
 duplicate (inside the existing record's window) from a new delivery of identical content after the window.
 The latter is stored under the next generation key (``key#1``, ``key#2``, ...): the earlier record is never
-overwritten, and the warm path stays one write.
+overwritten, and the warm path stays one write. The existing record also tells a retried attempt of our own
+write (its id is ours) from another delivery's.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ class DynamoEventStore:
                 existing: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
                 if existing is None:
                     raise StorageUnavailable("conflict without the existing item") from exc
+                if existing["id"]["S"] == event.id:
+                    # Our own write: DynamoDB committed an earlier attempt of this call and its answer was
+                    # lost (a read timeout, a 500), so botocore sent it again. The id is 128 random bits.
+                    return StoreOutcome("accepted", event.id)
                 if int(existing["dedupe_until"]["N"]) > now:
                     return StoreOutcome("duplicate", existing["id"]["S"])
                 continue  # the earlier record's window is over: this is a new delivery
