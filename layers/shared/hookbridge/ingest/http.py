@@ -13,10 +13,13 @@ import base64
 import binascii
 import json
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from hookbridge.errors import Unauthorized, WebhookError
 from hookbridge.ingest.pipeline import IngestPipeline
@@ -31,9 +34,23 @@ _COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
 ORDINARY_REFUSALS = frozenset({401, 404})
 
 
+class _OwnEventResolver(APIGatewayHttpResolver):
+    """Powertools' resolver keeps the request it resolves on its BaseRouter class, shared by every resolver
+    in the process (powertools-lambda-python 3.37; its fix for concurrent requests, #8452, is for the local
+    ASGI resolver only). Lambda runs one invocation per process at a time, but `hookbridge dev`, `load` and
+    the tests run many functions' invocations at once in one process, where a genuine webhook was answered
+    with a forged one's 401 it read from another resolver. This one keeps its request on itself, where
+    Powertools' routing and our route read it first."""
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.current_event = APIGatewayProxyEventV2(cast(dict[str, Any], event), self._json_body_deserializer)
+        self.lambda_context = context
+        return super().resolve(event, context)
+
+
 def create_app(pipeline: IngestPipeline, tally: MetricTally) -> APIGatewayHttpResolver:
     provider = pipeline.provider.name
-    app = APIGatewayHttpResolver()
+    app = _OwnEventResolver()
 
     @app.route(pipeline.provider.route, method=sorted(pipeline.provider.methods))
     def receive(subscription: str, **path: str) -> Response[str]:
