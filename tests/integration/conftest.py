@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
+from hookbridge_cli.local.atomic_writes import make_conditional_writes_atomic
 from moto import mock_aws
 
 from tests.support import template
@@ -162,15 +162,6 @@ def publisher_handler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Handler:
 
 @pytest.fixture
 def atomic_moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """moto evaluates a condition and writes in two Python steps; DynamoDB does it atomically. Serialise
-    moto's PutItem so concurrency tests exercise our code, not moto's race."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.Lock()
-    original = DynamoDBBackend.put_item
-
-    def put_item(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DynamoDBBackend, "put_item", put_item)
+    """Conditional writes as atomic as DynamoDB's (moto checks and writes in two steps), as the local stack
+    has them: concurrency tests exercise our code, not moto's race."""
+    make_conditional_writes_atomic(monkeypatch.setattr)

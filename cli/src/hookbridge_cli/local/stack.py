@@ -35,6 +35,7 @@ from hookbridge.handlers import LambdaHandler, ingest_handler, publisher_handler
 from hookbridge.model import is_publishable
 from hookbridge.subscription import Subscription
 from hookbridge_cli.local import snapshot
+from hookbridge_cli.local.atomic_writes import make_conditional_writes_atomic
 from hookbridge_cli.local.lambda_events import context, lambda_stream_event, on_failure_message
 from hookbridge_cli.local.names import (
     DEMO_SUBSCRIPTION,
@@ -151,6 +152,7 @@ class LocalStack:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._moto: BaseWSGIServer | None = None
+        self._moto_thread: threading.Thread | None = None
         self._latest: dict[str, str] = {}  # shard -> iterator at the stream's end when the stack started
         # socketserver's shutdown() waits for serve_forever to end, for ever if it never began.
         self._serving: set[str] = set()
@@ -171,6 +173,7 @@ class LocalStack:
             # The live view is the bus; the functions' own logs and metrics are there with --verbose.
             os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        make_conditional_writes_atomic()  # as DynamoDB's: invocations run at once here, as in Lambda
         try:
             # moto's ThreadedMotoServer binds inside its thread and waits, without a timeout, for a bind
             # that may never succeed (a taken port hangs it for good): bind here, serve in a thread.
@@ -181,7 +184,7 @@ class LocalStack:
                 threaded=True,
                 request_handler=MotoRequestHandler,
             )
-            self._serve(self._moto.serve_forever)
+            self._moto_thread = self._serve(self._moto.serve_forever)
             self._serving.add("moto")
             # Bound now, so a taken port fails before anything is built; it routes once the resources exist.
             self._http = _HttpApi(("127.0.0.1", self.http_port), BaseHTTPRequestHandler)
@@ -199,10 +202,11 @@ class LocalStack:
             self.stop()
             raise
 
-    def _serve(self, target: Callable[[], None]) -> None:
+    def _serve(self, target: Callable[[], None]) -> threading.Thread:
         thread = threading.Thread(target=target, daemon=True)
         thread.start()
         self._threads.append(thread)
+        return thread
 
     def stop(self) -> None:
         """Stops everything started; with a state dir, saves what is kept first (see snapshot)."""
@@ -212,8 +216,10 @@ class LocalStack:
                 self._http.shutdown()
             self._http.server_close()
             self._http = None
+        # moto serves until shut down below, after the snapshot: waiting for it here cost every stop 5 s.
         for thread in self._threads:
-            thread.join(timeout=5)
+            if thread is not self._moto_thread:
+                thread.join(timeout=5)
         self._threads.clear()
         if self._moto is not None:
             try:
