@@ -150,6 +150,11 @@ def test_a_definition_with_every_new_capability_builds(tmp_path: Path) -> None:
         (lambda t: t.replace('body = "{json:challenge}"', 'body = "{cookie:x}"'), "handshakes.0.answer"),
         (lambda t: t.replace('name = "challenge"', 'name = "challenge"\nmethod = "GET"'), "handshakes.0"),
         (lambda t: t.replace('equals = "url_verification"', "equals = 5"), "handshakes.0.when.0.equals"),
+        # A refusal is 401 or 403: another was accepted here and then answered 401 all the same.
+        (
+            lambda t: t.replace('name = "challenge"', 'name = "challenge"\nrefused_status = 400'),
+            "handshakes.0.refused_status",
+        ),
         (
             lambda t: t.replace(
                 'encoding = "hex", prefix = "sha256="',

@@ -106,7 +106,7 @@ class Handshake:
     # when the request fails the handshake's own check (Meta's verify token).
     answer: Callable[[WebhookRequest, Any, SubscriptionSecret], Answer]
     verified: bool  # whether the provider's auth must pass first (Slack, Zoom, Twitch, Discord)
-    refused_status: int = 401  # what a failed check answers (Meta documents 403)
+    refused_status: Literal[401, 403] = 401  # what a failed check answers (Meta documents 403)
     # The query parameter a sender puts the verify token in (Meta's hub.verify_token): where a sample
     # made for a subscription puts the subscription's own.
     token_parameter: str | None = None

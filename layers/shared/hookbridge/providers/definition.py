@@ -30,7 +30,8 @@ PLACEHOLDER = re.compile(r"\{(body|timestamp|url|method|params|header:[A-Za-z0-9
 # A dotted path in a JSON body; "[]" after a key (or alone, for the root) walks every item of a list.
 JSON_PATH = r"^(\[\]|[A-Za-z0-9_$@-]+(\[\])?)(\.[A-Za-z0-9_$@-]+(\[\])?)*$"
 # Placeholders of an answer: a value of the request, or hex HMAC-SHA256 of one with the signing secret.
-ANSWER_PLACEHOLDER = re.compile(r"\{(?:hmac_sha256_hex:)?(?:json|query|header):[^{}]+\}")
+# Groups: the HMAC prefix (or None), where the value is, its name (a JSON path, parameter or header).
+ANSWER_PLACEHOLDER = re.compile(r"\{(hmac_sha256_hex:)?(json|query|header):([^{}]+)\}")
 
 
 class DefinitionError(ValueError):
@@ -267,7 +268,7 @@ class HandshakeSpec(_Strict):
     # subscription's secret holds (Meta's GET).
     check: Literal["auth", "verify_token"] = "auth"
     verify_token: Source | None = None
-    refused_status: int = Field(401, ge=400, le=499)
+    refused_status: Literal[401, 403] = 401  # what a failed check answers: Meta documents 403
     answer: AnswerSpec
 
     @model_validator(mode="after")

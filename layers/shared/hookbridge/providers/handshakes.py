@@ -18,12 +18,11 @@ from hookbridge.ingest.verification import secret_matches
 from hookbridge.model import Answer, Handshake, WebhookRequest
 from hookbridge.providers._fields import short_str
 from hookbridge.providers.bodies import value_at
-from hookbridge.providers.definition import AnswerSpec, HandshakeSpec, Match, Source
+from hookbridge.providers.definition import ANSWER_PLACEHOLDER, AnswerSpec, HandshakeSpec, Match, Source
 from hookbridge.subscription import SubscriptionSecret
 
 Read = Callable[[WebhookRequest, Any], str | None]
 Render = Callable[[WebhookRequest, Any, SubscriptionSecret], Answer]
-PLACEHOLDER = re.compile(r"\{(hmac_sha256_hex:)?(json|query|header):([^{}]+)\}")
 # A handshake's value is echoed back: keep it to what a sender's challenge is.
 MAX_ECHO = 512
 
@@ -101,7 +100,7 @@ def _renderer(spec: AnswerSpec) -> Render:
                 raise Unauthorized("subscription has no signing secret configured")
             return hmac.new(keys[0].encode(), str(raw).encode(), hashlib.sha256).hexdigest()
 
-        return PLACEHOLDER.sub(value, text)
+        return ANSWER_PLACEHOLDER.sub(value, text)
 
     def render(request: WebhookRequest, payload: Any, secret: SubscriptionSecret) -> Answer:
         if spec.json_body is not None:
