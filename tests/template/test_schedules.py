@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from hookbridge import providers
 from hookbridge.handlers import RETRY_BACKOFF_MAX_SECONDS, WARM_PATH_CLIENT_CONFIG, WARM_PATH_DYNAMODB_CONFIG
-from tests.support.template import ingest_function, resource
+from tests.support.template import every_sender_deployed, ingest_function, resource
 
 # A cold start before the handler runs: bench/RESULTS.md has measured the ingest function ready in ~1.05 s
 # on a quiet run of our 2-core machine (1.5 s on a busy one: it promises ratios, not times, so no test reads
@@ -58,3 +58,10 @@ def test_the_warm_path_clients_give_up_before_the_function_is_cut_off() -> None:
         assert hung <= timeout, (hung, timeout)
         throttled = (attempts - 1) * RETRY_BACKOFF_MAX_SECONDS["throttled"]
         assert throttled + per_attempt <= timeout
+    # The local stack's patience with its moto (IngestSettings.local_read_timeout_seconds) is never deployed.
+    template = every_sender_deployed().expanded
+    variables = [
+        template["Globals"]["Function"]["Environment"]["Variables"],
+        *(resource(ingest_function(p))["Properties"]["Environment"]["Variables"] for p in providers.names()),
+    ]
+    assert not any("LOCAL_READ_TIMEOUT_SECONDS" in v for v in variables)

@@ -190,7 +190,11 @@ def ingest_handler(
         settings = IngestSettings.from_environ(environ)
         provider = providers.load(settings.provider)
         session = boto3.session.Session()
-        secretsmanager = session.client("secretsmanager", config=WARM_PATH_CLIENT_CONFIG)
+        client_config, dynamodb_config = WARM_PATH_CLIENT_CONFIG, WARM_PATH_DYNAMODB_CONFIG
+        if settings.local_read_timeout_seconds is not None:  # the local stack's moto, on a busy machine
+            patience = Config(read_timeout=settings.local_read_timeout_seconds)
+            client_config, dynamodb_config = client_config.merge(patience), dynamodb_config.merge(patience)
+        secretsmanager = session.client("secretsmanager", config=client_config)
         # Only names the sender's secrets list reach GetSecretValue: invented ones cost no AWS call.
         secrets = KnownSubscriptionSecrets(
             KnownSubscriptions(
@@ -207,15 +211,13 @@ def ingest_handler(
                 not_found_max_age_seconds=settings.secret_not_found_max_age_seconds,
             ),
         )
-        dynamodb = session.client("dynamodb", config=WARM_PATH_DYNAMODB_CONFIG)
+        dynamodb = session.client("dynamodb", config=dynamodb_config)
         warm_ups.append(lambda: _round_trips(secretsmanager, dynamodb, settings, provider.name))
         store = DynamoEventStore(dynamodb, settings.events_table)
         rejections = RejectionCounter(
             dynamodb, settings.subscriptions_table, settings.rejection_flush_seconds
         )
-        payloads = PayloadStore(
-            lambda: session.client("s3", config=WARM_PATH_CLIENT_CONFIG), settings.payload_bucket
-        )
+        payloads = PayloadStore(lambda: session.client("s3", config=client_config), settings.payload_bucket)
         return build_ingest_handler(provider, settings, secrets, store, rejections, payloads)
 
     handler = _Lazy(build)

@@ -15,6 +15,8 @@ HTTP_PORT = 3000
 # a deleted one refused within five.
 LOCAL_SUBSCRIPTIONS_MISS_INTERVAL_SECONDS = 1
 LOCAL_SUBSCRIPTIONS_MAX_AGE_SECONDS = 5
+# How long the local functions wait for the local AWS (1 s in AWS): two attempts inside `send`'s 15 s.
+LOCAL_READ_TIMEOUT_SECONDS = 5
 
 
 def local_function_environment() -> dict[str, str]:
@@ -22,6 +24,8 @@ def local_function_environment() -> dict[str, str]:
     return {
         "SUBSCRIPTIONS_MISS_INTERVAL_SECONDS": str(LOCAL_SUBSCRIPTIONS_MISS_INTERVAL_SECONDS),
         "SUBSCRIPTIONS_MAX_AGE_SECONDS": str(LOCAL_SUBSCRIPTIONS_MAX_AGE_SECONDS),
+        # moto on a busy laptop or CI answers in seconds at times; a 503 for it is no finding of a load run.
+        "LOCAL_READ_TIMEOUT_SECONDS": str(LOCAL_READ_TIMEOUT_SECONDS),
     }
 
 
