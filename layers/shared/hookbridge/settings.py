@@ -82,7 +82,7 @@ class IngestSettings(FunctionSettings, SecretSettings):
     )
     # The warm path waits 1 s for AWS's answer (handlers.WARM_PATH_CLIENT_CONFIG), far more than AWS takes.
     # Only the local stack sets this: its moto shares one machine's CPU with the functions and a load run,
-    # and has no Lambda timeout to end inside. The template never sets it (tests/template/test_schedules).
+    # and has no Lambda timeout to end inside. The template never sets it (tests/template/test_schedules.py).
     local_read_timeout_seconds: float | None = Field(None, alias="LOCAL_READ_TIMEOUT_SECONDS", gt=0, le=60)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, alias="MAX_BODY_BYTES", ge=1, le=4_400_000)
     inline_payload_bytes: int = Field(
