@@ -15,7 +15,8 @@ HTTP_PORT = 3000
 # a deleted one refused within five.
 LOCAL_SUBSCRIPTIONS_MISS_INTERVAL_SECONDS = 1
 LOCAL_SUBSCRIPTIONS_MAX_AGE_SECONDS = 5
-# How long the local functions wait for the local AWS (1 s in AWS): two attempts inside `send`'s 15 s.
+# How long the local functions wait for each answer of the local AWS (1 s in AWS): an AWS call's two
+# attempts stay inside `send`'s 15 s, and stopping waits for invocations in progress twice this long.
 LOCAL_READ_TIMEOUT_SECONDS = 5
 
 

@@ -19,7 +19,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from hookbridge_cli.local.lambda_events import context, lambda_stream_event, on_
 from hookbridge_cli.local.names import (
     DEMO_SUBSCRIPTION,
     LOCAL,
+    LOCAL_READ_TIMEOUT_SECONDS,
     PREFIX,
     REGION,
     local_environment,
@@ -109,8 +110,8 @@ class _HttpApi(ThreadingHTTPServer):
 class Environments:
     """One function's execution environments, as Lambda keeps them: each serves one invocation at a time,
     and another is started when every one is busy. The HTTP server answers requests in parallel threads;
-    handing two of them to one handler at once would be something Lambda never does, and Powertools'
-    resolver keeps the current event on the instance (a request could be answered with another's verdict)."""
+    handing two of them to one handler at once would be something Lambda never does (a function instance
+    keeps its current request: ingest/http._OwnEventResolver)."""
 
     def __init__(self, build: Callable[[], LambdaHandler]) -> None:
         self._build = build
@@ -127,6 +128,39 @@ class Environments:
             return handler(event, context)
         finally:
             self._idle.put(handler)
+
+
+class Invocations:
+    """The HTTP API's invocations in progress. Stopping closes it (a later request is answered 503, which
+    its sender retries, as when an API is unavailable) and waits for those in progress: their writes
+    belong in the state dir's snapshot. The HTTP server's request threads are daemons and keep-alive
+    connections outlive its shutdown, so neither tells when the last invocation ended."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._running = 0
+        self._closed = False
+
+    @contextlib.contextmanager
+    def one(self) -> Iterator[bool]:
+        """Yields False when stopping: the caller answers without invoking anything."""
+        with self._changed:
+            if self._closed:
+                yield False
+                return
+            self._running += 1
+        try:
+            yield True
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    def close(self, timeout: float) -> bool:
+        """No more invocations; True when those in progress ended within ``timeout`` seconds."""
+        with self._changed:
+            self._closed = True
+            return self._changed.wait_for(lambda: self._running == 0, timeout)
 
 
 class LocalStack:
@@ -159,6 +193,7 @@ class LocalStack:
         self._http: ThreadingHTTPServer | None = None
         self.bus_events: list[dict[str, Any]] = []
         self.errors: list[str] = []
+        self.invocations = Invocations()
 
     @property
     def base_url(self) -> str:
@@ -211,6 +246,9 @@ class LocalStack:
     def stop(self) -> None:
         """Stops everything started; with a state dir, saves what is kept first (see snapshot)."""
         self._stop.set()
+        # Longer than one AWS call of a function can take here (two attempts), so what it stores is saved.
+        if not self.invocations.close(timeout=2 * LOCAL_READ_TIMEOUT_SECONDS + 1):
+            self.errors.append("stopped with invocations still running: their webhooks may not be saved")
         if self._http is not None:
             if "http" in self._serving:
                 self._http.shutdown()
@@ -338,11 +376,14 @@ class LocalStack:
                             body,
                             self.client_address[0],
                         )
-                        try:
-                            result = handler(event, context(route.function))
-                        except Exception as exc:  # what API Gateway answers when the function fails
-                            stack.errors.append(f"{route.function}: {exc!r}")
-                            result = {"statusCode": 500, "body": '{"message":"Internal Server Error"}'}
+                        with stack.invocations.one() as invoking:
+                            if not invoking:
+                                return self._reply(503, '{"message":"Stopping"}', {"Retry-After": "30"})
+                            try:
+                                result = handler(event, context(route.function))
+                            except Exception as exc:  # what API Gateway answers when the function fails
+                                stack.errors.append(f"{route.function}: {exc!r}")
+                                result = {"statusCode": 500, "body": '{"message":"Internal Server Error"}'}
                         return self._reply(
                             result.get("statusCode", 200),
                             result.get("body") or "",
