@@ -135,6 +135,8 @@ def dev(
         out.note("stopping...")
         withdraw(pid)
         stack.stop()
+        for error in stack.errors:  # what stopping met (an invocation that would not end)
+            out.note(error)
         if state_dir is not None and stack.restored is not None:
             out.note(f"state saved in {state_dir}")
 
