@@ -13,13 +13,12 @@ import base64
 import binascii
 import json
 import logging
-from collections.abc import Mapping
 from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from hookbridge.errors import Unauthorized, WebhookError
 from hookbridge.ingest.pipeline import IngestPipeline
@@ -39,13 +38,13 @@ class _OwnEventResolver(APIGatewayHttpResolver):
     in the process (powertools-lambda-python 3.37; its fix for concurrent requests, #8452, is for the local
     ASGI resolver only). Lambda runs one invocation per process at a time, but `hookbridge dev`, `load` and
     the tests run many functions' invocations at once in one process, where a genuine webhook was answered
-    with a forged one's 401 it read from another resolver. This one keeps its request on itself, where
-    Powertools' routing and our route read it first."""
+    with a forged one's 401 it read from another resolver. This one also keeps the request it builds on
+    itself, where Powertools' routing and our route read it first (nothing on our path reads the context
+    it keeps on the class)."""
 
-    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        self.current_event = APIGatewayProxyEventV2(cast(dict[str, Any], event), self._json_body_deserializer)
-        self.lambda_context = context
-        return super().resolve(event, context)
+    def _to_proxy_event(self, event: dict[str, Any]) -> BaseProxyEvent:
+        self.current_event = cast(APIGatewayProxyEventV2, super()._to_proxy_event(event))
+        return self.current_event
 
 
 def create_app(pipeline: IngestPipeline, tally: MetricTally) -> APIGatewayHttpResolver:
