@@ -4,23 +4,18 @@ option or metric changed without regenerating them fails here, naming the comman
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from tests.support.functions import load_file
 from tests.support.template import ROOT
 
 
 def generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("docs_generator", ROOT / "scripts" / "docs.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("docs_generator", ROOT / "scripts" / "docs.py")
 
 
 def test_the_generated_pages_are_what_the_code_generates() -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from hookbridge_cli.local.template import read
 
 from hookbridge.schemas.providers import ZencargoEvent, ZippexEvent
 from tests.cli.conftest import Dev, run, start_dev, wait_for
+from tests.support.functions import load_file
 from tests.support.template import ROOT
 
 # Minutes of subprocesses against a dev stack: the slow set (`pytest -m slow`), which CI runs.
@@ -31,12 +31,7 @@ def example_template() -> dict[str, Any]:
 
 
 def load_consumer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("example_consumer_app", EXAMPLE / "src" / "app.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file("example_consumer_app", EXAMPLE / "src" / "app.py")
 
 
 @pytest.fixture(scope="module")

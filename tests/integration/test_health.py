@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +20,7 @@ from hookbridge.subscription import Subscription
 from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, on_failure_message, signed
 from tests.support.fake_providers import ProviderState, fake_provider_server
-from tests.support.functions import load_function
+from tests.support.functions import load_file, load_function
 from tests.support.template import ROOT
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
@@ -420,13 +419,7 @@ def test_registry_create_list_delete(registry: SubscriptionRegistry) -> None:
 
 
 def test_subscriptions_script(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "subscriptions_script", ROOT / "scripts" / "subscriptions.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_file("subscriptions_script", ROOT / "scripts" / "subscriptions.py")
     table = ["--table", SUBSCRIPTIONS_TABLE]
     assert (
         script.main(
