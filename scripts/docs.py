@@ -315,22 +315,13 @@ def _timestamp(t: Any) -> str:
 
 
 def _secret_fields(d: Any) -> set[str]:
-    fields = set()
-    for scheme in d.auth.schemes:
-        fields.add(
-            {
-                "hmac": "signing_secrets",
-                "body_hmac": "signing_secrets",
-                "ed25519": "public_keys",
-                "ecdsa_p256": "public_keys",
-                "token": "tokens",
-                "basic": "basic_auth",
-            }[scheme.kind]
-        )
-        if "{url}" in getattr(scheme, "signed", ""):
-            fields.add("url")
-    if any(h.check == "verify_token" for h in d.handshakes):
-        fields.add("verify_token")
+    """The fields of the secret the definition reads: those of the example secret `hookbridge` makes for
+    it (but the private keys only our signer needs), and the URL where a scheme signs it."""
+    from hookbridge_cli.credentials import example_secret
+
+    fields = set(example_secret(d, "docs")) - {"private_keys"}
+    if any("{url}" in getattr(scheme, "signed", "") for scheme in d.auth.schemes):
+        fields.add("url")
     return fields
 
 
