@@ -45,7 +45,9 @@ FUNCTION = """
 import types
 app = types.ModuleType("index")
 exec(compile({code!r}, "index.py", "exec"), app.__dict__)
-class C: function_name = "f"; memory_limit_in_mb = 512; invoked_function_arn = "arn"; aws_request_id = "r"
+class C:
+    function_name = "f"; memory_limit_in_mb = 512; invoked_function_arn = "arn"; aws_request_id = "r"
+    def get_remaining_time_in_millis(self): return 30_000
 {call}
 """
 

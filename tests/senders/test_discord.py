@@ -3,8 +3,8 @@ Discord publishes no SDK for this, and no vector: its private key is its own). X
 hex Ed25519 signature of X-Signature-Timestamp followed by the body, checked with the application's Public
 Key (hex). Keys here are pynacl's ``SigningKey(bytes(range(32)))``, public key 03a107bf...31b8; Ed25519 is
 deterministic, so our signer must produce pynacl's very bytes. Discord sets no window (neither its docs nor
-its reference code check the timestamp): an old signature verifies, and a replay is a duplicate of its
-content. Saving the URL sends a signed PING ({"type": 0}), answered 204 and never stored; every event is
+its reference code check the timestamp): ours is an hour, beyond its retries, and a replay within it is a
+duplicate of its content. Saving the URL sends a signed PING ({"type": 0}), answered 204 and never stored; every event is
 answered 204 too, with a Content-Type and no body."""
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import time
 import pytest
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
+
+from hookbridge.errors import Unauthorized
 
 from hookbridge import providers
 from hookbridge.subscription import SubscriptionSecret
@@ -152,13 +154,21 @@ def test_forged_and_tampered_requests_are_refused_with_401_as_pynacl_refuses_the
     assert refused(answer("discord", SECRET, headers, body))
 
 
-def test_no_window_an_old_signature_still_verifies() -> None:
-    """Discord sets none: a signature of 2001 verifies now (the store dedupes the replay on its content)."""
-    headers = discord_headers(AUTHORIZED, 1_000_000_000)
+@pytest.mark.parametrize(
+    ("age", "accepted"), [(3_599, True), (-3_599, True), (3_601, False), (-3_601, False)]
+)
+def test_our_window_of_an_hour_covers_discords_ten_minutes_of_retries(age: int, accepted: bool) -> None:
+    """Discord sets none; ours is 1 h either way (its retries end within 10 minutes): a signature pynacl
+    accepts is refused outside it, so a captured request cannot come back once the table forgets it."""
+    signed_at = 1_800_000_000
+    headers = discord_headers(AUTHORIZED, signed_at)
     assert pynacl_accepts(headers, AUTHORIZED)
     request = webhook_request("discord", headers, AUTHORIZED)
-    assert verify("discord", SECRET, request, now=time.time()) == "ed25519"
-    assert answer("discord", SECRET, headers, AUTHORIZED).status == 204
+    if accepted:
+        assert verify("discord", SECRET, request, now=signed_at + age) == "ed25519"
+    else:
+        with pytest.raises(Unauthorized, match="timestamp outside tolerance"):
+            verify("discord", SECRET, request, now=signed_at + age)
 
 
 @pytest.mark.parametrize("sample", sample_names("discord"))
@@ -171,4 +181,5 @@ def test_the_shipped_samples_are_genuine_to_pynacl_and_to_us(sample: str) -> Non
         SigningKey(bytes.fromhex(secret["private_keys"][0])).verify_key.encode().hex()
         == secret["public_keys"][0]
     )
-    assert verify("discord", secret, webhook_request("discord", headers, body)) == "ed25519"
+    at = int(headers["X-Signature-Timestamp"])
+    assert verify("discord", secret, webhook_request("discord", headers, body), now=at) == "ed25519"

@@ -42,7 +42,7 @@ def zoom_headers(signature: str, stamp: str = TIMESTAMP) -> dict[str, str]:
 
 def test_what_rivet_accepts_we_accept_and_describe() -> None:
     request = webhook_request("zoom", zoom_headers(RIVET_ACCEPTED), MEETING_STARTED)
-    assert verify("zoom", SECRET, request) == "hmac-sha256"
+    assert verify("zoom", SECRET, request, now=int(TIMESTAMP)) == "hmac-sha256"
     described = describe("zoom", request)
     assert (described.event_type, described.event_id, described.subject) == (
         "meeting.started",
@@ -61,7 +61,7 @@ def test_we_sign_what_rivet_accepts() -> None:
 
 
 def test_the_url_validation_is_answered_as_rivet_answers_it_and_not_stored() -> None:
-    found = answer("zoom", SECRET, zoom_headers(URL_VALIDATION_SIGNATURE), URL_VALIDATION)
+    found = answer("zoom", SECRET, zoom_headers(URL_VALIDATION_SIGNATURE), URL_VALIDATION, now=int(TIMESTAMP))
     assert (found.status, found.content_type, found.stored) == (200, "application/json", [])
     assert json.loads(found.body) == RIVET_ANSWER
 
@@ -73,9 +73,16 @@ def test_a_url_validation_rivet_refuses_gets_401_and_no_token() -> None:
     assert "encryptedToken" not in found.body
 
 
-def test_zoom_sets_no_window_so_an_old_signature_still_verifies() -> None:
-    request = webhook_request("zoom", zoom_headers(RIVET_ACCEPTED), MEETING_STARTED, at=1_900_000_000)
-    assert verify("zoom", SECRET, request, now=1_900_000_000) == "hmac-sha256"
+@pytest.mark.parametrize(("age", "accepted"), [(10_799, True), (-10_799, True), (10_801, False)])
+def test_our_window_of_three_hours_covers_zooms_retries(age: int, accepted: bool) -> None:
+    """Zoom sets none; ours is 3 h either way (its last retry is about 90 minutes after the first try)."""
+    request = webhook_request("zoom", zoom_headers(RIVET_ACCEPTED), MEETING_STARTED)
+    now = int(TIMESTAMP) + age
+    if accepted:
+        assert verify("zoom", SECRET, request, now=now) == "hmac-sha256"
+    else:
+        with pytest.raises(Unauthorized, match="timestamp outside tolerance"):
+            verify("zoom", SECRET, request, now=now)
 
 
 @pytest.mark.parametrize(

@@ -104,11 +104,18 @@ def answer(
     *,
     url: str | None = None,
     method: str = "POST",
+    now: float | None = None,
 ) -> Answer:
-    """What the real ingest handler answers the request, now, and what it stored."""
+    """What the real ingest handler answers the request, now (or at ``now``), and what it stored."""
     store = MemoryStore()
     secrets = SecretStore(FixedSecrets(dict(secret)), "hookbridge", 300, 30)
-    handler = build_ingest_handler(providers.load(provider), ingest_settings(provider), secrets, store)
+    handler = build_ingest_handler(
+        providers.load(provider),
+        ingest_settings(provider),
+        secrets,
+        store,
+        wall_clock=time.time if now is None else lambda: now,
+    )
     parts = urlsplit(url or url_for(provider))
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     event = {

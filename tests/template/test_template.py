@@ -11,6 +11,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from hookbridge import providers
+from hookbridge.ingest.pipeline import ELEMENTS_SUFFIX
 from hookbridge.model import is_publishable
 from tests.support.events import EVENTS, load_event, sample_names
 from tests.support.template import (
@@ -215,7 +216,11 @@ def test_publisher_stream_mapping_is_safe() -> None:
     assert stream["BisectBatchOnFunctionError"] is True
     assert 0 < stream["MaximumRetryAttempts"] <= 10
     patterns = [json.loads(f["Pattern"]) for f in stream["FilterCriteria"]["Filters"]]
-    assert patterns[0] == {"eventName": ["INSERT"]}
+    # A batch element's claim (no by_day) is an INSERT the publisher has nothing to publish for.
+    assert patterns[0] == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"by_day": {"S": [{"exists": True}]}}},
+    }
     assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["PublisherDeadLetterQueue", "Arn"]
     }
@@ -328,9 +333,13 @@ def test_every_function_policy_is_scoped_to_named_resources() -> None:
                 for value in resources:
                     text = str(value)
                     assert text != "*", f"{name}: {statement.get('Sid')} on every resource"
-                    # A wildcard only to name one provider's secrets or payloads.
-                    assert "*" not in text or re.search(
-                        r"(secret:\$\{Prefix\}|\$\{PayloadBucket.Arn\})/[a-z-]+/\*", text
+                    # A wildcard only to name one provider's secrets or payloads, or (the publisher) the
+                    # objects that hold a batch's elements and nothing else.
+                    assert (
+                        "*" not in text
+                        or re.search(r"(secret:\$\{Prefix\}|\$\{PayloadBucket.Arn\})/[a-z-]+/\*", text)
+                        or (name, text)
+                        == ("PublisherFunction", str({"Fn::Sub": "${PayloadBucket.Arn}/*" + ELEMENTS_SUFFIX}))
                     ), (name, text)
             # SAM policy templates only when scoped by a resource of this stack.
             for template_name, args in ((k, v) for k, v in policy.items() if k != "Statement"):
@@ -427,7 +436,7 @@ def test_the_template_reads_as_a_page() -> None:
     consumers in other accounts (two parameters, their conditions, the bus's two policies, an output); each
     sender since adds its mapping row, nothing else."""
     lines = (ROOT / "template.yaml").read_text(encoding="utf-8").splitlines()
-    budget = 815 + 48 + len(template()["Mappings"]["Senders"]) - 8
+    budget = 819 + 48 + len(template()["Mappings"]["Senders"]) - 8
     assert len(lines) <= budget, f"template.yaml has {len(lines)} lines"
     long = [n for n, line in enumerate(lines, 1) if len(line) > 160]
     assert not long, f"lines over 160 characters: {long}"
@@ -436,7 +445,8 @@ def test_the_template_reads_as_a_page() -> None:
 @pytest.mark.parametrize(
     ("event_name", "image"),
     [
-        ("INSERT", {"pk": {"S": "k"}}),
+        ("INSERT", {"pk": {"S": "k"}, "by_day": {"S": "zippex#demo#2026-12-04#0"}}),
+        ("INSERT", {"pk": {"S": "k"}}),  # a batch element's claim
         ("MODIFY", {"pk": {"S": "k"}, "published_elements": {"S": "0,2"}}),
         ("MODIFY", {"pk": {"S": "k"}, "published_elements": {"S": ""}}),
         ("MODIFY", {"pk": {"S": "k"}}),

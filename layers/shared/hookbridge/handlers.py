@@ -29,14 +29,15 @@ from hookbridge.aws.known_subscriptions import KnownSubscriptions, KnownSubscrip
 from hookbridge.aws.payloads import PayloadStore
 from hookbridge.aws.rejections import RejectionCounter
 from hookbridge.aws.secrets import SecretStore
-from hookbridge.aws.storage import DynamoEventStore, DynamoPublishProgress
+from hookbridge.aws.storage import DynamoElementClaims, DynamoEventStore, DynamoPublishProgress
+from hookbridge.errors import Unavailable
 from hookbridge.ingest.http import create_app
 from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.ingest.tally import MetricTally
 from hookbridge.metrics import Metric
 from hookbridge.model import Provider, StoredEvent, is_publishable
 from hookbridge.ports import EventStore, Payloads, RejectionRecorder, Secrets
-from hookbridge.publishing.publisher import Envelope, Publisher, build_envelopes
+from hookbridge.publishing.publisher import Envelope, Publisher, build_envelopes, with_elements
 from hookbridge.settings import FunctionSettings, HealthSettings, IngestSettings, PublisherSettings
 
 if TYPE_CHECKING:
@@ -157,9 +158,12 @@ def build_ingest_handler(
     rejections: RejectionRecorder | None = None,
     payloads: Payloads | None = None,
     clock: Callable[[], float] = time.monotonic,  # the metrics' interval (the bench simulates a flood's)
+    wall_clock: Callable[[], float] = time.time,  # what signed timestamps are checked against
 ) -> LambdaHandler:
     logger, metrics = _observability(settings, f"ingest-{provider.name}")  # service dimension
-    pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections, payloads=payloads)
+    pipeline = IngestPipeline(
+        provider, settings, secrets, store, clock=wall_clock, rejections=rejections, payloads=payloads
+    )
     tally = MetricTally(metrics, settings.metrics_interval_seconds, clock)
     app = create_app(pipeline, tally)
 
@@ -257,7 +261,13 @@ def _snapshot_hook_registrar() -> Callable[[Callable[[], None]], object]:
     return cast(Callable[[Callable[[], None]], object], register_before_snapshot)
 
 
-def build_publisher_handler(settings: PublisherSettings, publisher: Publisher) -> LambdaHandler:
+# Seconds of the publisher's timeout kept for recording a large batch's progress after it stops sending.
+PUBLISH_TIME_RESERVE_SECONDS = 5.0
+
+
+def build_publisher_handler(
+    settings: PublisherSettings, publisher: Publisher, payloads: Payloads
+) -> LambdaHandler:
     bus = settings.event_bus
     logger, metrics = _observability(settings, "publisher")
 
@@ -268,6 +278,7 @@ def build_publisher_handler(settings: PublisherSettings, publisher: Publisher) -
         # reports failures per entry, so the batch is walked here.
         envelopes: list[Envelope] = []
         undecodable: list[str] = []
+        unreadable: list[str] = []
         for record in DynamoDBStreamEvent(event).records:
             sequence = record.dynamodb.sequence_number if record.dynamodb else None
             image = record.raw_event.get("dynamodb", {}).get("NewImage")
@@ -279,6 +290,13 @@ def build_publisher_handler(settings: PublisherSettings, publisher: Publisher) -
                 logger.exception("stream record is not a stored event", extra={"record": sequence})
                 undecodable.append(sequence)
                 continue
+            if stored.elements_s3_key is not None:
+                try:  # a batch's elements too many for its item, beside its body in the payload bucket
+                    stored = with_elements(stored, payloads.get)
+                except Unavailable:
+                    logger.warning("could not read a batch's elements", extra={"record": sequence})
+                    unreadable.append(sequence)
+                    break  # Lambda retries from the first failed record: later ones are not attempted
             envelopes += build_envelopes(
                 sequence,
                 stored,
@@ -287,7 +305,10 @@ def build_publisher_handler(settings: PublisherSettings, publisher: Publisher) -
                 table=settings.events_table,
                 payload_bucket=settings.payload_bucket,
             )
-        failed = publisher.publish(envelopes) + undecodable
+        # Stop sending with time left to record a large batch's progress (the rest is published from it).
+        remaining = context.get_remaining_time_in_millis() / 1000
+        deadline = time.monotonic() + remaining - PUBLISH_TIME_RESERVE_SECONDS
+        failed = publisher.publish(envelopes, deadline) + undecodable + unreadable
         metrics.add_metric(name=Metric.EVENTS_NOT_PUBLISHED, unit=MetricUnit.Count, value=len(failed))
         # Accepted webhooks are counted here, per provider and once per batch, not per request on the
         # ingest functions' warm path.
@@ -312,8 +333,12 @@ def publisher_handler(environ: Mapping[str, str] = os.environ) -> LambdaHandler:
         settings = PublisherSettings.from_environ(environ)
         session = boto3.session.Session()
         client = session.client("events", config=PUBLISHER_CLIENT_CONFIG)
-        progress = DynamoPublishProgress(lambda: session.client("dynamodb"), settings.events_table)
-        return build_publisher_handler(settings, Publisher(client, progress=progress))
+        dynamodb = functools.partial(session.client, "dynamodb")
+        progress = DynamoPublishProgress(dynamodb, settings.events_table)
+        claims = DynamoElementClaims(dynamodb, settings.events_table)
+        payloads = PayloadStore(functools.partial(session.client, "s3"), settings.payload_bucket)
+        publisher = Publisher(client, progress=progress, claims=claims)
+        return build_publisher_handler(settings, publisher, payloads)
 
     return _Lazy(build)
 

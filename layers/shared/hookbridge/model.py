@@ -59,6 +59,10 @@ class Element:
     occurred_at: str | None = None
     subject: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    # For a batch whose items are signed one by one (Adyen): the hex SHA-256 of this item's signed message.
+    # The publisher claims it before publishing the element, so a captured item sent again, alone or in
+    # another batch, is never published twice (``hookbridge.aws.storage.DynamoElementClaims``).
+    claim: str | None = None
 
 
 @record
@@ -73,6 +77,12 @@ class EventDescription:
     subject: str | None = None  # the entity the event is about (delivery id, order id, ...)
     extra: Mapping[str, str] = field(default_factory=dict)  # provider-specific metadata for consumers
     elements: tuple[Element, ...] = ()  # a batch's events (the request is stored once, published each)
+    # The event id and type as far as the signature proves them (None where they come from a part no
+    # signature covers): dedupe is made of these only (``hookbridge.providers.coverage``).
+    proven_id: str | None = None
+    proven_type: str | None = None
+    # A batch's elements' ids, each as far as the signature proves it.
+    proven_ids: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +139,19 @@ class Provider:
     # Path segments after /webhooks/{provider}/{subscription}, each with the values that exist; any other
     # value is 404 before a secret is read.
     path_values: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    # Content-hash dedupe window when the provider's deliveries carry no event id (None: the setting's).
+    # How long a delivery identified by its content is remembered (None: as long as the event is kept).
     dedupe_window_seconds: int | None = None
+    # How long a captured request's signed timestamp stays acceptable (0: none signed): what it is stored
+    # under is remembered at least that long, so that a replay is always refused or a duplicate.
+    replay_window_seconds: int = 0
+    # What identifies a verified request for content dedupe: the bytes the signature covers, or None for
+    # the body's own (``hookbridge.providers.coverage.Proof``): request, parsed payload, form.
+    proof: Callable[[WebhookRequest, Any, str | None], bytes | None] = lambda request, payload, form: None
+    # For a batch whose items are signed one by one: an item's signed message (each element is claimed).
+    item_proof: Callable[[Any], bytes] | None = None
+    # Whether a request is identified by a signed one-time token rather than its content (Mailgun): its
+    # event id, which no signature covers, is then claimed by the publisher too.
+    claims_event_id: bool = False
     # The header naming each delivery's event id, when that is where the id is (GitHub, Shopify, ...).
     id_header: str | None = None
     # The body as JSON, a form's fields or NOT_JSON; and how the stored body is published (FORM_FIELDS,
@@ -202,6 +223,12 @@ class StoredEvent:
     subject: str | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
     payload_s3_key: str | None = None  # set when the body is in the payload bucket (payload is then b"")
+    # Set when a batch's elements are too many for the item: the payload bucket's object holding them.
+    elements_s3_key: str | None = None
+    # What the publisher claims before publishing it ("id#<event id>"), where the sender re-signs each
+    # retry with a new one-time token (Mailgun): the stored request is the token's, the event id's claim
+    # keeps a re-signed retry off the bus (``hookbridge.aws.storage.DynamoElementClaims``).
+    claim: str | None = None
     form: str | None = None  # a form body: FORM_FIELDS, or the field whose value is the JSON payload
     elements: tuple[Element, ...] = ()  # a batch's events, each published on its own
     # The indexes of a batch's elements already on the bus, written by the publisher only when a PutEvents
@@ -235,7 +262,7 @@ class StoredEvent:
             item["recognized"] = {"BOOL": False}
         if not self.is_json:
             item["is_json"] = {"BOOL": False}
-        for name in ("event_id", "occurred_at", "subject", "payload_s3_key"):
+        for name in ("event_id", "occurred_at", "subject", "payload_s3_key", "elements_s3_key", "claim"):
             value = getattr(self, name)
             if value is not None:
                 item[name] = {"S": value}
@@ -243,7 +270,7 @@ class StoredEvent:
             item["extra"] = {"M": {k: {"S": v} for k, v in self.extra.items()}}
         if self.form is not None:
             item["form"] = {"S": self.form}
-        if self.elements:
+        if self.elements and self.elements_s3_key is None:
             item["elements"] = {"S": encode_elements(self.elements)}
         if self.payload_s3_key is None:
             name, stored = pack_body(self.payload)
@@ -279,6 +306,8 @@ class StoredEvent:
             subject=_optional_s(image, "subject"),
             extra={k: v["S"] for k, v in image.get("extra", {}).get("M", {}).items()},
             payload_s3_key=_optional_s(image, "payload_s3_key"),
+            elements_s3_key=_optional_s(image, "elements_s3_key"),
+            claim=_optional_s(image, "claim"),
             form=_optional_s(image, "form"),
             elements=decode_elements(image["elements"]["S"]) if "elements" in image else (),
             published_elements=decode_indexes(_optional_s(image, PUBLISHED_ELEMENTS) or ""),
@@ -290,18 +319,37 @@ PUBLISHED_ELEMENTS = "published_elements"
 
 
 def is_publishable(event_name: str, new_image: Mapping[str, Any] | None) -> bool:
-    """Whether a stream record is the publisher's: a stored webhook (INSERT), or a batch's progress
-    recorded after a partial failure (MODIFY carrying published_elements). The template's FilterCriteria
-    says the same to Lambda (tests/template checks they agree)."""
-    return event_name == "INSERT" or (event_name == "MODIFY" and PUBLISHED_ELEMENTS in (new_image or {}))
+    """Whether a stream record is the publisher's: a stored webhook (INSERT of an item with ``by_day``: a
+    batch element's claim has none), or a batch's progress recorded after a partial failure (MODIFY
+    carrying published_elements). The template's FilterCriteria says the same to Lambda (tests/template
+    checks they agree)."""
+    image = new_image or {}
+    return (event_name == "INSERT" and "by_day" in image) or (
+        event_name == "MODIFY" and PUBLISHED_ELEMENTS in image
+    )
 
 
 def encode_indexes(indexes: frozenset[int]) -> str:
-    return ",".join(str(i) for i in sorted(indexes))
+    """Sorted indexes as runs ("0-2599,2601"): a batch of thousands recorded in a few bytes."""
+    runs: list[str] = []
+    ordered = sorted(indexes)
+    start = 0
+    for position in range(1, len(ordered) + 1):
+        if position == len(ordered) or ordered[position] != ordered[position - 1] + 1:
+            first, last = ordered[start], ordered[position - 1]
+            runs.append(str(first) if first == last else f"{first}-{last}")
+            start = position
+    return ",".join(runs)
 
 
 def decode_indexes(text: str) -> frozenset[int]:
-    return frozenset(int(i) for i in text.split(",") if i.strip().isdigit())
+    """What ``encode_indexes`` wrote, and the earlier form (every index listed)."""
+    indexes: set[int] = set()
+    for run in text.split(","):
+        first, dash, last = run.strip().partition("-")
+        if first.isdigit() and (not dash or last.isdigit()):
+            indexes.update(range(int(first), int(last if dash else first) + 1))
+    return frozenset(indexes)
 
 
 def encode_elements(elements: tuple[Element, ...]) -> str:
@@ -310,6 +358,7 @@ def encode_elements(elements: tuple[Element, ...]) -> str:
     return json.dumps(
         [
             [list(e.pointer), e.event_type, e.recognized, e.event_id, e.occurred_at, e.subject, dict(e.extra)]
+            + ([e.claim] if e.claim is not None else [])
             for e in elements
         ],
         separators=(",", ":"),
@@ -319,8 +368,8 @@ def encode_elements(elements: tuple[Element, ...]) -> str:
 
 def decode_elements(text: str) -> tuple[Element, ...]:
     return tuple(
-        Element(tuple(pointer), event_type, recognized, event_id, occurred_at, subject, extra)
-        for pointer, event_type, recognized, event_id, occurred_at, subject, extra in json.loads(text)
+        Element(tuple(pointer), event_type, recognized, event_id, occurred_at, subject, extra, *claim)
+        for pointer, event_type, recognized, event_id, occurred_at, subject, extra, *claim in json.loads(text)
     )
 
 
@@ -382,3 +431,6 @@ StoreStatus = Literal["accepted", "duplicate"]
 class StoreOutcome:
     status: StoreStatus
     id: str
+    # The payload bucket's objects the stored event (a duplicate's original) points at: a duplicate's own
+    # objects are deleted unless they are these (they are named after the request).
+    objects: frozenset[str] = frozenset()

@@ -32,6 +32,8 @@ class Payloads(Protocol):
 
     def put(self, key: str, body: bytes) -> None: ...
 
+    def get(self, key: str) -> bytes: ...
+
     def discard(self, key: str) -> None:
         """Best effort: a duplicate's body (the bucket's lifecycle removes what is left)."""
 
@@ -47,6 +49,15 @@ class PublishProgress(Protocol):
 
     def record(self, key: str, published: frozenset[int]) -> bool:
         """Whether it was recorded (False when DynamoDB could not be written: nothing changed)."""
+        ...
+
+
+class ElementClaims(Protocol):
+    """Which stored batch publishes an element signed on its own (``hookbridge.aws.storage``)."""
+
+    def claim(self, key: str, owner: str, expires_at: int) -> bool:
+        """Whether the owner publishes it (claimed now or before by the owner); Unavailable when DynamoDB
+        could not say."""
         ...
 
 

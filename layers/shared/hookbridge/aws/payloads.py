@@ -1,7 +1,10 @@
-"""Bodies too large for a DynamoDB item, in the payload bucket (its lifecycle matches the retention).
+"""Bodies too large for a DynamoDB item, and a batch's elements too many for it, in the payload bucket (its
+lifecycle matches the retention).
 
-The object is written before the item that points at it, so an acknowledged event never points at nothing.
-A duplicate's object is deleted at once, best effort; anything left over expires with the lifecycle.
+An object is written before the item that points at it, so an acknowledged event never points at nothing,
+and is named after the request, so a retry after a failed write puts the same object again. A duplicate's
+object is deleted at once (best effort) unless it is the stored event's own; anything left over expires
+with the lifecycle.
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ class PayloadStore:
     def put(self, key: str, body: bytes) -> None:
         try:
             self._client.put_object(Bucket=self.bucket, Key=key, Body=body)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageUnavailable(f"payload bucket failed: {type(exc).__name__}") from exc
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except (ClientError, BotoCoreError) as exc:
             raise StorageUnavailable(f"payload bucket failed: {type(exc).__name__}") from exc
 

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # Generations of one content key: identical bodies accepted one window apart within the retention.
 # Far above any real provider's repetition, low enough to bound the writes one request can cost.
 MAX_GENERATIONS = 256
+# The attributes of an item that name objects in the payload bucket.
+_OBJECT_ATTRIBUTES = ("payload_s3_key", "elements_s3_key")
 
 
 class StorageUnavailable(Unavailable):
@@ -63,7 +65,10 @@ class DynamoEventStore:
                     # lost (a read timeout, a 500), so botocore sent it again. The id is 128 random bits.
                     return StoreOutcome("accepted", event.id)
                 if int(existing["dedupe_until"]["N"]) > now:
-                    return StoreOutcome("duplicate", existing["id"]["S"])
+                    objects = frozenset(
+                        existing[name]["S"] for name in _OBJECT_ATTRIBUTES if name in existing
+                    )
+                    return StoreOutcome("duplicate", existing["id"]["S"], objects)
                 continue  # the earlier record's window is over: this is a new delivery
             except BotoCoreError as exc:  # timeouts, connection errors
                 raise StorageUnavailable(f"put_item failed: {type(exc).__name__}") from exc
@@ -100,4 +105,46 @@ class DynamoPublishProgress:
         except (ClientError, BotoCoreError) as exc:
             log.warning("could not record a batch's progress", extra={"error": type(exc).__name__})
             return False
+        return True
+
+
+class DynamoElementClaims:
+    """Claims for a batch's elements whose items are signed one by one (Adyen): before an element is
+    published, one conditional PutItem under ``{provider}#{subscription}#item#{its signed message's hash}``
+    says which stored batch publishes it. An item captured and sent again, alone or in another batch, then
+    finds the claim (or the stored item of a batch of one, which has that key) and is not published twice.
+    A claim has no ``by_day``: it is in no index, and the stream filter does not hand it to the publisher.
+    Only such batches pay for it, one write per element, off the ingest function's warm path."""
+
+    def __init__(self, client: Callable[[], DynamoDBClient], table_name: str) -> None:
+        self._client_factory = client
+        self._client: DynamoDBClient | None = None
+        self._table = table_name
+
+    def claim(self, key: str, owner: str, expires_at: int) -> bool:
+        """Whether the element is the owner's to publish (claimed now, or by an earlier attempt of its
+        own); StorageUnavailable when DynamoDB could not say."""
+        if self._client is None:
+            self._client = self._client_factory()
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": key},
+                    "id": {"S": owner},
+                    "expires_at": {"N": str(expires_at)},
+                    "dedupe_until": {"N": str(expires_at)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise StorageUnavailable(f"claim failed: {_code(exc)}") from exc
+            existing: dict[str, Any] | None = exc.response.get("Item")  # type: ignore[assignment]
+            if existing is None:
+                raise StorageUnavailable("claim conflict without the existing item") from exc
+            return bool(existing.get("id", {}).get("S") == owner)
+        except BotoCoreError as exc:
+            raise StorageUnavailable(f"claim failed: {type(exc).__name__}") from exc
         return True

@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from hookbridge.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from hookbridge.model import (
@@ -24,13 +25,19 @@ from hookbridge.model import (
     StoredEvent,
     StoreOutcome,
     WebhookRequest,
+    encode_elements,
     iso_ms,
 )
 from hookbridge.ports import EventStore, NoRejectionRecorder, Payloads, RejectionRecorder, Secrets
-from hookbridge.settings import DEFAULT_DEDUPE_WINDOW_SECONDS, IngestSettings
+from hookbridge.settings import IngestSettings
 from hookbridge.subscription import SUBSCRIPTION_NAME, SubscriptionSecret
 
 log = logging.getLogger(__name__)
+
+# The object beside a stored body (named alike) that holds a batch's elements too many for the item.
+ELEMENTS_SUFFIX = ".elements.json"
+# Seconds a sender's clock may be ahead of ours: a timestamp is accepted up to its window either way.
+CLOCK_SKEW = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +68,13 @@ class IngestPipeline:
         self._secrets = secrets
         self._store = store
         self._clock = clock
-        # The function's DEDUPE_WINDOW_SECONDS (a stack parameter) when set, else the provider's own.
-        self._dedupe_window = (
-            settings.dedupe_window_seconds or provider.dedupe_window_seconds or DEFAULT_DEDUPE_WINDOW_SECONDS
-        )
+        # What a request is stored under is remembered as long as the event is kept, and at least as long as
+        # a captured copy's signed timestamp stays acceptable (with a short RetentionDays): a replay is then
+        # either refused by its timestamp or a duplicate, never published again.
+        self._remember_seconds = max(settings.retention_seconds, provider.replay_window_seconds + CLOCK_SKEW)
+        # Content that may genuinely repeat (Zencargo) is a duplicate only within a window: the function's
+        # DEDUPE_WINDOW_SECONDS (a stack parameter) when set, else the provider's own; else remembered.
+        self._dedupe_window = settings.dedupe_window_seconds or provider.dedupe_window_seconds
 
     def check_size(self, size: int) -> None:
         if size > self._settings.max_body_bytes:
@@ -85,16 +95,41 @@ class IngestPipeline:
             if handshake.verified and handshake.matches(request, payload):
                 return IngestResult(None, handshake.name, handshake.answer(request, payload, secret))
         description = self.provider.describe(request, payload)
+        if self.provider.item_proof is not None:
+            description = self._claimed(description, payload)
         event = self._record(
-            request, description, verified_by, is_json=payload is not NOT_JSON and form is None, form=form
+            request,
+            description,
+            verified_by,
+            is_json=payload is not NOT_JSON and form is None,
+            form=form,
+            proof=self.provider.proof(request, payload, form),
         )
-        if len(request.body) > self._settings.inline_payload_bytes:
-            event = self._store_payload_apart(event, request.body)
+        event = self._store_apart(event, request.body)
         # Windows are measured on API Gateway's receive time, the same clock that set dedupe_until.
         outcome = self._store.put_once(event, request.received_at_ms / 1000)
-        if outcome.status == "duplicate" and event.payload_s3_key and self._payloads is not None:
-            self._payloads.discard(event.payload_s3_key)
+        if outcome.status == "duplicate" and self._payloads is not None:
+            # Objects named after the request: the stored duplicate may point at the very same ones.
+            for key in (event.payload_s3_key, event.elements_s3_key):
+                if key is not None and key not in outcome.objects:
+                    self._payloads.discard(key)
         return IngestResult(outcome, description.event_type, self.provider.accepted)
+
+    def _claimed(self, description: EventDescription, payload: Any) -> EventDescription:
+        """A batch whose items are signed one by one: each element claimed by its signed message, and an
+        item given twice in one request published once (the elements each publisher claims are its own)."""
+        from hookbridge.providers.bodies import at_pointer
+        from hookbridge.providers.coverage import claim_of
+
+        assert self.provider.item_proof is not None
+        seen: set[str] = set()
+        elements = []
+        for element in description.elements:
+            claim = claim_of(self.provider.item_proof(at_pointer(payload, element.pointer)))
+            if claim not in seen:
+                seen.add(claim)
+                elements.append(replace(element, claim=claim))
+        return replace(description, elements=tuple(elements), proven_ids=())
 
     def _unsigned_handshake(self, request: WebhookRequest) -> IngestResult:
         """A GET (or another method) is only ever a handshake the sender checks by a verify token."""
@@ -118,13 +153,28 @@ class IngestPipeline:
                 raise Forbidden(exc.reason) from exc
             raise
 
-    def _store_payload_apart(self, event: StoredEvent, body: bytes) -> StoredEvent:
-        """Writes a body too large for the item to the payload bucket, before the item that points at it."""
+    def _store_apart(self, event: StoredEvent, body: bytes) -> StoredEvent:
+        """Writes what is too large for the item to the payload bucket, before the item that points at it:
+        the body, and a batch's elements when there are more than the item holds beside it. The objects are
+        named after the request (its dedupe key and its body's hash), so a retry after a failed write puts
+        the same objects again and leaves none behind."""
+        inline = self._settings.inline_payload_bytes
+        elements = encode_elements(event.elements) if event.elements else ""
+        body_apart = len(body) > inline
+        elements_apart = len(elements) + (0 if body_apart else len(body)) > inline
+        if not (body_apart or elements_apart):
+            return event
         if self._payloads is None:
             raise PayloadTooLarge("body too large for an item, and no payload bucket is configured")
-        key = f"{event.provider}/{event.subscription}/{event.received_at[:10]}/{event.id}"
-        self._payloads.put(key, body)
-        return replace(event, payload=b"", payload_s3_key=key)
+        name = hashlib.sha256(f"{event.dedupe_key}\n{event.payload_sha256}".encode()).hexdigest()[:40]
+        key = f"{event.provider}/{event.subscription}/{name}"
+        if elements_apart:
+            self._payloads.put(f"{key}{ELEMENTS_SUFFIX}", elements.encode())
+            event = replace(event, elements_s3_key=f"{key}{ELEMENTS_SUFFIX}")
+        if body_apart:
+            self._payloads.put(key, body)
+            event = replace(event, payload=b"", payload_s3_key=key)
+        return event
 
     def _verify(self, request: WebhookRequest) -> tuple[str, SubscriptionSecret]:
         """How the request proved itself, and the secret it proved itself with."""
@@ -150,28 +200,36 @@ class IngestPipeline:
         verified_by: str,
         is_json: bool,
         form: str | None,
+        proof: bytes | None,
     ) -> StoredEvent:
         received_s = request.received_at_ms // 1000
         received_at = iso_ms(request.received_at_ms)
-        expires_at = received_s + self._settings.retention_seconds
+        expires_at = received_s + self._remember_seconds
         # The body is hashed once (the warm path's largest cost after the write at 32 KB and up).
         payload_sha256 = hashlib.sha256(request.body).hexdigest()
         base = f"{self.provider.name}#{request.subscription}"
-        if description.event_id is not None:
+        # Made only of what the signature proves (hookbridge.providers.coverage): a captured request with
+        # other values where no signature reaches is stored under the same key, so it is a duplicate.
+        claims = {element.claim for element in description.elements if element.claim is not None}
+        if description.proven_id is not None:
             # A provider's event id is unique: a repeat is a duplicate for as long as we keep the event.
-            dedupe_key, dedupe_until = f"{base}#id#{description.event_id}", expires_at
+            dedupe_key, dedupe_until = f"{base}#id#{description.proven_id}", expires_at
+        elif len(claims) == 1:
+            # One item signed on its own: stored under its claim, as the publisher claims a batch's items.
+            dedupe_key, dedupe_until = f"{base}#item#{claims.pop()}", expires_at
         else:
-            # Identical content is a duplicate only within the window: two genuine notifications can have
-            # identical bodies (a shipment whose stage changes twice). A batch whose every event has an id is
-            # the same batch when its ids are, whatever bookkeeping the sender changes in a retry (HubSpot's
-            # attemptNumber); those ids are not always unique for good (HubSpot's), so it is windowed too.
-            basis = payload_sha256
-            ids = [element.event_id for element in description.elements]
+            # Identical content is a duplicate for as long as we keep the event, except where the sender
+            # documents identical genuine notifications (a Zencargo shipment whose stage changes twice): a
+            # window. A batch whose every event has a proven id is the same batch when its ids are, whatever
+            # bookkeeping the sender changes in a retry (HubSpot's attemptNumber); one whose items are signed
+            # one by one, when its items are.
+            basis = payload_sha256 if proof is None else hashlib.sha256(proof).hexdigest()
+            ids: list[str | None] = [*sorted(claims)] or list(description.proven_ids)
             if ids and all(ids):
                 basis = hashlib.sha256("\n".join(i or "" for i in ids).encode()).hexdigest()
-            content = hashlib.sha256(f"{description.event_type}\n{basis}".encode()).hexdigest()
+            content = hashlib.sha256(f"{description.proven_type or ''}\n{basis}".encode()).hexdigest()
             dedupe_key = f"{base}#sha256#{content}"
-            dedupe_until = received_s + self._dedupe_window
+            dedupe_until = received_s + self._dedupe_window if self._dedupe_window else expires_at
         # Bucketed by day (and sharded when configured) so one busy subscription is not one hot partition.
         shard = int(payload_sha256[:8], 16) % self._settings.index_shards
         return StoredEvent(
@@ -196,4 +254,9 @@ class IngestPipeline:
             extra=description.extra,
             form=form,
             elements=description.elements,
+            claim=(
+                f"id#{description.event_id}"
+                if self.provider.claims_event_id and description.event_id and description.proven_id is None
+                else None
+            ),
         )

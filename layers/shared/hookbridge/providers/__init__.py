@@ -38,17 +38,22 @@ def load(name: str) -> Provider:
 def build(found: ProviderDefinition) -> Provider:
     """The provider a definition describes, with the functions its ``code`` module replaces."""
     # Imported here: a provider that is all code needs neither.
-    from hookbridge.providers import handshakes
+    from hookbridge.providers import coverage, handshakes
     from hookbridge.providers.bodies import build_parse
+    from hookbridge.providers.coverage import proofs
     from hookbridge.providers.describing import build_describe
     from hookbridge.providers.scheme_parts import Sign, Verify
     from hookbridge.providers.schemes import build_sign, build_verify
 
     code = _code(found)
+    # What the signature proves; a code module proves its own (its describe says what is proven).
+    covered = coverage.of_definition(found) if found.auth else None
+    if covered is not None:
+        coverage.check(found, covered)
     verify: Verify | None = getattr(code, "verify", None) or (build_verify(found) if found.auth else None)
     sign: Sign | None = getattr(code, "sign", None) or (build_sign(found) if found.auth else None)
     describe: Describe | None = getattr(code, "describe", None) or (
-        build_describe(found.event, found.batch) if found.event else None
+        build_describe(found.event, found.batch, covered) if found.event else None
     )
     if verify is None or sign is None or describe is None:
         raise DefinitionError(f"{found.name}.toml: code: {found.code!r} lacks verify, describe or sign")
@@ -60,6 +65,8 @@ def build(found: ProviderDefinition) -> Provider:
         sign=sign,
         path_values={s.name: frozenset(s.values) for s in found.segments},
         dedupe_window_seconds=found.dedupe_window_seconds,
+        replay_window_seconds=found.replay_window_seconds,
+        **(proofs(found, covered) if covered is not None else {}),
         id_header=found.id_header,
         parse=build_parse(found.body),
         handshakes=tuple(handshakes.build(spec) for spec in found.handshakes),

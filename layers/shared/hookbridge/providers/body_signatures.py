@@ -57,12 +57,22 @@ def build_verify(scheme: BodyHmac) -> Verify:
 
 
 def _signed_items(scheme: BodyHmac, payload: Any) -> list[Any]:
+    """The items the signatures are in. Every value at the items' path is one: a value that is not an
+    object carries no signature, and refuses the request (it would be published unproven)."""
     if scheme.items is None:
         return [payload] if isinstance(payload, dict) else []
-    return [item for _, item in items_at(payload, scheme.items) if isinstance(item, dict)]
+    items = [item for _, item in items_at(payload, scheme.items)]
+    if not all(isinstance(item, dict) for item in items):
+        raise Unauthorized("an item is not an object: it carries no signature")
+    return items
 
 
 _ABSENT = object()
+
+
+def signed_message(scheme: BodyHmac, item: Any) -> bytes:
+    """What the sender signed in an item (or the body): what identifies it (``providers.coverage``)."""
+    return _message(scheme, item)
 
 
 def _message(scheme: BodyHmac, item: Any) -> bytes:

@@ -48,9 +48,11 @@ class Timestamp(_Strict):
     header: str | None = Field(None, pattern=HEADER_NAME)  # a header of its own ("webhook-timestamp")
     key: str | None = Field(None, min_length=1, max_length=20)  # or a key of the signature pairs ("t")
     format: Literal["unix", "unix_ms", "iso8601"] = "unix"
-    # How far from now it may be, either way; 0 where the sender sets none (its timestamp is then only
-    # signed: Discord, Zoom, SendGrid), and a replay is only ever a duplicate.
-    tolerance_seconds: int = Field(300, ge=0, le=86_400)  # 0: none
+    # How far from now it may be, either way. Every signed timestamp has a window, also where the sender
+    # sets none (Discord, Zoom, SendGrid): then one that covers the sender's own retries, so that a captured
+    # request is refused once the events table could have forgotten it (its dedupe remembers at least as
+    # long: ``hookbridge.ingest.pipeline``).
+    tolerance_seconds: int = Field(300, ge=1, le=86_400)
 
     @model_validator(mode="after")
     def _one_place(self) -> Self:
@@ -346,8 +348,10 @@ class ProviderDefinition(_Strict):
     # The module in hookbridge.providers with the verify/describe/sign functions this definition cannot
     # state; each one it defines replaces the one built from the definition.
     code: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,30}$")
-    # Content-hash dedupe window for deliveries without an event id; the function's DEDUPE_WINDOW_SECONDS
-    # (a stack parameter) overrides it.
+    # How long a delivery identified by its content (no proven event id) is remembered: by default as long as
+    # the event is kept (RetentionDays). Set only where the sender documents identical genuine deliveries
+    # (Zencargo's thin pointers), never shorter than its signed timestamp's window; the function's
+    # DEDUPE_WINDOW_SECONDS (a stack parameter) overrides it.
     dedupe_window_seconds: int | None = Field(None, ge=1, le=30 * 86_400)
     body: Body = Body()
     batch: Batch | None = None
@@ -378,7 +382,23 @@ class ProviderDefinition(_Strict):
                             f"auth: signed header {header!r} must be the timestamp header or the event id's "
                             "header (so that sign can produce it)"
                         )
+        window = self.dedupe_window_seconds
+        if window is not None and window < self.replay_window_seconds:
+            raise ValueError(
+                f"dedupe_window_seconds: {window} s is shorter than the signed timestamp's window "
+                f"({self.replay_window_seconds} s): a replay inside it would be published again"
+            )
         return self
+
+    @property
+    def replay_window_seconds(self) -> int:
+        """How long a captured request's signed timestamp stays acceptable (0: it signs none)."""
+        windows = [0]
+        for scheme in self.auth.schemes if self.auth else ():
+            stamp = getattr(scheme, "timestamp", None)
+            if stamp is not None:
+                windows.append(stamp.tolerance_seconds)
+        return max(windows)
 
     def _sources(self) -> list[Source]:
         if self.event is None:

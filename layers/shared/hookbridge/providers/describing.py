@@ -11,6 +11,7 @@ from typing import Any
 from hookbridge.model import UNRECOGNIZED, Element, EventDescription, WebhookRequest
 from hookbridge.providers._fields import short_str
 from hookbridge.providers.bodies import items_at
+from hookbridge.providers.coverage import Coverage
 from hookbridge.providers.definition import Batch, Event, Source
 
 # A batch's event type: what one request of several events is published as when none can be told apart
@@ -21,17 +22,20 @@ Lookup = Callable[[WebhookRequest, Any], str | None]
 Describe = Callable[[WebhookRequest, Any], EventDescription]
 
 
-def build_describe(event: Event, batch: Batch | None = None) -> Describe:
-    one = _describe_one(event)
+def build_describe(event: Event, batch: Batch | None = None, coverage: Coverage | None = None) -> Describe:
+    """``coverage``: what the signature proves (None: everything, as for a token)."""
+    one = _describe_one(event, coverage or Coverage(everything=True), in_item=batch is not None)
     if batch is None:
         return one
     paths = batch.items
 
     def describe_batch(request: WebhookRequest, payload: Any) -> EventDescription:
         elements = []
+        proven_ids = []
         for path in paths:
             for pointer, item in items_at(payload, path):
                 found = one(request, item)
+                proven_ids.append(found.proven_id)
                 elements.append(
                     Element(
                         pointer,
@@ -47,15 +51,26 @@ def build_describe(event: Event, batch: Batch | None = None) -> Describe:
         whole = one(request, payload) if not elements else None
         if whole is not None:
             return EventDescription(event_type=UNRECOGNIZED, recognized=False, extra=whole.extra)
-        return EventDescription(event_type=BATCH, recognized=True, elements=tuple(elements))
+        return EventDescription(
+            event_type=BATCH,
+            recognized=True,
+            elements=tuple(elements),
+            proven_type=BATCH,
+            proven_ids=tuple(proven_ids),
+        )
 
     return describe_batch
 
 
-def _describe_one(event: Event) -> Describe:
+def _describe_one(event: Event, coverage: Coverage, *, in_item: bool) -> Describe:
     # A type is a name: a number where one is documented means the body is not what the sender sends.
     find_type = _first_of(event.type, numbers=False)
     find_id = _first_of(event.id)
+    # The same, from the places the signature proves only: what dedupe is made of.
+    proven_type_sources = tuple(s for s in event.type if coverage.covers(s, in_item=in_item))
+    all_types_proven = len(proven_type_sources) == len(event.type)
+    find_proven_type = _first_of(proven_type_sources, numbers=False)
+    find_proven_id = _first_of(tuple(s for s in event.id if coverage.covers(s, in_item=in_item)))
     find_occurred_at = _first_of(event.occurred_at)
     find_subject = _first_of(event.subject)
     find_extra = [(name, _first_of(sources)) for name, sources in event.extra.items()]
@@ -72,7 +87,13 @@ def _describe_one(event: Event) -> Describe:
                 extra[name] = value
         if received_as is not None and received is not None and received != event_type:
             extra[received_as] = received
+        proven_type: str | None = event_type or UNRECOGNIZED
+        if not all_types_proven:
+            proven = find_proven_type(request, payload)
+            proven_type = synonyms.get(proven, proven) if proven is not None else None
         return EventDescription(
+            proven_id=find_proven_id(request, payload),
+            proven_type=proven_type,
             event_type=event_type or UNRECOGNIZED,
             recognized=event_type is not None and isinstance(payload, dict),
             event_id=find_id(request, payload),

@@ -70,6 +70,10 @@ def describe(request: WebhookRequest, payload: Any) -> EventDescription:
         event_type=event_type or UNRECOGNIZED,
         recognized=isinstance(payload, dict) and event_type is not None,
         event_id=event_id,
+        proven_id=event_id,  # from the body, which the token and the HMAC both prove
+        # A type from the query is proven by a token, not by an HMAC alone; it is taken as proven still, so
+        # that two genuine webhooks of different types with the same bare order are never one.
+        proven_type=event_type or UNRECOGNIZED,
         occurred_at=short_str(body.get("createdAt")),
         subject=subject,
     )

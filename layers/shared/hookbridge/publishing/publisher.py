@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from hookbridge.model import NOT_JSON, StoredEvent, parse_json
-from hookbridge.ports import PublishProgress
+from hookbridge.errors import Unavailable
+from hookbridge.model import NOT_JSON, StoredEvent, decode_elements, parse_json
+from hookbridge.ports import ElementClaims, PublishProgress
 from hookbridge.providers.bodies import at_pointer, published
 
 if TYPE_CHECKING:
@@ -50,10 +51,23 @@ class Envelope:
     item_key: str = ""  # the stored webhook's key, where a batch's progress is recorded
     index: int = -1  # the element's place in its batch
     published_before: frozenset[int] = frozenset()  # the batch's elements an earlier attempt published
+    # Where the element is claimed before it is published, when its item is signed on its own (Adyen), and
+    # until when the claim is kept (``hookbridge.aws.storage.DynamoElementClaims``).
+    claim_key: str | None = None
+    claim_until: int = 0
+    owner: str = ""  # the stored batch's id: whose claim it is
 
 
 def entry_size(source: str, detail_type: str, detail: str) -> int:
     return _TIME_BYTES + len(source.encode()) + len(detail_type.encode()) + len(detail.encode())
+
+
+def with_elements(event: StoredEvent, read: Callable[[str], bytes]) -> StoredEvent:
+    """A stored batch with its elements, read from the payload bucket where the item had no room for them
+    (``read``: an object's bytes by key; raises Unavailable)."""
+    if event.elements_s3_key is None:
+        return event
+    return replace(event, elements=decode_elements(read(event.elements_s3_key).decode("utf-8")))
 
 
 def build_envelopes(
@@ -67,12 +81,15 @@ def build_envelopes(
 ) -> list[Envelope]:
     """The bus events of one stored webhook: itself, or each element of a batch."""
     if not event.elements:
-        return [
-            build_envelope(
-                record_id, event, prefix=prefix, bus=bus, table=table, payload_bucket=payload_bucket
-            )
-        ]
+        envelope = build_envelope(
+            record_id, event, prefix=prefix, bus=bus, table=table, payload_bucket=payload_bucket
+        )
+        if event.claim is None:
+            return [envelope]
+        claim_key = f"{event.provider}#{event.subscription}#{event.claim}"
+        return [replace(envelope, claim_key=claim_key, claim_until=event.expires_at, owner=event.id)]
     body = parse_json(event.payload) if event.payload_s3_key is None else NOT_JSON
+    base = f"{event.provider}#{event.subscription}"
     envelopes = []
     for index, element in enumerate(event.elements):
         if index in event.published_elements:  # on the bus already (a MODIFY record's earlier attempt)
@@ -105,8 +122,18 @@ def build_envelopes(
             data=data,
             pointer=element.pointer,
         )
+        # A batch of one item is stored under its claim's key: the item is the claim.
+        claim_key = f"{base}#item#{element.claim}" if element.claim is not None else None
         envelopes.append(
-            replace(envelope, item_key=event.key, index=index, published_before=event.published_elements)
+            replace(
+                envelope,
+                item_key=event.key,
+                index=index,
+                published_before=event.published_elements,
+                claim_key=claim_key if claim_key != event.key else None,
+                claim_until=event.expires_at,
+                owner=event.id,
+            )
         )
     return envelopes
 
@@ -212,20 +239,27 @@ class Publisher:
         retry_delays: Sequence[float] = RETRY_DELAYS_SECONDS,
         remembered: int = 10_000,
         progress: PublishProgress | None = None,
+        claims: ElementClaims | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
+        self._claims = claims
+        self._clock = clock
         self._sleep = sleep
         self._retry_delays = retry_delays
         self._published_elements: OrderedDict[str, None] = OrderedDict()
         self._remembered = remembered
         self._progress = progress
 
-    def publish(self, envelopes: Sequence[Envelope]) -> list[str]:
-        """Publishes in order; returns the record ids not on the bus (empty when all are)."""
+    def publish(self, envelopes: Sequence[Envelope], deadline: float | None = None) -> list[str]:
+        """Publishes in order; returns the record ids not on the bus (empty when all are). Past
+        ``deadline`` (``time.monotonic``) nothing more is sent: what is left counts as failed, so a batch
+        of thousands ends inside the function's timeout with its progress recorded."""
+        envelopes, unclaimed = self._claimed(envelopes)
         to_send = [e for e in envelopes if e.element is None or e.element not in self._published_elements]
         failed: list[Envelope] = []
         for chunk in chunks(to_send):
-            if failed:
+            if failed or (deadline is not None and self._clock() > deadline):
                 failed.extend(chunk)
                 continue
             failed.extend(self._put_with_retries(chunk))
@@ -244,7 +278,28 @@ class Publisher:
                 self._published_elements[envelope.element] = None
         while len(self._published_elements) > self._remembered:
             self._published_elements.popitem(last=False)
-        return [r for r in failed_records if r not in deferred]
+        return [r for r in failed_records if r not in deferred] + unclaimed
+
+    def _claimed(self, envelopes: Sequence[Envelope]) -> tuple[list[Envelope], list[str]]:
+        """The envelopes to publish: an element another stored batch claimed is left out (it is on the bus
+        through that one). When a claim cannot be made, that record and every later one are not attempted
+        (Lambda retries from the first failed record) and are returned as failed."""
+        if self._claims is None or not any(e.claim_key for e in envelopes):
+            return list(envelopes), []
+        kept: list[Envelope] = []
+        for envelope in envelopes:
+            if envelope.claim_key is None:
+                kept.append(envelope)
+                continue
+            try:
+                if self._claims.claim(envelope.claim_key, envelope.owner, envelope.claim_until):
+                    kept.append(envelope)
+            except Unavailable:
+                log.warning("could not claim a batch's element", extra={"record": envelope.record_id})
+                first = next(i for i, e in enumerate(envelopes) if e.record_id == envelope.record_id)
+                kept = [e for e in kept if e.record_id != envelope.record_id]
+                return kept, list(dict.fromkeys(e.record_id for e in envelopes[first:]))
+        return kept, []
 
     def _record_progress(
         self, failed_records: list[str], envelopes: Sequence[Envelope], sent: list[Envelope]

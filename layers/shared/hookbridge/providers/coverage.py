@@ -1,0 +1,197 @@
+"""What a definition's signature proves about a request, worked out once from its auth: the parts of the
+request an attacker holding one captured genuine request cannot change without the signature failing.
+
+Dedupe is made of those parts only, by construction: a value found where no signature reaches (GitHub's
+``X-GitHub-Delivery``, a Mailgun ``event-data`` beside a signed token) is published as metadata, but a
+request that differs from a stored one only there is the same request to dedupe, so a captured request
+rewrapped with new unsigned values is a duplicate and never reaches the bus twice. What the request
+proves, per kind of scheme:
+
+- a token or basic auth proves the sender knows the secret, and binds nothing: whoever holds it is the
+  sender, so every part counts as proven;
+- an HMAC or a public-key signature over ``{body}`` proves the body's bytes, and the headers, URL (path and
+  query) and method its template names; over ``{params}`` (Twilio) the form's parameters as a set of
+  name-value pairs, which is what the request is then identified by;
+- an HMAC inside the body proves the fields it names, of the body (Mailgun: a timestamp and a one-time
+  token, which then identify the request) or of each item (Adyen: each item is published on its own and
+  identified by its signed fields, the items no signature covers are refused).
+
+A definition whose schemes prove different parts (with ``require = "any"``) is refused: which one passed
+would change what identifies a request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hookbridge.model import FORM_FIELDS, WebhookRequest
+from hookbridge.providers.definition import (
+    BasicAuth,
+    BodyHmac,
+    DefinitionError,
+    Hmac,
+    ProviderDefinition,
+    PublicKey,
+    Scheme,
+    Source,
+    Token,
+)
+from hookbridge.providers.signed_content import form_parameters
+
+# What identifies a verified request for content dedupe when no proven event id does: None for the body's
+# own bytes (whose SHA-256 the pipeline computes anyway), else the bytes the signature covers.
+Proof = Callable[[WebhookRequest, Any, "str | None"], "bytes | None"]
+# The signed message of one item of a batch whose items are signed one by one (Adyen).
+ItemProof = Callable[[Any], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    everything: bool = False  # a token or basic auth: the request binds nothing, the secret is the sender
+    body: bool = False  # the raw body's bytes
+    params: bool = False  # a form's parameters as a set of pairs (the bytes' order and repeats are not)
+    url: bool = False  # the URL the sender called: its path (route segments) and query
+    headers: frozenset[str] = frozenset()  # lower-cased
+    fields: tuple[str, ...] = ()  # body_hmac: the signed dotted paths, of the body or of each item
+    items: str | None = None  # body_hmac: the path of the items signed one by one
+
+    def covers(self, source: Source, *, in_item: bool = False) -> bool:
+        """Whether a value found at ``source`` (in a batch's item when ``in_item``) is proven."""
+        if self.everything:
+            return True
+        if source.joined is not None:
+            parts = (Source.model_validate({"json": path}) for path in source.joined)
+            return all(self.covers(part, in_item=in_item) for part in parts)
+        if source.json_path is not None or source.first_key_of is not None:
+            if self.body or self.params:
+                return True
+            if self.fields and source.json_path is not None and (self.items is not None) == in_item:
+                return any(source.json_path == f or source.json_path.startswith(f + ".") for f in self.fields)
+            return False
+        if source.header is not None:
+            return source.header.lower() in self.headers
+        return self.url  # a route segment or a query parameter
+
+
+def of_definition(definition: ProviderDefinition) -> Coverage:
+    """The parts the schemes prove: with require = "all" what any of them proves, with "any" what each
+    one does (whichever passed)."""
+    assert definition.auth is not None
+    each = [_of_scheme(scheme) for scheme in definition.auth.schemes]
+    if definition.auth.require == "all":
+        return Coverage(
+            everything=any(c.everything for c in each),
+            body=any(c.body for c in each),
+            params=any(c.params for c in each),
+            url=any(c.url for c in each),
+            headers=frozenset().union(*(c.headers for c in each)),
+            fields=next((c.fields for c in each if c.fields), ()),
+            items=next((c.items for c in each if c.items), None),
+        )
+    kinds = {_identified_by(c) for c in each}
+    if len(kinds) > 1:
+        raise DefinitionError(
+            f"{definition.name}.toml: auth: with require = 'any' every scheme must prove the request alike "
+            f"(here {' and '.join(sorted(kinds))}), else what identifies it would depend on which one passed"
+        )
+    return Coverage(
+        everything=all(c.everything for c in each),
+        body=all(c.body or c.everything for c in each),
+        params=all(c.params or c.everything for c in each),
+        url=all(c.url or c.everything for c in each),
+        headers=frozenset.intersection(*(c.headers for c in each)),
+        fields=each[0].fields,
+        items=each[0].items,
+    )
+
+
+def _identified_by(coverage: Coverage) -> str:
+    """What a scheme identifies a request by (``build_proof``), where token and body schemes agree."""
+    if coverage.params:
+        return "the form's parameters"
+    if coverage.everything or coverage.body:
+        return "the body"
+    return f"the signed fields {', '.join(coverage.fields)}"
+
+
+def _of_scheme(scheme: Scheme) -> Coverage:
+    if isinstance(scheme, Token | BasicAuth):
+        return Coverage(everything=True)
+    if isinstance(scheme, BodyHmac):
+        return Coverage(fields=scheme.fields, items=scheme.items)
+    assert isinstance(scheme, Hmac | PublicKey)
+    headers = {h.lower() for h in scheme.signed_headers()}
+    if scheme.timestamp is not None and scheme.timestamp.header is not None:
+        headers.add(scheme.timestamp.header.lower())
+    digest = isinstance(scheme, Hmac) and scheme.body_sha256_query is not None
+    return Coverage(
+        body="{body}" in scheme.signed or digest,
+        params="{params}" in scheme.signed,
+        url="{url}" in scheme.signed,
+        headers=frozenset(headers),
+    )
+
+
+def check(definition: ProviderDefinition, coverage: Coverage) -> None:
+    """A definition that would publish what its signature does not prove is refused, naming the field."""
+    name = f"{definition.name}.toml"
+    if coverage.items is not None:
+        if definition.batch is None or definition.batch.items != (coverage.items,):
+            raise DefinitionError(
+                f"{name}: batch: items must be exactly the signed items {coverage.items!r}: an item no "
+                "signature covers would be published"
+            )
+    elif not (coverage.everything or coverage.body or coverage.params) and definition.batch is not None:
+        raise DefinitionError(f"{name}: batch: the signature does not cover the body, so not its items")
+
+
+def build_proof(definition: ProviderDefinition, coverage: Coverage) -> Proof:
+    """What identifies a verified request for content dedupe (see ``Proof``)."""
+    if coverage.everything:
+        return lambda request, payload, form: None
+    if coverage.params:
+        # Twilio signs a form's pairs, sorted and each once: two bodies with the same pairs are one request.
+        # A JSON body is signed through its digest (bodySHA256), so by its bytes.
+        def params(request: WebhookRequest, payload: Any, form: str | None) -> bytes | None:
+            return form_parameters(request.body, request.headers).encode() if form == FORM_FIELDS else None
+
+        return params
+    if coverage.body:
+        return lambda request, payload, form: None
+    if coverage.fields and coverage.items is None:
+        message = field_message(definition)
+        return lambda request, payload, form: message(payload)
+    return lambda request, payload, form: None  # items signed one by one: the items identify it
+
+
+def proofs(definition: ProviderDefinition, coverage: Coverage) -> dict[str, Any]:
+    """The Provider fields that say what identifies a request and its items."""
+    return {
+        "proof": build_proof(definition, coverage),
+        "item_proof": build_item_proof(definition, coverage),
+        # A token signed in place of the content changes with each retry the sender signs anew.
+        "claims_event_id": bool(coverage.fields) and coverage.items is None and not coverage.everything,
+    }
+
+
+def build_item_proof(definition: ProviderDefinition, coverage: Coverage) -> ItemProof | None:
+    """For a batch whose items are signed one by one: one item's signed message."""
+    if coverage.items is None:
+        return None
+    return field_message(definition)
+
+
+def field_message(definition: ProviderDefinition) -> Callable[[Any], bytes]:
+    from hookbridge.providers.body_signatures import signed_message
+
+    assert definition.auth is not None
+    scheme = next(s for s in definition.auth.schemes if isinstance(s, BodyHmac))
+    return lambda value: signed_message(scheme, value)
+
+
+def claim_of(message: bytes) -> str:
+    """The hex digest an element's signed message is claimed under (``hookbridge.aws.storage``)."""
+    return hashlib.sha256(message).hexdigest()
