@@ -15,9 +15,8 @@ import pytest
 from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
-from hookbridge.errors import Unauthorized
-
 from hookbridge import providers
+from hookbridge.errors import Unauthorized
 from hookbridge.subscription import SubscriptionSecret
 from tests.support.events import demo_secret, load_event, sample_names
 from tests.support.senders import Answer, answer, describe, refused, verify, webhook_request

@@ -36,7 +36,9 @@ def build_parse(body: Body) -> Parse:
 
 
 def form_fields(body: bytes) -> dict[str, Any] | None:
-    """A form's fields as a JSON object: a name given once is a string, several times a list."""
+    """A form's fields as a JSON object: a name given once is a string, several times a list. A pair given
+    twice is one: Twilio signs each name's values as a set, so a repeat is not signed and never published
+    (it would otherwise turn a captured request into a new one)."""
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
     except (UnicodeDecodeError, ValueError):
@@ -45,7 +47,9 @@ def form_fields(body: bytes) -> dict[str, Any] | None:
     for name, value in pairs:
         if name in fields:
             previous = fields[name]
-            fields[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+            values = previous if isinstance(previous, list) else [previous]
+            if value not in values:
+                fields[name] = [*values, value]
         else:
             fields[name] = value
     return fields
