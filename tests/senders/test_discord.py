@@ -4,8 +4,8 @@ hex Ed25519 signature of X-Signature-Timestamp followed by the body, checked wit
 Key (hex). Keys here are pynacl's ``SigningKey(bytes(range(32)))``, public key 03a107bf...31b8; Ed25519 is
 deterministic, so our signer must produce pynacl's very bytes. Discord sets no window (neither its docs nor
 its reference code check the timestamp): ours is an hour, beyond its retries, and a replay within it is a
-duplicate of its content. Saving the URL sends a signed PING ({"type": 0}), answered 204 and never stored; every event is
-answered 204 too, with a Content-Type and no body."""
+duplicate of its content. Saving the URL sends a signed PING ({"type": 0}), answered 204 and never stored;
+every event is answered 204 too, with a Content-Type and no body."""
 
 from __future__ import annotations
 

@@ -123,14 +123,14 @@ def build_envelopes(
             pointer=element.pointer,
         )
         # A batch of one item is stored under its claim's key: the item is the claim.
-        claim_key = f"{base}#item#{element.claim}" if element.claim is not None else None
+        element_claim = f"{base}#item#{element.claim}" if element.claim is not None else None
         envelopes.append(
             replace(
                 envelope,
                 item_key=event.key,
                 index=index,
                 published_before=event.published_elements,
-                claim_key=claim_key if claim_key != event.key else None,
+                claim_key=element_claim if element_claim != event.key else None,
                 claim_until=event.expires_at,
                 owner=event.id,
             )
