@@ -226,6 +226,7 @@ def sender_page(d: Any) -> str:
         lines.extend(_handshake(h, d) for h in d.handshakes)
     lines.append("\n## What it publishes\n\n")
     lines.extend(_events(d))
+    lines.extend(_replays(d))
     if d.delivery is not None:
         lines.append("\n## Its schedule\n\nWhat the sender's page says it does with our answer:\n\n")
         if d.delivery.timeout_seconds is not None:
@@ -304,14 +305,67 @@ def _scheme(s: Any) -> str:
 
 def _timestamp(t: Any) -> str:
     if t is None:
-        return "; no timestamp is signed: a replay is only ever a duplicate"
+        return "; no timestamp is signed"
     where = f"header `{t.header}`" if t.header else f"the pair `{t.key}`"
-    window = (
-        f"refused more than {t.tolerance_seconds} s from our clock, either way"
-        if t.tolerance_seconds
-        else "no window (the sender sets none): a replay is only ever a duplicate"
-    )
+    window = f"refused more than {t.tolerance_seconds} s from our clock"
     return f"; its timestamp in {where} ({t.format}), {window}"
+
+
+def _replays(d: Any) -> Iterator[str]:
+    """What a captured request of this sender can do: the timestamp's window, what identifies a request,
+    how long it is remembered, and the sender's retries beside them (issue 29)."""
+    yield "\n## Replays\n\n"
+    if d.auth is None:
+        yield (
+            f"In code (`layers/shared/hookbridge/providers/{d.code}.py`): a request is identified by its "
+            "event id where the body has one, else by its event type and body, for as long as the event is "
+            "kept.\n"
+        )
+        return
+    from hookbridge.providers import coverage
+
+    covered = coverage.of_definition(d)
+    window = d.replay_window_seconds
+    if window:
+        yield (
+            f"- a request signed more than {window} s from our clock, either way, is refused; until then, "
+            "a captured one is a duplicate (the table remembers it at least that long)\n"
+        )
+    else:
+        yield (
+            "- no timestamp is signed: a captured request is a duplicate for as long as the event is kept "
+            "(`RetentionDays`), and could be accepted again after that\n"
+        )
+    proven_ids = [s for s in d.event.id if covered.covers(s, in_item=d.batch is not None)] if d.event else []
+    unproven = [s for s in d.event.id if s not in proven_ids] if d.event else []
+    if covered.items is not None:
+        yield (
+            "- each item is signed on its own, and identified by its signed fields: the publisher claims "
+            "each before publishing it, so an item sent again, alone or in another batch, is published once; "
+            "an item that carries no signature refuses the request\n"
+        )
+    elif covered.fields:
+        fields = ", ".join(f"`{f}`" for f in covered.fields)
+        yield (
+            f"- the signature covers {fields} only: a request is identified by them (a one-time token), so a "
+            "captured one with other content is a duplicate; the sender signs each retry anew, so the event "
+            "id is claimed by the publisher too and a retry is published once\n"
+        )
+    elif proven_ids and d.batch is None:
+        yield f"- identified by its event id ({_sources(proven_ids)}), which the signature covers\n"
+    elif proven_ids:
+        yield "- a batch is identified by its items' ids, which the signature covers\n"
+    else:
+        what = "form's parameters (as the sender signs them)" if covered.params else "body"
+        yield f"- identified by its {what}"
+        yield (f", not by {_sources(unproven)}, which no signature covers" if unproven else "") + "\n"
+    if d.dedupe_window_seconds:
+        yield (
+            "- the sender documents identical genuine notifications: identical content is a duplicate "
+            f"within {d.dedupe_window_seconds} s only\n"
+        )
+    retries = d.delivery.retries if d.delivery is not None and d.delivery.retries else None
+    yield f"- its retries: {retries}\n" if retries else "- its retries: see Setting it up\n"
 
 
 def _secret_fields(d: Any) -> set[str]:
@@ -364,8 +418,6 @@ def _handshake(h: Any, d: Any) -> str:
 
 
 def _events(d: Any) -> Iterator[str]:
-    from hookbridge.settings import DEFAULT_DEDUPE_WINDOW_SECONDS
-
     yield f"`source` `{{Prefix}}.{d.name}`; the event types it documents, each a `detail-type`:\n"
     yield ", ".join(f"`{t}`" for t in d.event_types) + ".\n\n"
     if d.event is None:
@@ -388,20 +440,12 @@ def _events(d: Any) -> Iterator[str]:
         renamed = ", ".join(f"`{old}` as `{new}`" for old, new in e.synonyms.items())
         kept = f"`{e.type_received_as}` keeps the name received"
         yield f"- older names published under the current one: {renamed} ({kept})\n"
-    window = d.dedupe_window_seconds or DEFAULT_DEDUPE_WINDOW_SECONDS
     if e.id and d.batch is not None:
-        yield (
-            f"- `metadata.event_id`: each item's {_sources(e.id, within)}; the request dedupes on its items' "
-            "ids "
-            f"within {window} s\n"
-        )
+        yield f"- `metadata.event_id`: each item's {_sources(e.id, within)}\n"
     elif e.id:
-        yield f"- `metadata.event_id`, the dedupe key for the whole retention: {_sources(e.id)}\n"
+        yield f"- `metadata.event_id`: {_sources(e.id)}\n"
     else:
-        yield (
-            f"- no event id: a delivery dedupes on a hash of its event type and body within {window} s "
-            "(after that, an identical one is a new event)\n"
-        )
+        yield "- no event id: each event's `metadata.event_id` is its own (see Replays for dedupe)\n"
     if e.occurred_at:
         yield f"- `metadata.occurred_at`: {_sources(e.occurred_at, within)}\n"
     if e.subject:

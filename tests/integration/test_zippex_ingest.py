@@ -96,7 +96,7 @@ def test_several_v1_signatures_any_match_passes(stack: Stack, zippex_handler: Ha
 
 
 @pytest.mark.usefixtures("subscription")
-def test_three_header_variant_is_accepted_and_dedupes_on_header_id(
+def test_three_header_variant_is_accepted_and_dedupes_on_what_it_signs(
     stack: Stack, zippex_handler: Handler, invoke: Any
 ) -> None:
     event = load_event("zippex", "delivery.created")
@@ -111,8 +111,13 @@ def test_three_header_variant_is_accepted_and_dedupes_on_header_id(
     )
     assert body_of(invoke(zippex_handler, event))["status"] == "accepted"
     assert body_of(invoke(zippex_handler, event))["status"] == "duplicate"
+    # X-Zippex-Event-Id is not signed: a captured request with another one is the same request.
+    event["headers"]["x-zippex-event-id"] = "evt_other"
+    assert body_of(invoke(zippex_handler, event))["status"] == "duplicate"
     [item] = stack.items()
-    assert StoredEvent.from_stream_image(item).dedupe_key == "zippex#demo#id#evt_hdr1"
+    stored = StoredEvent.from_stream_image(item)
+    assert stored.event_id == "evt_hdr1"
+    assert stored.dedupe_key.startswith("zippex#demo#sha256#")
 
 
 def _tamper_body(e: dict[str, Any]) -> None:

@@ -266,7 +266,7 @@ PUBLISH_TIME_RESERVE_SECONDS = 5.0
 
 
 def build_publisher_handler(
-    settings: PublisherSettings, publisher: Publisher, payloads: Payloads
+    settings: PublisherSettings, publisher: Publisher, payloads: Payloads | None = None
 ) -> LambdaHandler:
     bus = settings.event_bus
     logger, metrics = _observability(settings, "publisher")
@@ -292,6 +292,8 @@ def build_publisher_handler(
                 continue
             if stored.elements_s3_key is not None:
                 try:  # a batch's elements too many for its item, beside its body in the payload bucket
+                    if payloads is None:
+                        raise Unavailable("no payload bucket to read a batch's elements from")
                     stored = with_elements(stored, payloads.get)
                 except Unavailable:
                     logger.warning("could not read a batch's elements", extra={"record": sequence})
