@@ -35,7 +35,7 @@ from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.ingest.tally import MetricTally
 from hookbridge.metrics import Metric
 from hookbridge.model import Provider, StoredEvent, is_publishable
-from hookbridge.ports import EventStore, Payloads, RejectionRecorder, Secrets
+from hookbridge.ports import EventStore, NoRejectionRecorder, Payloads, RejectionRecorder, Secrets
 from hookbridge.publishing.publisher import Envelope, Publisher, build_envelopes
 from hookbridge.settings import FunctionSettings, HealthSettings, IngestSettings, PublisherSettings
 
@@ -159,7 +159,8 @@ def build_ingest_handler(
     clock: Callable[[], float] = time.monotonic,  # the metrics' interval (the bench simulates a flood's)
 ) -> LambdaHandler:
     logger, metrics = _observability(settings, f"ingest-{provider.name}")  # service dimension
-    pipeline = IngestPipeline(provider, settings, secrets, store, rejections=rejections, payloads=payloads)
+    counted: RejectionRecorder = rejections or NoRejectionRecorder()
+    pipeline = IngestPipeline(provider, settings, secrets, store, rejections=counted, payloads=payloads)
     tally = MetricTally(metrics, settings.metrics_interval_seconds, clock)
     app = create_app(pipeline, tally)
 
@@ -171,6 +172,9 @@ def build_ingest_handler(
             # Not log_metrics: an accepted webhook adds no metric (the publisher counts them in batches),
             # and the others are printed together, at most once an interval (MetricTally).
             tally.print_if_due()
+            # Every invocation, accepted or refused, writes the rejections counted once their interval is
+            # due: a burst is counted when it ends, not when the next rejection comes (RejectionCounter).
+            counted.flush_if_due()
 
     return handler
 

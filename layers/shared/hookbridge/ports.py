@@ -41,6 +41,9 @@ class RejectionRecorder(Protocol):
 
     def record(self, provider: str, subscription: str) -> None: ...
 
+    def flush_if_due(self) -> None:
+        """At the end of every invocation: writes what was counted when its interval is due."""
+
 
 class PublishProgress(Protocol):
     """Records on a stored batch which of its elements are on the bus (``hookbridge.aws.storage``)."""
@@ -52,6 +55,9 @@ class PublishProgress(Protocol):
 
 class NoRejectionRecorder:
     def record(self, provider: str, subscription: str) -> None:
+        return None
+
+    def flush_if_due(self) -> None:
         return None
 
 
