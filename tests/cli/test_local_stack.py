@@ -4,8 +4,11 @@ it is patient with a busy machine, and it stops promptly without losing what it 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import http.client
 import json
 import logging
+import socket
 import threading
 import time
 import urllib.error
@@ -208,3 +211,50 @@ def test_a_write_waits_for_a_scan_walking_the_table(
     written_after_the_walk = walked.is_set()
     scan.join(10)
     assert written_after_the_walk
+
+
+def test_a_chunked_request_is_accepted_once_and_its_chunks_are_not_read_as_a_request(
+    start_stack: StartStack,
+) -> None:
+    """Issue 29: a request with ``Transfer-Encoding: chunked`` (no Content-Length) was read with no body and
+    refused, and its chunk bytes were parsed as the next request on the kept-alive connection. API Gateway
+    takes chunked bodies: the function gets the whole body, and the connection's next request is its own."""
+    stack = start_stack()
+    first, second = signed("zippex", "delivery.created"), signed("zippex", "delivery.picked_up")
+    body = first["body"].encode()
+    chunks = [body[:10], body[10:40], body[40:]]
+    connection = http.client.HTTPConnection("127.0.0.1", stack.http_port, timeout=30)
+    try:
+        headers = {k: v for k, v in first["headers"].items() if k not in ("host", "content-length")}
+        connection.request("POST", first["rawPath"], body=iter(chunks), headers=headers, encode_chunked=True)
+        answer = connection.getresponse()
+        assert (answer.status, json.loads(answer.read())["status"]) == (200, "accepted")
+        # The same connection: the next answer is the next request's, not one to the chunks' bytes.
+        headers = {k: v for k, v in second["headers"].items() if k != "host"}
+        connection.request("POST", second["rawPath"], body=second["body"].encode(), headers=headers)
+        answer = connection.getresponse()
+        assert (answer.status, json.loads(answer.read())["status"]) == (200, "accepted")
+    finally:
+        connection.close()
+    items = boto3.client("dynamodb").scan(TableName=stack.names.events_table)["Items"]
+    assert sorted(item["event_type"]["S"] for item in items) == ["delivery.created", "delivery.picked_up"]
+    [stored] = [item for item in items if item["event_type"]["S"] == "delivery.created"]
+    assert stored["payload_sha256"]["B"] == hashlib.sha256(body).digest()  # the chunks joined, nothing else
+    assert stack.errors == []
+
+
+def test_a_malformed_chunked_body_is_refused_and_its_connection_closed(start_stack: StartStack) -> None:
+    stack = start_stack()
+    event = signed("zippex", "delivery.created")
+    with socket.create_connection(("127.0.0.1", stack.http_port), timeout=30) as connection:
+        connection.sendall(
+            f"POST {event['rawPath']} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+            + b"zz\r\nnot a chunk\r\n0\r\n\r\n"
+            + b"GET /webhooks/zippex/demo HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        answered = b""
+        while chunk := connection.recv(65536):
+            answered += chunk
+    assert answered.startswith(b"HTTP/1.1 400 ")
+    assert answered.count(b"HTTP/1.1 ") == 1  # closed: the bytes after it are never read as a request
+    assert boto3.client("dynamodb").scan(TableName=stack.names.events_table)["Items"] == []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from hookbridge.aws.registry import SubscriptionExists, SubscriptionNotFound, SubscriptionRegistry
@@ -134,39 +136,127 @@ def test_webhook_missing_at_provider_is_disabled(
 def test_silent_when_quiet_for_longer_than_normal(
     stack: Stack, make_checker: Any, zippex_sub: Subscription, ingest_function: Any
 ) -> None:
-    assert statuses(make_checker()) == {"zippex/demo": "silent"}  # nothing ever stored
+    an_hour_and_a_minute_on = datetime.now(UTC) + timedelta(seconds=3660)
+    assert statuses(make_checker(now=an_hour_and_a_minute_on)) == {"zippex/demo": "silent"}  # nothing stored
     store_event(ingest_function, "zippex", "delivery.created")
     assert statuses(make_checker()) == {"zippex/demo": "healthy"}
     two_hours_on = datetime.now(UTC) + timedelta(hours=2)
     assert statuses(make_checker(now=two_hours_on)) == {"zippex/demo": "silent"}
 
 
-def test_degraded_by_rejections_counted_by_the_ingest_function(
+FORGED_WITH = {"signing_secrets": ["whsec_forger"]}
+
+
+def set_rejected_total(stack: Stack, total: int) -> None:
+    stack.dynamodb.update_item(
+        TableName=SUBSCRIPTIONS_TABLE,
+        Key={"provider": {"S": "zippex"}, "subscription": {"S": "demo"}},
+        UpdateExpression="SET rejected_total = :n",
+        ExpressionAttributeValues={":n": {"N": str(total)}},
+    )
+
+
+def test_degraded_by_rejections_when_no_event_was_accepted_with_forgeries_named(
     stack: Stack,
     make_checker: Any,
     zippex_sub: Subscription,
     ingest_function: Any,
     registry: Any,
-    monkeypatch: Any,
 ) -> None:
     store_event(ingest_function, "zippex", "delivery.created")
-    monkeypatch.setenv("REJECTION_FLUSH_SECONDS", "1")
-    handler = ingest_function("zippex")
-    forged = signed("zippex", "delivery.created", {"signing_secrets": ["whsec_forger"]})
-    for _ in range(6):
-        assert handler(forged, LambdaContext())["statusCode"] == 401
-    # The first rejection flushed at once; later ones wait for the interval, so the count is bounded.
-    assert registry.get("zippex", "demo").rejected_total >= 1
-    stack.dynamodb.update_item(
-        TableName=SUBSCRIPTIONS_TABLE,
-        Key={"provider": {"S": "zippex"}, "subscription": {"S": "demo"}},
-        UpdateExpression="SET rejected_total = :n",
-        ExpressionAttributeValues={":n": {"N": "7"}},
-    )
     checker = make_checker()
+    assert statuses(checker) == {"zippex/demo": "healthy"}
+    set_rejected_total(stack, 7)  # as the ingest function adds them (below, through the real handler)
     assert statuses(checker) == {"zippex/demo": "degraded"}
-    assert registry.get("zippex", "demo").health.reasons[0] == "7 requests rejected since the last check"
+    assert registry.get("zippex", "demo").health.reasons[0] == (
+        "7 requests rejected since the last check (bad signature or stale timestamp) and no event accepted: "
+        "a wrong or rotated secret at the sender, or forged requests from anyone who knows the URL"
+    )
     assert statuses(checker) == {"zippex/demo": "healthy"}  # counted from the last check on
+
+
+def test_forged_requests_beside_genuine_events_do_not_flip_the_status(
+    stack: Stack, make_checker: Any, zippex_sub: Subscription, ingest_function: Any, registry: Any
+) -> None:
+    """Issue 29: five forged requests to a known URL turned any subscription degraded."""
+    store_event(ingest_function, "zippex", "delivery.created")
+    a_minute_ago = datetime.now(UTC) - timedelta(minutes=1)  # checked_at is to the second
+    assert statuses(make_checker(now=a_minute_ago)) == {"zippex/demo": "healthy"}
+    checker = make_checker()
+    health_events(stack)
+    handler = ingest_function("zippex")
+    for _ in range(5):
+        assert (
+            handler(signed("zippex", "delivery.created", FORGED_WITH), LambdaContext())["statusCode"] == 401
+        )
+    set_rejected_total(stack, 5)  # whatever the counter has written so far: five, exactly
+    store_event(ingest_function, "zippex", "delivery.picked_up")  # the sender's events keep coming
+    assert statuses(checker) == {"zippex/demo": "healthy"}
+    assert health_events(stack) == []
+    assert "forged requests from anyone who knows the URL" in registry.get("zippex", "demo").health.reasons[0]
+
+
+class UpdateItemCalls:
+    """Every UpdateItem on the subscriptions table, by any client in the process (the handlers build their
+    own)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        make_api_call = BaseClient._make_api_call
+
+        def counting(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if operation == "UpdateItem" and params.get("TableName") == SUBSCRIPTIONS_TABLE:
+                self.calls += 1
+            return make_api_call(client, operation, params)
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+
+
+def test_twenty_forged_requests_are_counted_twenty_at_a_bounded_cost(
+    stack: Stack,
+    zippex_sub: Subscription,
+    ingest_function: Any,
+    registry: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 29: 20 forged requests were counted 2: a count was written only when another rejection came
+    an interval later. Now every invocation that ends after the interval writes what is pending: the burst
+    is counted by the next invocation of any kind, here a genuine webhook."""
+    interval = 2
+    monkeypatch.setenv("REJECTION_FLUSH_SECONDS", str(interval))
+    writes = UpdateItemCalls(monkeypatch)
+    handler = ingest_function("zippex")
+    forged = signed("zippex", "delivery.created", FORGED_WITH)
+    started = time.monotonic()
+    for _ in range(20):
+        assert handler(forged, LambdaContext())["statusCode"] == 401
+    burst = time.monotonic() - started
+    assert registry.get("zippex", "demo").rejected_total >= 1  # the first, at the end of its invocation
+    assert writes.calls <= 1 + burst // interval  # one write an interval, however many were refused
+    time.sleep(interval)
+    # A genuine webhook to the same function instance: its invocation writes the burst's 19.
+    assert handler(signed("zippex", "delivery.created"), LambdaContext())["statusCode"] == 200
+    assert registry.get("zippex", "demo").rejected_total == 20
+    time.sleep(interval)
+    assert handler(signed("zippex", "delivery.picked_up"), LambdaContext())["statusCode"] == 200
+    assert registry.get("zippex", "demo").rejected_total == 20  # nothing counted twice
+    assert writes.calls <= 2 + burst // interval
+
+
+def test_a_flood_of_forged_requests_costs_one_write_an_interval_and_is_counted_whole(
+    stack: Stack,
+    zippex_sub: Subscription,
+    ingest_function: Any,
+    registry: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    writes = UpdateItemCalls(monkeypatch)
+    handler = ingest_function("zippex")  # the template's interval: 60 s
+    forged = signed("zippex", "delivery.created", FORGED_WITH)
+    for _ in range(300):
+        assert handler(forged, LambdaContext())["statusCode"] == 401
+    assert writes.calls == 1  # the first; the other 299 wait for the interval
+    assert registry.get("zippex", "demo").rejected_total == 1
 
 
 def test_rejections_of_an_unregistered_subscription_create_no_record(
@@ -358,7 +448,10 @@ def test_an_expired_api_key_never_hides_silence(
     """Issue 22: a Zippex subscription whose API key expired and that stored nothing is silent, with the
     failed probe beside it (it showed only unknown before); with a recent event, the failed probe is all."""
     stack.add_secret("zippex", "demo", {**ZIPPEX_SECRET, "api_key": "zx_live_wrong"})
-    registry.create(Subscription(provider="zippex", subscription="demo", webhook_id="wh_1"))
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).isoformat(timespec="seconds")
+    registry.create(
+        Subscription(provider="zippex", subscription="demo", webhook_id="wh_1", created_at=three_days_ago)
+    )
     assert statuses(make_checker()) == {"zippex/demo": "silent"}
     reasons = registry.get("zippex", "demo").health.reasons
     assert reasons[0].startswith("no event stored")
@@ -452,3 +545,98 @@ def test_a_message_that_names_no_stream_batch_degrades_every_subscription(
 ) -> None:
     stack.sqs.send_message(QueueUrl=dead_letter_queue, MessageBody='{"not": "an on-failure message"}')
     assert statuses(make_checker()) == {"zinc/demo": "degraded", "zencargo/demo": "degraded"}
+
+
+# --- new subscriptions (issue 29)
+
+
+def test_subscriptions_made_just_now_are_new_and_no_change_is_published(
+    stack: Stack, make_checker: Any, registry: SubscriptionRegistry, ingest_function: Any
+) -> None:
+    """Issue 29: seconds after subscriptions were made, `hookbridge health` called all of them silent and
+    published a "Subscription Health Changed" for each."""
+    names = ("zinc", "zencargo", "zippex")
+    for provider in names:
+        stack.add_secret(provider, "demo", demo_secret(provider))
+        registry.create(Subscription(provider=provider, subscription="demo", quiet_period_seconds=3600))
+    checker = make_checker()
+    assert statuses(checker) == {f"{p}/demo": "new" for p in names}
+    assert health_events(stack) == []
+    assert registry.get("zinc", "demo").health.reasons[0].startswith("made ")
+    assert statuses(checker) == {f"{p}/demo": "new" for p in names}
+    assert health_events(stack) == []
+
+    store_event(ingest_function, "zinc", "status_updated")  # its first event: leaving new is published
+    assert statuses(checker)["zinc/demo"] == "healthy"
+    [change] = health_events(stack)
+    assert (change["subscription"], change["status"], change["previous_status"]) == ("demo", "healthy", "new")
+
+    an_hour_and_a_minute_on = datetime.now(UTC) + timedelta(seconds=3660)  # none came for the others
+    later = make_checker(now=an_hour_and_a_minute_on)
+    assert statuses(later) == {"zinc/demo": "silent", "zencargo/demo": "silent", "zippex/demo": "silent"}
+    assert sorted((e["provider"], e["previous_status"]) for e in health_events(stack)) == [
+        ("zencargo", "new"),
+        ("zinc", "healthy"),
+        ("zippex", "new"),
+    ]
+    assert registry.get("zippex", "demo").health.reasons[0].startswith("no event stored since it was made ")
+
+
+def test_new_subscriptions_raise_no_alarm(
+    stack: Stack, zippex_sub: Any, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduled function: a new subscription is not unhealthy (UnhealthySubscriptionsAlarm)."""
+    queue_url = stack.sqs.create_queue(QueueName="publisher-dlq")["QueueUrl"]
+    for name, value in {
+        **stack.environ,
+        "SUBSCRIPTIONS_TABLE": SUBSCRIPTIONS_TABLE,
+        "DEAD_LETTER_QUEUE_URL": queue_url,
+        "ZIPPEX_API_URL": api[0],
+    }.items():
+        monkeypatch.setenv(name, value)
+    handler = load_function("HealthFunction").handler
+    event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+    assert handler(event, LambdaContext()) == {
+        "checked": 1,
+        "changed": 1,
+        "unhealthy": 0,
+        "statuses": {"zippex/demo": "new"},
+    }
+
+
+def test_a_record_without_created_at_is_handled_as_of_unknown_age(
+    stack: Stack, make_checker: Any, registry: SubscriptionRegistry
+) -> None:
+    """A record written without created_at (by hand, or a tool of before) is read with none, not as made
+    now: it would otherwise be new on every check and its silence never said."""
+    stack.add_secret("zinc", "demo", demo_secret("zinc"))
+    stack.dynamodb.put_item(
+        TableName=SUBSCRIPTIONS_TABLE,
+        Item={
+            "provider": {"S": "zinc"},
+            "subscription": {"S": "demo"},
+            "quiet_period_seconds": {"N": "3600"},
+        },
+    )
+    record = registry.get("zinc", "demo")
+    assert (record.created_at, record.made_at()) == (None, None)
+    assert statuses(make_checker()) == {"zinc/demo": "silent"}
+    assert registry.get("zinc", "demo").health.reasons == ("no event stored; normal quiet period is 3600 s",)
+    assert (
+        "created_at"
+        not in stack.dynamodb.get_item(
+            TableName=SUBSCRIPTIONS_TABLE, Key={"provider": {"S": "zinc"}, "subscription": {"S": "demo"}}
+        )["Item"]
+    )
+
+
+def test_a_created_record_has_created_at(registry: SubscriptionRegistry, stack: Stack) -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    registry.create(Subscription(provider="zinc", subscription="prod"))
+    item = stack.dynamodb.get_item(
+        TableName=SUBSCRIPTIONS_TABLE, Key={"provider": {"S": "zinc"}, "subscription": {"S": "prod"}}
+    )["Item"]
+    made = registry.get("zinc", "prod").made_at()
+    assert made is not None
+    assert before <= made <= datetime.now(UTC)
+    assert item["created_at"]["S"] == made.isoformat()

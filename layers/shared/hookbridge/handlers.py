@@ -36,7 +36,7 @@ from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.ingest.tally import MetricTally
 from hookbridge.metrics import Metric
 from hookbridge.model import Provider, StoredEvent, is_publishable
-from hookbridge.ports import EventStore, Payloads, RejectionRecorder, Secrets
+from hookbridge.ports import EventStore, NoRejectionRecorder, Payloads, RejectionRecorder, Secrets
 from hookbridge.publishing.publisher import Envelope, Publisher, build_envelopes, with_elements
 from hookbridge.settings import FunctionSettings, HealthSettings, IngestSettings, PublisherSettings
 
@@ -161,8 +161,9 @@ def build_ingest_handler(
     wall_clock: Callable[[], float] = time.time,  # what signed timestamps are checked against
 ) -> LambdaHandler:
     logger, metrics = _observability(settings, f"ingest-{provider.name}")  # service dimension
+    counted: RejectionRecorder = rejections or NoRejectionRecorder()
     pipeline = IngestPipeline(
-        provider, settings, secrets, store, clock=wall_clock, rejections=rejections, payloads=payloads
+        provider, settings, secrets, store, clock=wall_clock, rejections=counted, payloads=payloads
     )
     tally = MetricTally(metrics, settings.metrics_interval_seconds, clock)
     app = create_app(pipeline, tally)
@@ -175,6 +176,9 @@ def build_ingest_handler(
             # Not log_metrics: an accepted webhook adds no metric (the publisher counts them in batches),
             # and the others are printed together, at most once an interval (MetricTally).
             tally.print_if_due()
+            # Every invocation, accepted or refused, writes the rejections counted once their interval is
+            # due: a burst is counted when it ends, not when the next rejection comes (RejectionCounter).
+            counted.flush_if_due()
 
     return handler
 

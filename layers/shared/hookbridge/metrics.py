@@ -29,7 +29,7 @@ class Metric(StrEnum):
     EVENTS_NOT_PUBLISHED = "EventsNotPublished"
     # Health check.
     UNHEALTHY_SUBSCRIPTIONS = "UnhealthySubscriptions"  # service = health
-    SUBSCRIPTION_HEALTHY = "SubscriptionHealthy"  # 1 or 0, per provider and subscription
+    SUBSCRIPTION_HEALTHY = "SubscriptionHealthy"  # 1 (healthy or new) or 0, per provider and subscription
     # The HTTP API's access log (a metric filter in template.yaml, no code): requests a route's throttle
     # refused with 429, which HTTP APIs publish no metric of. No dimension: the dashboard's log widget splits
     # them per provider from the same log, where a path dimension would let invented names mint metrics.
@@ -93,9 +93,10 @@ ABOUT: Mapping[Metric, str] = {
     "count, also per provider.",
     Metric.EVENTS_NOT_PUBLISHED: "Events PutEvents refused for good (their stream batch goes to the "
     "dead-letter queue).",
-    Metric.UNHEALTHY_SUBSCRIPTIONS: "Subscriptions not healthy at the last check "
+    Metric.UNHEALTHY_SUBSCRIPTIONS: "Subscriptions neither healthy nor new at the last check "
     "(UnhealthySubscriptionsAlarm).",
-    Metric.SUBSCRIPTION_HEALTHY: "1 when the subscription was healthy at the last check, else 0.",
+    Metric.SUBSCRIPTION_HEALTHY: "1 when the subscription was healthy or new (made, no event yet) at the "
+    "last check, else 0.",
     Metric.API_THROTTLED: "Requests a route's throttle refused with 429 (ProviderRateLimit, "
     "ProviderBurstLimit); HTTP APIs publish no throttle metric of their own.",
 }

@@ -43,6 +43,9 @@ class RejectionRecorder(Protocol):
 
     def record(self, provider: str, subscription: str) -> None: ...
 
+    def flush_if_due(self) -> None:
+        """At the end of every invocation: writes what was counted when its interval is due."""
+
 
 class PublishProgress(Protocol):
     """Records on a stored batch which of its elements are on the bus (``hookbridge.aws.storage``)."""
@@ -63,6 +66,9 @@ class ElementClaims(Protocol):
 
 class NoRejectionRecorder:
     def record(self, provider: str, subscription: str) -> None:
+        return None
+
+    def flush_if_due(self) -> None:
         return None
 
 

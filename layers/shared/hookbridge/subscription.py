@@ -59,7 +59,8 @@ class SubscriptionSecret(BaseModel):
         return [s.get_secret_value().encode() for s in self.signing_secrets if s.get_secret_value()]
 
 
-HealthStatus = Literal["healthy", "degraded", "silent", "disabled", "unknown"]
+# "new": made, no event yet, and its quiet period since it was made not over (hookbridge.health.checker).
+HealthStatus = Literal["healthy", "new", "degraded", "silent", "disabled", "unknown"]
 
 
 class Health(BaseModel):
@@ -84,7 +85,26 @@ class Subscription(BaseModel):
     expected_events: tuple[str, ...] = ()
     quiet_period_seconds: int = Field(86_400, ge=60)  # the longest silence that is still normal
     contact: str | None = None
-    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    # When the record was made (ISO 8601). None only for a record read without one (written by hand or by
+    # another tool): its age is unknown, and the health check does not call it new.
+    created_at: str | None = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     health: Health | None = None
     rejected_total: int = 0  # added to by the ingest functions
     rejected_total_at_check: int = 0  # rejected_total when health was last checked
+
+    def made_at(self) -> datetime | None:
+        """``created_at`` as a time (UTC when it names no zone); None when absent or unreadable."""
+        return _time(self.created_at)
+
+    def last_checked_at(self) -> datetime | None:
+        return _time(self.health.checked_at) if self.health else None
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

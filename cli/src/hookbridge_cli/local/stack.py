@@ -22,12 +22,12 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, DechunkedInput, make_server
 
 from hookbridge import providers
 from hookbridge.aws.registry import SubscriptionExists, SubscriptionRegistry
@@ -352,8 +352,12 @@ class LocalStack:
 
             def _serve(self) -> None:
                 url = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
+                try:
+                    body = self._body()
+                except (OSError, ValueError):
+                    # Where the next request would begin is unknown: none is read from this connection.
+                    self.close_connection = True
+                    return self._reply(400, '{"message":"Bad Request"}', {"Connection": "close"})
                 for route, handler in routes:
                     params = route.match(url.path)
                     if params is not None and route.method in (self.command, "ANY"):
@@ -390,6 +394,21 @@ class LocalStack:
                             result.get("headers") or {},
                         )
                 return self._reply(404, '{"message":"Not Found"}', {})
+
+            def _body(self) -> bytes:
+                """The whole body, read to its end so that a kept-alive connection's next request starts
+                where it should: Content-Length's bytes, or, with ``Transfer-Encoding: chunked`` (which
+                API Gateway takes, and which wins over a Content-Length), the chunks' bytes, joined by
+                werkzeug's reader of chunked bodies (the server moto runs on); http.server reads none, and
+                a chunked body's bytes were parsed as the next request."""
+                sent = ",".join(self.headers.get_all("Transfer-Encoding") or [])
+                codings = [c.strip().lower() for c in sent.split(",")]
+                if codings[-1] == "chunked":
+                    return DechunkedInput(cast(IO[bytes], self.rfile)).readall()
+                if codings != [""]:
+                    raise ValueError(f"Transfer-Encoding {codings} does not end with chunked")
+                length = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(length) if length else b""
 
             def _reply(self, status: int, body: str, headers: dict[str, str]) -> None:
                 data = body.encode()

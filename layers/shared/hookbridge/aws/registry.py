@@ -38,7 +38,11 @@ def _to_item(subscription: Subscription) -> dict[str, Any]:
 
 
 def _from_item(item: dict[str, Any]) -> Subscription:
-    return Subscription.model_validate({k: _deserializer.deserialize(v) for k, v in item.items()})
+    data = {k: _deserializer.deserialize(v) for k, v in item.items()}
+    # A record without created_at (written by hand or another tool) has no known age: not "made now",
+    # which would keep it new, never silent, on every check.
+    data.setdefault("created_at", None)
+    return Subscription.model_validate(data)
 
 
 class SubscriptionRegistry:

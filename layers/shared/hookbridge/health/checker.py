@@ -13,8 +13,22 @@ normal), degraded (rejections, delivery failures, unpublished events); and the r
 applies are listed, most urgent first. A probe that failed (the provider's API, the events table) is a
 reason beside that status, never instead of it: a Zippex webhook whose API key expired and that has been
 quiet for days is silent, with the failed probe said too. ``unknown`` only when a probe failed and nothing
-else is known to be wrong; healthy when nothing is. A change is published on the bus once: the new status is
-recorded only after the change event went out.
+else is known to be wrong; ``new`` when nothing is wrong and the subscription has stored no event yet and
+was made (``created_at``) less than its quiet period ago: it is not silent before that period has passed
+since it was made. A record without ``created_at`` (written by hand or another tool) has no known age and
+is never new: its silence is said as before. Healthy when nothing applies. So: disabled > silent >
+degraded > unknown > new > healthy; ``new`` is not unhealthy (the metric is 1, the alarm stays quiet).
+
+Rejections (bad signature or stale timestamp) are what a sender with a rotated or wrong secret causes, and
+also what anyone who knows a URL can cause at will. The rule: 5 or more since the last check make a
+subscription degraded only when no event was accepted since that check (every delivery refused: what a
+rotated secret at the sender looks like), and the reason says both causes, forged requests included. While
+events are accepted, the sender's secret works: the rejections are listed as a note and change no status.
+So an outsider's forgeries alone never flip a status without its reason naming forged requests.
+
+A change is published on the bus once: the new status is recorded only after the change event went out.
+Entering ``new`` is not published (a subscription just made is nothing to act on); leaving it is, whatever
+follows (``healthy``: its first event came; ``silent``: none came within its quiet period).
 """
 
 from __future__ import annotations
@@ -42,9 +56,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HEALTH_DETAIL_TYPE = "Subscription Health Changed"
-REJECTIONS_DEGRADED = 5  # rejected requests since the last check that make a subscription degraded
+REJECTIONS_DEGRADED = 5  # rejected requests since the last check, with no event accepted, that degrade
+REJECTED = "requests rejected since the last check (bad signature or stale timestamp)"
+REJECTED_CAUSES = "a wrong or rotated secret at the sender, or forged requests from anyone who knows the URL"
+REJECTED_BESIDE_EVENTS = (
+    "likely forged requests from anyone who knows the URL (or a sender still signing some deliveries "
+    "with an old secret)"
+)
+OK_STATUSES = frozenset({"healthy", "new"})  # not unhealthy: the metric is 1, the alarm stays quiet
 FAILURE_RATE_DEGRADED = 0.2  # share of a provider's recent deliveries that failed
 MAX_PARALLEL_CHECKS = 8
+LOOKBACK_BEYOND_QUIET = timedelta(
+    days=1
+)  # how far past its quiet period a subscription's last event is sought
 
 
 @dataclass
@@ -67,17 +91,18 @@ def evaluate(subscription: Subscription, signals: Signals, now: datetime) -> tup
     found: list[tuple[HealthStatus, list[str]]] = []
     if signals.provider_disabled:
         found.append(("disabled", ["the provider reports the webhook disabled or gone"]))
-    quiet = timedelta(seconds=subscription.quiet_period_seconds)
-    if signals.last_event_known and (signals.last_event_at is None or now - signals.last_event_at > quiet):
-        since = (
-            "no event stored"
-            if signals.last_event_at is None
-            else f"last event {signals.last_event_at:%Y-%m-%dT%H:%M:%SZ}"
-        )
-        found.append(("silent", [f"{since}; normal quiet period is {subscription.quiet_period_seconds} s"]))
+    new = _silence(subscription, signals, now, found)
     degraded = []
+    notes = list(signals.notes)
     if signals.rejected >= REJECTIONS_DEGRADED:
-        degraded.append(f"{signals.rejected} requests rejected since the last check")
+        if _accepted_since_last_check(subscription, signals):
+            # Genuine events get through: the sender's secret is right, and what was refused need not be
+            # the sender's. Said, never a change of status an outsider could cause at will.
+            notes.insert(
+                0, f"{signals.rejected} {REJECTED} while events were accepted: {REJECTED_BESIDE_EVENTS}"
+            )
+        else:
+            degraded.append(f"{signals.rejected} {REJECTED} and no event accepted: {REJECTED_CAUSES}")
     if signals.provider_failure_rate is not None and signals.provider_failure_rate > FAILURE_RATE_DEGRADED:
         degraded.append(f"{signals.provider_failure_rate:.0%} of the provider's recent deliveries failed")
     if signals.dead_letters:
@@ -95,9 +120,57 @@ def evaluate(subscription: Subscription, signals: Signals, now: datetime) -> tup
         found.append(("degraded", degraded))
     if signals.probe_failures:
         found.append(("unknown", list(signals.probe_failures)))
-    reasons = [reason for _, some in found for reason in some] + list(signals.notes)
-    # found is in order of urgency: disabled, silent, degraded, unknown.
+    if new is not None:
+        found.append(("new", [new]))
+    reasons = [reason for _, some in found for reason in some] + notes
+    # found is in order of urgency: disabled, silent, degraded, unknown, new.
     return (found[0][0] if found else "healthy"), reasons
+
+
+def _silence(
+    subscription: Subscription, signals: Signals, now: datetime, found: list[tuple[HealthStatus, list[str]]]
+) -> str | None:
+    """Adds ``silent`` to found when the subscription has been quiet for longer than normal; returns the
+    reason of ``new`` when it has stored nothing yet and its quiet period since it was made is not over.
+    Nothing when the events table could not be read: silence is not known either way."""
+    if not signals.last_event_known:
+        return None
+    quiet = timedelta(seconds=subscription.quiet_period_seconds)
+    normal = f"normal quiet period is {subscription.quiet_period_seconds} s"
+    last, made = signals.last_event_at, subscription.made_at()
+    if last is not None:
+        if now - last > quiet:
+            found.append(("silent", [f"last event {_iso(last)}; {normal}"]))
+        return None
+    if made is not None and now - made <= quiet:
+        return f"made {_iso(made)}, no event yet; silent if none by {_iso(made + quiet)} ({normal})"
+    # A record without created_at has no known age: quiet for longer than normal, as far as is known. The
+    # events table is read back over the quiet period and LOOKBACK_BEYOND_QUIET, no further.
+    since = f" since it was made {_iso(made)}" if made and now - made <= quiet + LOOKBACK_BEYOND_QUIET else ""
+    found.append(("silent", [f"no event stored{since}; {normal}"]))
+    return None
+
+
+def _iso(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
+
+
+def _accepted_since_last_check(subscription: Subscription, signals: Signals) -> bool:
+    """Whether an event was stored since the previous check (since ever, before the first): the window the
+    rejections were counted in."""
+    if signals.last_event_at is None:
+        return False
+    checked = subscription.last_checked_at()
+    # checked_at is to the second: an event of that same second is counted as before the check (the
+    # rejections then degrade, their reason naming forgeries), never the other way round.
+    return checked is None or signals.last_event_at.replace(microsecond=0) > checked
+
+
+def is_published_change(previous: str | None, status: str) -> bool:
+    """A change of status goes on the bus, except into ``new``: a subscription just made (or first seen by
+    the check) is nothing to act on. Leaving ``new`` is published, whatever follows (``healthy``: its
+    first event arrived; ``silent``: none came within its quiet period)."""
+    return previous != status and status != "new"
 
 
 class LastEventFinder:
@@ -235,7 +308,7 @@ class HealthChecker:
             signals.notes.append(queue_failure)
         self._probe_provider(subscription, signals)
         try:
-            lookback = timedelta(seconds=subscription.quiet_period_seconds) + timedelta(days=1)
+            lookback = timedelta(seconds=subscription.quiet_period_seconds) + LOOKBACK_BEYOND_QUIET
             signals.last_event_at = self._last_events.last_event_at(
                 subscription.provider, subscription.subscription, now, lookback
             )
@@ -253,7 +326,7 @@ class HealthChecker:
         changed = previous != status
         self._emit_metric(subscription, status)
         try:
-            if changed:
+            if is_published_change(previous, status):
                 self._publish_change(subscription, health, previous)
             self._registry.record_health(subscription, health)
         except Exception:
@@ -312,7 +385,7 @@ class HealthChecker:
         with single_metric(
             name=Metric.SUBSCRIPTION_HEALTHY,
             unit=MetricUnit.Count,
-            value=1 if status == "healthy" else 0,
+            value=1 if status in OK_STATUSES else 0,
             namespace=self._namespace,
         ) as metric:
             metric.add_dimension(name="provider", value=subscription.provider)
@@ -340,6 +413,6 @@ def summary(results: Iterable[CheckResult]) -> dict[str, Any]:
     return {
         "checked": len(results),
         "changed": sum(r.changed for r in results),
-        "unhealthy": sum(r.health.status != "healthy" for r in results),
+        "unhealthy": sum(r.health.status not in OK_STATUSES for r in results),
         "statuses": {_name(r.subscription): r.health.status for r in results},
     }
