@@ -24,7 +24,7 @@ class EventStore(Protocol):
     """The events table (``hookbridge.aws.storage.DynamoEventStore``)."""
 
     def put_once(self, event: StoredEvent, now: float) -> StoreOutcome:
-        """Stores the event unless an identical one is within its dedupe window (``duplicate``)."""
+        """Stores the event unless one stored under its key is still remembered (``duplicate``)."""
 
 
 class Payloads(Protocol):

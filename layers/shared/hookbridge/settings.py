@@ -17,8 +17,6 @@ DEFAULT_MAX_BODY_BYTES = 4_000_000
 # A DynamoDB item holds 400 KB: a body up to this stays in the item (binary, with its metadata); a larger
 # one goes to the payload bucket and the item points at it.
 DEFAULT_INLINE_PAYLOAD_BYTES = 350_000
-# Content-hash dedupe window of a sender whose definition states none (and whose deliveries carry no id).
-DEFAULT_DEDUPE_WINDOW_SECONDS = 3600
 # How long an ingest instance trusts its list of the sender's subscriptions (a deleted subscription is
 # refused within it), and how often at most it lists them again for a name it does not know (a new one is
 # served within it; invented names cost at most one ListSecrets per instance per interval).
@@ -66,7 +64,7 @@ class IngestSettings(FunctionSettings, SecretSettings):
     )  # rejections are counted there
     payload_bucket: str = Field(alias="PAYLOAD_BUCKET", min_length=3)  # bodies too large for an item
     # Content-hash dedupe window for the deliveries that carry no event id; 0: the sender's own (its
-    # definition's, else DEFAULT_DEDUPE_WINDOW_SECONDS). The template sets it from a stack parameter where
+    # definition's, else as long as the event is kept). The template sets it from a stack parameter where
     # one exists (ZencargoDedupeWindowSeconds).
     dedupe_window_seconds: int = Field(0, alias="DEDUPE_WINDOW_SECONDS", ge=0)
     # How often an ingest container adds its count of rejected requests to the registry.
