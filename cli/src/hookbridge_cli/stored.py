@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hookbridge.model import StoredEvent
-from hookbridge.publishing.publisher import Envelope, build_envelopes
+from hookbridge.publishing.publisher import Envelope, build_envelopes, with_elements
 from hookbridge_cli.errors import Refused
 from hookbridge_cli.records import require_subscription
 from hookbridge_cli.target import Target
@@ -74,9 +74,12 @@ def find_by_id(
 def envelopes(t: Target, key: str, stored: dict[str, Any]) -> list[Envelope]:
     """A stored event as the publisher puts it on the bus (large payloads as their payload_ref; a batch as
     one event per element)."""
+    event = StoredEvent.from_stream_image(stored)
+    if event.elements_s3_key is not None:  # a batch whose elements are beside its body
+        event = with_elements(event, lambda name: _object(t, name))
     return build_envelopes(
         key,
-        StoredEvent.from_stream_image(stored),
+        event,
         prefix=t.prefix,
         bus=t.bus,
         table=t.events_table,
@@ -89,9 +92,14 @@ def body(t: Target, stored: dict[str, Any]) -> bytes:
     event = StoredEvent.from_stream_image(stored)
     if event.payload_s3_key is None:
         return event.payload
+    return _object(t, event.payload_s3_key)
+
+
+def _object(t: Target, key: str) -> bytes:
+    """An object of the payload bucket: a large body, or a large batch's elements."""
     if t.payload_bucket is None:
         raise Refused("the event's body is in the payload bucket, but the stack names none", "check --stack")
-    answer = t.client("s3").get_object(Bucket=t.payload_bucket, Key=event.payload_s3_key)
+    answer = t.client("s3").get_object(Bucket=t.payload_bucket, Key=key)
     data: bytes = answer["Body"].read()
     return data
 
