@@ -36,7 +36,7 @@ from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.handlers import build_ingest_handler
 from hookbridge.model import StoredEvent
-from hookbridge.publishing.publisher import build_envelope
+from hookbridge.publishing.publisher import build_envelope, build_envelopes
 from hookbridge.samples import fresh_event
 from hookbridge.settings import IngestSettings
 from hookbridge.subscription import SubscriptionSecret
@@ -142,7 +142,15 @@ def provider_writes(provider_name: str) -> ProviderWrites:
                 item["pk"]["S"], StoredEvent.from_stream_image(item), prefix="hookbridge", bus="b", table="t"
             )
             events.append(envelope.size + EVENTBRIDGE_EVENT_OVERHEAD_BYTES)
-            units.append(math.ceil(items[-1] / 1024) + math.ceil(indexes[-1] / 1024))
+            # The publisher's claims (an item signed on its own, a token-signed event's id): a write unit
+            # each, with no index (hookbridge.aws.storage.DynamoElementClaims).
+            stored = StoredEvent.from_stream_image(item)
+            claims = sum(
+                1
+                for e in build_envelopes(item["pk"]["S"], stored, prefix="hookbridge", bus="b", table="t")
+                if e.claim_key
+            )
+            units.append(math.ceil(items[-1] / 1024) + math.ceil(indexes[-1] / 1024) + claims)
     return ProviderWrites(
         provider=provider_name,
         samples=len(bodies),
