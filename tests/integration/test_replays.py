@@ -253,3 +253,19 @@ def test_a_retry_after_a_failed_write_leaves_no_object_behind(
     s3 = boto3.client("s3")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=PAYLOAD_BUCKET)["Contents"]]
     assert keys == [item["payload_s3_key"]["S"]]
+
+
+def test_a_sendgrid_batch_of_five_thousand_is_stored_once_with_its_elements_beside_it(
+    stack: Stack, ingest_function: Callable[[str], Handler], invoke: Invoke
+) -> None:
+    """1.5 MB, 5,000 events (refused for good before: the item's elements passed DynamoDB's 400 KB)."""
+    stack.add_secret("sendgrid", "demo", demo_secret("sendgrid"))
+    sendgrid = ingest_function("sendgrid")
+    event = signed("sendgrid", "batch", body=sendgrid_batch(5_000))
+    assert len(event["body"]) > 1_400_000
+    assert status(invoke, sendgrid, event) == (200, "accepted")
+    [item] = stack.items()
+    s3 = boto3.client("s3")
+    elements = s3.get_object(Bucket=PAYLOAD_BUCKET, Key=item["elements_s3_key"]["S"])["Body"].read()
+    assert len(json.loads(elements)) == 5_000
+    assert sum(len(str(v)) for v in item.values()) < 10_000  # the item points; it holds neither
