@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookbridge.model import StoredEvent
@@ -56,8 +56,7 @@ def newest(
     key of the last item of the page before), and the cursor of the next page (None: no more). Each day is
     read only while the page is not full; in a day, each shard's newest items are read and merged."""
     dynamodb = t.client("dynamodb")
-    start = since.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    end = until.strftime("%Y-%m-%dT%H:%M:%S.999Z")
+    start, end = _stamp(since, ".000Z"), _stamp(until, ".999Z")
     if before is not None:
         end = min(end, before[0])
     found: list[dict[str, Any]] = []
@@ -96,6 +95,12 @@ def newest(
         day -= timedelta(days=1)
     page = found[:limit]
     return page, (_order(page[-1]) if len(found) > limit else None)
+
+
+def _stamp(when: datetime, whole_second: str) -> str:
+    """received_at's form of a time: to the millisecond given, else the start or end of its second."""
+    ms = f".{when.microsecond // 1000:03d}Z" if when.microsecond else whole_second
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + ms
 
 
 def _order(index_item: dict[str, Any]) -> tuple[str, str]:

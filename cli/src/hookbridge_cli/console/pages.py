@@ -37,6 +37,7 @@ from hookbridge_cli.target import Target
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
 LIST_DAYS = 7  # the event list's window when no --since is given; the page links further back
 FIND_DAYS = 30  # how far back an event is looked for by its id alone
 LAST_EVENT_DAYS = 7
@@ -105,12 +106,13 @@ class Console:
             return _redirect(f"/events/{provider}/{subscription}/{wanted}", at=at)
         event_type = (q.get("type") or "").strip() or None
         before = _cursor(q.get("cursor"))
+        limit = _limit(q.get("limit"))
         page, following = stored.newest(
-            self.t, provider, subscription, since, until, PAGE_SIZE, event_type=event_type, before=before
+            self.t, provider, subscription, since, until, limit, event_type=event_type, before=before
         )
         if not page and before is None:
             records.require_subscription(self.t, provider, subscription)
-        filters = {k: q[k] for k in ("type", "since", "until") if q.get(k)}
+        filters = {k: q[k] for k in ("type", "since", "until", "limit") if q.get(k)}
         return self.render(
             request,
             "events.html",
@@ -258,6 +260,7 @@ class Console:
             Route("/dead-letters/redrive", action(self.redrive), methods=["POST"]),
             Route("/live", page(self.live_page)),
             Route("/api/live", page(self.live_events)),
+            Route("/favicon.ico", lambda request: RedirectResponse("/static/favicon.svg", status_code=301)),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
         return Starlette(
@@ -285,7 +288,8 @@ class Headers:
                     (b"content-security-policy", self.POLICY.encode()),
                     (b"cache-control", b"no-store"),
                     (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
+                    # Not no-referrer: with it, a browser sends "Origin: null" on the console's own forms.
+                    (b"referrer-policy", b"same-origin"),
                     (b"x-frame-options", b"DENY"),
                 ]
             await send(message)
@@ -311,6 +315,14 @@ def _numbers(request: Request, *names: str) -> dict[str, int] | None:
         return {name: int(request.query_params[name]) for name in names}
     except (KeyError, ValueError):
         return None
+
+
+def _limit(value: str | None) -> int:
+    if not value:
+        return PAGE_SIZE
+    if not value.isdigit() or not 1 <= int(value) <= MAX_PAGE_SIZE:
+        raise Usage(f"limit {value!r} is not a page size", f"use 1 to {MAX_PAGE_SIZE}")
+    return int(value)
 
 
 def _encode(cursor: tuple[str, str]) -> str:
