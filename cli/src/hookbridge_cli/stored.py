@@ -75,8 +75,9 @@ def newest(
                 ":b": {"S": end},
             },
             "ScanIndexForward": False,
-            # One more than the page, so that the page knows whether another follows.
-            "PaginationConfig": {"PageSize": limit + 1 if event_type is None else max(limit + 1, 500)},
+            # One more than the page, so that the page knows whether another follows, and one to see that
+            # the last is not one of several received in the same millisecond: one query a shard.
+            "PaginationConfig": {"PageSize": limit + 2 if event_type is None else max(limit + 2, 500)},
         }
         if event_type is not None:
             query["FilterExpression"] = "event_type = :t"
