@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.cli.conftest import HOOKBRIDGE, Dev, Result, one_line_error, user_environment, wait_for
+from tests.cli.conftest import HOOKBRIDGE, Dev, Result, free_port, one_line_error, user_environment, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -365,6 +365,34 @@ def test_ctrl_c_stops_in_one_line_and_removes_the_live_pages_tap(home: Path, dev
         r["Name"] for r in dev.client("events").list_rules(EventBusName="hookbridge")["Rules"]
     ]
     assert not [u for u in dev.client("sqs").list_queues().get("QueueUrls", []) if u.endswith(mine)]
+
+
+def test_a_port_in_use_or_no_local_stack_is_one_line_and_starts_nothing(
+    home: Path, dev: Dev, console: Console, tmp_path: Path
+) -> None:
+    taken = subprocess.run(  # noqa: S603 - our own command
+        [HOOKBRIDGE, "console", "--local", "--no-browser", "--port", str(console.started["port"])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=user_environment(home),
+        check=False,
+    )
+    assert taken.returncode == 2, taken
+    line = one_line_error(Result(taken.returncode, taken.stdout, taken.stderr))
+    assert f"port {console.started['port']} on 127.0.0.1 is in use: pick another with --port" in line
+    assert taken.stdout == ""  # no address printed
+
+    nothing = subprocess.run(  # noqa: S603 - our own command
+        [HOOKBRIDGE, "console", "--local", "--no-browser", "--aws-port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=user_environment(tmp_path),
+        check=False,
+    )
+    assert nothing.returncode == 3, nothing
+    assert "is `hookbridge dev` running?" in one_line_error(Result(3, nothing.stdout, nothing.stderr))
 
 
 def dead_letters(dev: Dev) -> int:
