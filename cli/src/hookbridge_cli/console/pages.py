@@ -40,7 +40,7 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 LIST_DAYS = 7  # the event list's window when no --since is given; the page links further back
 FIND_DAYS = 30  # how far back an event is looked for by its id alone
-LAST_EVENT_DAYS = 7
+LAST_EVENT_DAYS = 3  # a silent subscription costs a query per shard and day of it
 # Exit codes (errors.report) as HTTP statuses: refused is mostly "not found", usage a bad parameter.
 STATUS = {1: 404, 2: 400, 3: 502, 4: 500}
 
