@@ -259,6 +259,15 @@ def test_events_newest_first_filtered_found_by_id_and_paged(
     expect(page.locator("h1 code")).to_have_text(sent[2])
     assert page.url.startswith(f"{console.base}/events/zippex/demo/{sent[2]}?at=")
 
+    # Its key (as `events list --json` shows it) finds it too, and its page replays it.
+    page.goto(f"{console.base}/events/zippex/demo")
+    page.get_by_placeholder("the id send, the list or the bus shows").fill("zippex#demo#id#evt_console_list1")
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("h1 code")).to_have_text("zippex#demo#id#evt_console_list1")
+    page.get_by_role("button", name="Replay").click()
+    expect(page.locator("p.done")).to_contain_text("Replayed: 1 event(s)")
+    wait_for(lambda: len(on_bus(dev, sent[1])) == 2)
+
     missing = page.goto(f"{console.base}/events/zippex/demo?id=no-such-event")
     assert missing is not None
     assert missing.status == 404

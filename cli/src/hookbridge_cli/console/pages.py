@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -103,7 +103,8 @@ class Console:
             start = since if q.get("since") else now - timedelta(days=FIND_DAYS)
             key = stored.find_by_id(self.t, provider, subscription, wanted, start, until)
             at = stored.item(self.t, key)["received_at"]["S"]
-            return _redirect(f"/events/{provider}/{subscription}/{wanted}", at=at)
+            # The id as given (an id, or a key with its "#"s), as one path segment.
+            return _redirect(f"/events/{provider}/{subscription}/{quote(wanted, safe='')}", at=at)
         event_type = (q.get("type") or "").strip() or None
         before = _cursor(q.get("cursor"))
         limit = _limit(q.get("limit"))
@@ -122,7 +123,6 @@ class Console:
             filters=filters,
             since=since.strftime("%Y-%m-%dT%H:%M:%SZ"),
             until=until.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            shown_since=not q.get("since"),
             earlier=urlencode({**filters, "since": (since - timedelta(days=FIND_DAYS)).strftime("%Y-%m-%d")}),
             following=urlencode({**filters, "cursor": _encode(following)}) if following else None,
             paged=before is not None,
@@ -165,7 +165,7 @@ class Console:
         envelopes = stored.envelopes(self.t, key, item)
         failed = Publisher(self.t.client("events")).publish(envelopes)
         return _redirect(
-            f"/events/{provider}/{subscription}/{event_id}",
+            f"/events/{provider}/{subscription}/{quote(event_id, safe='')}",
             at=item["received_at"]["S"],
             replayed=len(envelopes) - len(failed),
             failed=len(failed),
