@@ -124,7 +124,9 @@ class Dev:
             self.process.kill()
 
 
-def start_dev(home: Path, *extra: str, aws_port: int | None = None, http_port: int | None = None) -> Dev:
+def start_dev(
+    home: Path, *extra: str, aws_port: int | None = None, http_port: int | None = None, wait: float = 90
+) -> Dev:
     aws_port, http_port = aws_port or free_port(), http_port or free_port()
     env = user_environment(home)
     # The test suite's stdout capture must not receive the functions' output: dev's own only.
@@ -153,7 +155,7 @@ def start_dev(home: Path, *extra: str, aws_port: int | None = None, http_port: i
                 ready.set()
 
     threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(90):
+    if not ready.wait(wait):
         dev.stop()
         raise AssertionError("hookbridge dev did not start:\n" + "".join(dev.output))
     return dev

@@ -1,5 +1,6 @@
 """A temporary look at the bus: an EventBridge rule whose target is an SQS queue, both created by a
-command (`listen`, `verify`) and removed by it. AWS and the local stack (moto) run the same calls.
+command (`listen`, `verify`, the console's live page) and removed by it. AWS and the local stack (moto)
+run the same calls.
 
 Both are named ``{prefix}-{purpose}-{expiry}-{token}``: the expiry is when the command stops using them. A
 command that lives longer renews its tap before then (a new rule and queue with a later expiry, the old
@@ -22,10 +23,10 @@ from botocore.exceptions import ClientError
 
 from hookbridge_cli.target import Target
 
-PURPOSES = ("listen", "verify")
+PURPOSES = ("listen", "verify", "console")
 _STAMP = "%Y%m%dT%H%M%SZ"
 _NAME = re.compile(
-    r"^(?P<prefix>.+)-(?P<purpose>listen|verify)-(?P<expiry>\d{8}T\d{6}Z)-(?P<token>[0-9a-f]{8})$"
+    r"^(?P<prefix>.+)-(?P<purpose>listen|verify|console)-(?P<expiry>\d{8}T\d{6}Z)-(?P<token>[0-9a-f]{8})$"
 )
 # SQS keeps an undelivered message at least 60 s: a dead tap's queue holds a minute of events, not days.
 _RETENTION_SECONDS = 300

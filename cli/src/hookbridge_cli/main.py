@@ -15,6 +15,7 @@ import typer
 from typer import _click
 
 from hookbridge_cli.commands import (
+    console,
     dev,
     dlq,
     events,
@@ -39,6 +40,7 @@ app.command()(health.health)
 app.add_typer(providers.app, name="providers")
 app.command()(listen.listen)
 app.command()(verify.verify)
+app.command()(console.console)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hookbridge.model import StoredEvent
@@ -39,6 +40,78 @@ def in_range(
             )
             for page in pages:
                 yield from page.get("Items", [])
+
+
+def newest(
+    t: Target,
+    provider: str,
+    subscription: str,
+    since: datetime,
+    until: datetime,
+    limit: int,
+    event_type: str | None = None,
+    before: tuple[str, str] | None = None,
+) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    """One page of a subscription's index items in [since, until], newest first (received_at, then key),
+    optionally of one event type: at most ``limit`` items strictly older than ``before`` (the received_at and
+    key of the last item of the page before), and the cursor of the next page (None: no more). Each day is
+    read only while the page is not full; in a day, each shard's newest items are read and merged."""
+    dynamodb = t.client("dynamodb")
+    start, end = _stamp(since, ".000Z"), _stamp(until, ".999Z")
+    if before is not None:
+        end = min(end, before[0])
+    found: list[dict[str, Any]] = []
+    day = datetime.fromisoformat(end.replace("Z", "+00:00")).date()
+
+    def newest_of(shard: int) -> list[dict[str, Any]]:
+        """The shard's newest items of the day, past the cursor: enough for the page."""
+        query: dict[str, Any] = {
+            "TableName": t.events_table,
+            "IndexName": "by_subscription",
+            "KeyConditionExpression": "by_day = :d AND received_at BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {
+                ":d": {"S": f"{provider}#{subscription}#{day.isoformat()}#{shard}"},
+                ":a": {"S": start},
+                ":b": {"S": end},
+            },
+            "ScanIndexForward": False,
+            # One more than the page, so that the page knows whether another follows, and one to see that
+            # the last is not one of several received in the same millisecond: one query a shard.
+            "PaginationConfig": {"PageSize": limit + 2 if event_type is None else max(limit + 2, 500)},
+        }
+        if event_type is not None:
+            query["FilterExpression"] = "event_type = :t"
+            query["ExpressionAttributeValues"][":t"] = {"S": event_type}
+        from_shard: list[dict[str, Any]] = []
+        pages = dynamodb.get_paginator("query").paginate(**query)
+        for i in (i for page in pages for i in page.get("Items", [])):
+            if before is not None and _order(i) >= before:
+                continue
+            # Past the page, only the items received in the same millisecond as the last one: a shard
+            # returns those in no order of key, and the merge orders them by it.
+            if len(from_shard) > limit and i["received_at"]["S"] != from_shard[-1]["received_at"]["S"]:
+                break
+            from_shard.append(i)
+        return from_shard
+
+    # The shards of a day are read at once: a page takes about one query's time, not one per shard.
+    with ThreadPoolExecutor(max_workers=t.index_shards) as pool:
+        while day >= since.date() and len(found) <= limit:
+            merged = [i for items in pool.map(newest_of, range(t.index_shards)) for i in items]
+            found += sorted(merged, key=_order, reverse=True)
+            day -= timedelta(days=1)
+    page = found[:limit]
+    return page, (_order(page[-1]) if len(found) > limit else None)
+
+
+def _stamp(when: datetime, whole_second: str) -> str:
+    """received_at's form of a time: to the millisecond given, else the start or end of its second."""
+    ms = f".{when.microsecond // 1000:03d}Z" if when.microsecond else whole_second
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + ms
+
+
+def _order(index_item: dict[str, Any]) -> tuple[str, str]:
+    return index_item["received_at"]["S"], index_item["pk"]["S"]
 
 
 def item(t: Target, key: str) -> dict[str, Any]:

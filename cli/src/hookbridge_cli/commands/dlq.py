@@ -30,6 +30,42 @@ def list_(
 ) -> None:
     """Each dead-letter message: the stored events it names and whose they are. Changes nothing."""
     t = resolve(local, stack, aws_port)
+    depth, rows = dead_letters(t)
+    title = f"{depth} message(s) in the dead-letter queue" + (
+        f", {len(rows)} shown" if depth > len(rows) else ""
+    )
+    Output(as_json).rows(rows, ["message_id", "first_record_at", "batch_size", "named"], title)
+
+
+@app.command("redrive")
+def redrive(
+    local: options.Local = False,
+    stack: options.Stack = "hookbridge",
+    aws_port: options.AwsPort = None,
+    as_json: options.Json = False,
+) -> None:
+    """Publish the stream records named by dead-letter messages, then delete each message that succeeded."""
+    t = resolve(local, stack, aws_port)
+    done, kept, held = redrive_all(t)
+    Output(as_json).result(
+        {"redriven": done, "left": kept + held},
+        f"redrove {done} batch(es); {kept + held} left in the queue",
+    )
+    if kept:
+        raise Refused(
+            f"{kept} batch(es) could not be redriven",
+            "stream records expire after 24 h: use `hookbridge events replay` for those subscriptions",
+        )
+    if held:
+        raise Refused(
+            f"{held} message(s) were held by another reader and not redriven",
+            "run `hookbridge dlq redrive` again in a minute",
+        )
+
+
+def dead_letters(t: Target) -> tuple[int, list[dict[str, Any]]]:
+    """The queue's depth, and up to LIST_LIMIT of its messages, each with the subscriptions it names (as
+    `dlq list` and the console show them). Every message read is made visible again at once."""
     queue, streams = _dead_letters(t)
     depth = queue.depth()
     letters = queue.receive(LIST_LIMIT, visibility_seconds=30) if depth else []
@@ -58,21 +94,13 @@ def list_(
             )
     finally:
         queue.release(letters)
-    title = f"{depth} message(s) in the dead-letter queue" + (
-        f", {len(rows)} shown" if depth > len(rows) else ""
-    )
-    Output(as_json).rows(rows, ["message_id", "first_record_at", "batch_size", "named"], title)
+    return depth, rows
 
 
-@app.command("redrive")
-def redrive(
-    local: options.Local = False,
-    stack: options.Stack = "hookbridge",
-    aws_port: options.AwsPort = None,
-    as_json: options.Json = False,
-) -> None:
-    """Publish the stream records named by dead-letter messages, then delete each message that succeeded."""
-    t = resolve(local, stack, aws_port)
+def redrive_all(t: Target) -> tuple[int, int, int]:
+    """Publishes the stream records each dead-letter message names, deleting each message that succeeded:
+    how many were redriven, kept (their records could not be published or are gone), and held by another
+    reader (never seen here)."""
     queue, streams = _dead_letters(t)
     publisher = Publisher(t.client("events"))
     done = kept = 0
@@ -89,20 +117,7 @@ def redrive(
             break
     # Messages another reader holds (a health check reads them for a few seconds) were never seen here.
     held = max(0, queue.in_flight() - kept)
-    Output(as_json).result(
-        {"redriven": done, "left": kept + held},
-        f"redrove {done} batch(es); {kept + held} left in the queue",
-    )
-    if kept:
-        raise Refused(
-            f"{kept} batch(es) could not be redriven",
-            "stream records expire after 24 h: use `hookbridge events replay` for those subscriptions",
-        )
-    if held:
-        raise Refused(
-            f"{held} message(s) were held by another reader and not redriven",
-            "run `hookbridge dlq redrive` again in a minute",
-        )
+    return done, kept, held
 
 
 def _dead_letters(t: Target) -> tuple[DeadLetterQueue, StreamRecords]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from typing import Any
 
 from hookbridge_cli import options
 from hookbridge_cli.local.lambda_events import context
 from hookbridge_cli.output import Output
 from hookbridge_cli.records import rows
-from hookbridge_cli.target import resolve
+from hookbridge_cli.target import Target, resolve
 
 
 def health(
@@ -20,9 +21,20 @@ def health(
     as_json: options.Json = False,
 ) -> None:
     """Run the health check now and print every subscription's status."""
+    t = resolve(local, stack, aws_port)
+    result = check_now(t)
+    Output(as_json).rows(
+        rows(t),
+        ["provider", "subscription", "status", "reasons"],
+        f"{result['checked']} checked, {result['unhealthy']} not healthy",
+    )
+
+
+def check_now(t: Target) -> dict[str, Any]:
+    """Runs the health function here against the target, as its schedule does: what it returns (how many
+    subscriptions it checked, how many are not healthy); each one's status is then in its record."""
     from hookbridge.handlers import health_handler
 
-    t = resolve(local, stack, aws_port)
     environ = {
         **os.environ,
         "HOOKBRIDGE_PREFIX": t.prefix,
@@ -36,9 +48,5 @@ def health(
     }
     # The function prints its metrics (EMF) to stdout, as in Lambda; here only the table is wanted.
     with contextlib.redirect_stdout(io.StringIO()):
-        result = health_handler(environ)({}, context("hookbridge-cli"))
-    Output(as_json).rows(
-        rows(t),
-        ["provider", "subscription", "status", "reasons"],
-        f"{result['checked']} checked, {result['unhealthy']} not healthy",
-    )
+        result: dict[str, Any] = health_handler(environ)({}, context("hookbridge-cli"))
+    return result
