@@ -44,7 +44,9 @@ def box_headers(body: bytes, at: float, primary: str = PRIMARY, secondary: str =
     return headers
 
 
-def sdk_accepts(headers: dict[str, str], body: bytes, primary: str = PRIMARY, secondary: str = SECONDARY) -> bool:
+def sdk_accepts(
+    headers: dict[str, str], body: bytes, primary: str = PRIMARY, secondary: str = SECONDARY
+) -> bool:
     return WebhooksManager.validate_message(body.decode(), headers, primary, secondary_key=secondary)
 
 

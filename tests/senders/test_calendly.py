@@ -76,4 +76,7 @@ def test_the_shipped_samples_are_signed_as_calendlys_page_says(sample: str) -> N
     at = int(event["headers"]["calendly-webhook-signature"].split(",")[0].removeprefix("t="))
     expected = calendly_header(body, at, secret["signing_secrets"][0])["Calendly-Webhook-Signature"]
     assert event["headers"]["calendly-webhook-signature"] == expected
-    assert verify("calendly", secret, webhook_request("calendly", event["headers"], body), now=at) == "hmac-sha256"
+    assert (
+        verify("calendly", secret, webhook_request("calendly", event["headers"], body), now=at)
+        == "hmac-sha256"
+    )

@@ -30,7 +30,11 @@ def test_what_lemon_squeezy_signs_is_accepted_stored_and_described() -> None:
     found = answer("lemonsqueezy", SECRET, headers, BODY)
     assert (found.status, len(found.stored)) == (200, 1)
     described = describe("lemonsqueezy", webhook_request("lemonsqueezy", headers, BODY))
-    assert (described.event_type, described.event_id, described.subject) == ("subscription_updated", None, "1")
+    assert (described.event_type, described.event_id, described.subject) == (
+        "subscription_updated",
+        None,
+        "1",
+    )
 
 
 def test_the_unsigned_event_name_header_says_nothing() -> None:
@@ -59,4 +63,7 @@ def test_the_shipped_samples_are_signed_as_the_page_says(sample: str) -> None:
     event, secret = load_event("lemonsqueezy", sample), demo_secret("lemonsqueezy")
     body = event["body"].encode()
     assert event["headers"]["x-signature"] == x_signature(body, secret["signing_secrets"][0])
-    assert verify("lemonsqueezy", secret, webhook_request("lemonsqueezy", event["headers"], body)) == "hmac-sha256"
+    assert (
+        verify("lemonsqueezy", secret, webhook_request("lemonsqueezy", event["headers"], body))
+        == "hmac-sha256"
+    )

@@ -76,5 +76,8 @@ def test_the_shipped_samples_are_signed_as_muxs_page_says(sample: str) -> None:
     event, secret = load_event("mux", sample), demo_secret("mux")
     body = event["body"].encode()
     at = int(event["headers"]["mux-signature"].split(",")[0].removeprefix("t="))
-    assert event["headers"]["mux-signature"] == mux_header(body, at, secret["signing_secrets"][0])["Mux-Signature"]
+    assert (
+        event["headers"]["mux-signature"]
+        == mux_header(body, at, secret["signing_secrets"][0])["Mux-Signature"]
+    )
     assert verify("mux", secret, webhook_request("mux", event["headers"], body), now=at) == "hmac-sha256"

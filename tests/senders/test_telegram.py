@@ -20,7 +20,10 @@ MESSAGE = load_event("telegram", "message")["body"].encode()
 
 @pytest.mark.parametrize(
     ("sample", "expected"),
-    [("message", ("message", "10000", "1111111")), ("callback_query", ("callback_query", "10001", "1111111"))],
+    [
+        ("message", ("message", "10000", "1111111")),
+        ("callback_query", ("callback_query", "10001", "1111111")),
+    ],
 )
 def test_an_update_with_the_secret_token_is_accepted_stored_and_described(
     sample: str, expected: tuple[str, str, str]
@@ -36,7 +39,10 @@ def test_an_update_with_the_secret_token_is_accepted_stored_and_described(
 
 def test_a_repeated_update_keeps_its_update_id_and_is_one_event() -> None:
     repeated = json.dumps(json.loads(MESSAGE), separators=(",", ":")).encode()  # same update, other bytes
-    ids = {describe("telegram", webhook_request("telegram", {HEADER: TOKEN}, b)).proven_id for b in (MESSAGE, repeated)}
+    ids = {
+        describe("telegram", webhook_request("telegram", {HEADER: TOKEN}, b)).proven_id
+        for b in (MESSAGE, repeated)
+    }
     assert ids == {"10000"}
 
 

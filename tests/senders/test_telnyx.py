@@ -1,9 +1,10 @@
-"""Telnyx, against its own library: telnyx 4.189.0's ``telnyx.lib.webhook_verification.verify_webhook_signature``
-(what ``client.webhooks.unwrap`` calls). telnyx-signature-ed25519 is the base64 Ed25519 signature of
-"{telnyx-timestamp}|{body}", checked with the account's public key, which Telnyx shows as base64 of the raw
-32 bytes (``key_format = "base64"``). Keys here are pynacl's ``SigningKey(bytes(range(32)))``; Ed25519 is
-deterministic, so our signer must produce the very bytes. Telnyx's library refuses a timestamp more than
-300 s away: so do we. The event id is data.id."""
+"""Telnyx, against its own library: telnyx 4.189.0's
+``telnyx.lib.webhook_verification.verify_webhook_signature`` (what ``client.webhooks.unwrap`` calls).
+telnyx-signature-ed25519 is the base64 Ed25519 signature of "{telnyx-timestamp}|{body}", checked with the
+account's public key, which Telnyx shows as base64 of the raw 32 bytes (``key_format = "base64"``). Keys
+here are pynacl's ``SigningKey(bytes(range(32)))``; Ed25519 is deterministic, so our signer must produce
+the very bytes. Telnyx's library refuses a timestamp more than 300 s away: so do we. The event id is
+data.id."""
 
 from __future__ import annotations
 
@@ -108,7 +109,9 @@ def test_the_window_is_telnyxs_300_seconds(age: int, accepted: bool) -> None:
 
 
 @pytest.mark.parametrize("sample", sample_names("telnyx"))
-def test_the_shipped_samples_are_genuine_to_telnyxs_library_and_to_us(sample: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_shipped_samples_are_genuine_to_telnyxs_library_and_to_us(
+    sample: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     event, secret = load_event("telnyx", sample), demo_secret("telnyx")
     body, at = event["body"].encode(), int(event["headers"]["telnyx-timestamp"])
     monkeypatch.setattr(time, "time", lambda: at)  # the library reads the clock

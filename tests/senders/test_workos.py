@@ -95,4 +95,6 @@ def test_the_shipped_samples_are_genuine_to_the_library_and_to_us(
     at = int(header.split(",")[0].removeprefix("t=")) / 1000
     monkeypatch.setattr(time, "time", lambda: at)  # the library reads the clock
     assert sdk_accepts({"WorkOS-Signature": header}, body, secret["signing_secrets"][0])
-    assert verify("workos", secret, webhook_request("workos", event["headers"], body), now=at) == "hmac-sha256"
+    assert (
+        verify("workos", secret, webhook_request("workos", event["headers"], body), now=at) == "hmac-sha256"
+    )

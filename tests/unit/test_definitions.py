@@ -80,7 +80,10 @@ def test_a_mistake_is_refused_naming_the_file_and_the_field(
 
 
 def test_code_that_does_not_exist_is_refused(tmp_path: Path) -> None:
-    text = 'name = "acme"\nkind = "any"\ndescription = "Acme webhooks"\nevent_types = ["x"]\ncode = "acme_hooks"\n'
+    text = (
+        'name = "acme"\nkind = "any"\ndescription = "Acme webhooks"\n'
+        'event_types = ["x"]\ncode = "acme_hooks"\n'
+    )
     with pytest.raises(DefinitionError, match=r"acme.toml: code: no module hookbridge.providers.acme_hooks"):
         providers.build(read_definition(write(tmp_path, text)))
 
@@ -233,8 +236,12 @@ def test_an_ed25519_key_in_base64_verifies_as_in_hex(tmp_path: Path) -> None:
     public = SigningKey.from_string(seed, curve=Ed25519).verifying_key.to_string()
     body = b'{"type": "thing.created"}'
     signed = provider.sign(SubscriptionSecret.model_validate({"private_keys": [seed.hex()]}), body, 0)
-    request = WebhookRequest("acme", "demo", {k.lower(): v for k, v in signed.headers.items()}, {}, {}, body, 0)
+    request = WebhookRequest(
+        "acme", "demo", {k.lower(): v for k, v in signed.headers.items()}, {}, {}, body, 0
+    )
     shown = base64.b64encode(public).decode()
-    assert provider.verify(request, SubscriptionSecret.model_validate({"public_keys": [shown]}), 0) == "ed25519"
+    assert (
+        provider.verify(request, SubscriptionSecret.model_validate({"public_keys": [shown]}), 0) == "ed25519"
+    )
     with pytest.raises(Unauthorized):  # the hex of the same key is not how this sender writes it
         provider.verify(request, SubscriptionSecret.model_validate({"public_keys": [public.hex()]}), 0)

@@ -99,8 +99,8 @@ def _decoded(sent: str, encoding: str) -> bytes:
 
 @lru_cache(maxsize=64)
 def _public_key(kind: str, key_format: str, text: str) -> Any:
-    """A public key as the sender shows it (hex or base64 of the raw key, or base64 DER), parsed once; None when it
-    is not one (a secret misconfigured verifies nothing: fail closed)."""
+    """A public key as the sender shows it (hex or base64 of the raw key, or base64 DER), parsed once; None
+    when it is not one (a secret misconfigured verifies nothing: fail closed)."""
     try:
         if kind == "ed25519":
             raw = (
