@@ -208,6 +208,17 @@ class TypeformData(_Open):
     form_response: dict[str, Any] | None = None
 
 
+class RazorpayData(_Open):
+    """Razorpay's event: the entities it is about under `payload`, each as `{"entity": {...}}`."""
+
+    entity: str | None = None
+    account_id: str | None = None
+    event: str
+    contains: list[str] | None = None
+    payload: dict[str, Any] | None = None
+    created_at: int | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -390,6 +401,14 @@ class TypeformEvent(EventBridgeModel):
     detail: TypeformDetail  # narrows the parser's dict to the typed detail
 
 
+class RazorpayDetail(_Detail):
+    data: RazorpayData | None = None
+
+
+class RazorpayEvent(EventBridgeModel):
+    detail: RazorpayDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -413,6 +432,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "mailgun": MailgunData,
     "hubspot": HubspotData,
     "typeform": TypeformData,
+    "razorpay": RazorpayData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -437,6 +457,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "mailgun": MailgunDetail,
     "hubspot": HubspotDetail,
     "typeform": TypeformDetail,
+    "razorpay": RazorpayDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -461,6 +482,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "mailgun": MailgunEvent,
     "hubspot": HubspotEvent,
     "typeform": TypeformEvent,
+    "razorpay": RazorpayEvent,
 }
 
 
