@@ -219,6 +219,12 @@ class RazorpayData(_Open):
     created_at: int | None = None
 
 
+class PagerdutyData(_Open):
+    """PagerDuty's V3 webhook: the event, its `data` the incident, service, ... it is about."""
+
+    event: dict[str, Any]
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -409,6 +415,14 @@ class RazorpayEvent(EventBridgeModel):
     detail: RazorpayDetail  # narrows the parser's dict to the typed detail
 
 
+class PagerdutyDetail(_Detail):
+    data: PagerdutyData | None = None
+
+
+class PagerdutyEvent(EventBridgeModel):
+    detail: PagerdutyDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -433,6 +447,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "hubspot": HubspotData,
     "typeform": TypeformData,
     "razorpay": RazorpayData,
+    "pagerduty": PagerdutyData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -458,6 +473,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "hubspot": HubspotDetail,
     "typeform": TypeformDetail,
     "razorpay": RazorpayDetail,
+    "pagerduty": PagerdutyDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -483,6 +499,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "hubspot": HubspotEvent,
     "typeform": TypeformEvent,
     "razorpay": RazorpayEvent,
+    "pagerduty": PagerdutyEvent,
 }
 
 
