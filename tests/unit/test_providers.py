@@ -28,6 +28,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "twitch",
         "typeform",
         "zencargo",
+        "zendesk",
         "zinc",
         "zippex",
         "zonos",

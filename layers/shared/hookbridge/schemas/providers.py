@@ -225,6 +225,19 @@ class PagerdutyData(_Open):
     event: dict[str, Any]
 
 
+class ZendeskData(_Open):
+    """A Zendesk event (an event subscription); a trigger's or automation's body is the one its admin
+    wrote, so every field is optional."""
+
+    id: str | None = None
+    type: str | None = None
+    subject: str | None = None
+    time: str | None = None
+    account_id: int | None = None
+    detail: dict[str, Any] | None = None
+    event: dict[str, Any] | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -423,6 +436,14 @@ class PagerdutyEvent(EventBridgeModel):
     detail: PagerdutyDetail  # narrows the parser's dict to the typed detail
 
 
+class ZendeskDetail(_Detail):
+    data: ZendeskData | None = None
+
+
+class ZendeskEvent(EventBridgeModel):
+    detail: ZendeskDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -448,6 +469,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "typeform": TypeformData,
     "razorpay": RazorpayData,
     "pagerduty": PagerdutyData,
+    "zendesk": ZendeskData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -474,6 +496,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "typeform": TypeformDetail,
     "razorpay": RazorpayDetail,
     "pagerduty": PagerdutyDetail,
+    "zendesk": ZendeskDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -500,6 +523,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "typeform": TypeformEvent,
     "razorpay": RazorpayEvent,
     "pagerduty": PagerdutyEvent,
+    "zendesk": ZendeskEvent,
 }
 
 
