@@ -11,6 +11,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "adyen",
         "discord",
         "github",
+        "gitlab",
         "hubspot",
         "mailgun",
         "meta",

@@ -238,6 +238,15 @@ class ZendeskData(_Open):
     event: dict[str, Any] | None = None
 
 
+class GitlabData(_Open):
+    """A GitLab webhook body: `object_kind` says which event, the rest is shaped by it."""
+
+    object_kind: str | None = None
+    event_name: str | None = None
+    project: dict[str, Any] | None = None
+    object_attributes: dict[str, Any] | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -444,6 +453,14 @@ class ZendeskEvent(EventBridgeModel):
     detail: ZendeskDetail  # narrows the parser's dict to the typed detail
 
 
+class GitlabDetail(_Detail):
+    data: GitlabData | None = None
+
+
+class GitlabEvent(EventBridgeModel):
+    detail: GitlabDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -470,6 +487,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "razorpay": RazorpayData,
     "pagerduty": PagerdutyData,
     "zendesk": ZendeskData,
+    "gitlab": GitlabData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -497,6 +515,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "razorpay": RazorpayDetail,
     "pagerduty": PagerdutyDetail,
     "zendesk": ZendeskDetail,
+    "gitlab": GitlabDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -524,6 +543,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "razorpay": RazorpayEvent,
     "pagerduty": PagerdutyEvent,
     "zendesk": ZendeskEvent,
+    "gitlab": GitlabEvent,
 }
 
 
