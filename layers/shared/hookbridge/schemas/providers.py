@@ -247,6 +247,17 @@ class GitlabData(_Open):
     object_attributes: dict[str, Any] | None = None
 
 
+class MollieData(_Open):
+    """A Mollie next-gen event; `_embedded.entity` is the resource when the subscription asks for the full
+    payload."""
+
+    resource: str | None = None
+    id: str
+    type: str
+    entityId: str | None = None  # the sender's field name
+    createdAt: str | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -461,6 +472,14 @@ class GitlabEvent(EventBridgeModel):
     detail: GitlabDetail  # narrows the parser's dict to the typed detail
 
 
+class MollieDetail(_Detail):
+    data: MollieData | None = None
+
+
+class MollieEvent(EventBridgeModel):
+    detail: MollieDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -488,6 +507,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "pagerduty": PagerdutyData,
     "zendesk": ZendeskData,
     "gitlab": GitlabData,
+    "mollie": MollieData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -516,6 +536,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "pagerduty": PagerdutyDetail,
     "zendesk": ZendeskDetail,
     "gitlab": GitlabDetail,
+    "mollie": MollieDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -544,6 +565,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "pagerduty": PagerdutyEvent,
     "zendesk": ZendeskEvent,
     "gitlab": GitlabEvent,
+    "mollie": MollieEvent,
 }
 
 
