@@ -258,6 +258,14 @@ class MollieData(_Open):
     createdAt: str | None = None
 
 
+class VercelData(_Open):
+    id: str
+    type: str
+    createdAt: int | None = None  # the sender's field name: milliseconds
+    region: str | None = None
+    payload: dict[str, Any] | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -480,6 +488,14 @@ class MollieEvent(EventBridgeModel):
     detail: MollieDetail  # narrows the parser's dict to the typed detail
 
 
+class VercelDetail(_Detail):
+    data: VercelData | None = None
+
+
+class VercelEvent(EventBridgeModel):
+    detail: VercelDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -508,6 +524,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "zendesk": ZendeskData,
     "gitlab": GitlabData,
     "mollie": MollieData,
+    "vercel": VercelData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -537,6 +554,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zendesk": ZendeskDetail,
     "gitlab": GitlabDetail,
     "mollie": MollieDetail,
+    "vercel": VercelDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -566,6 +584,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zendesk": ZendeskEvent,
     "gitlab": GitlabEvent,
     "mollie": MollieEvent,
+    "vercel": VercelEvent,
 }
 
 
