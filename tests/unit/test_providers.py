@@ -13,6 +13,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "github",
         "gitlab",
         "hubspot",
+        "intercom",
         "mailgun",
         "meta",
         "mollie",

@@ -266,6 +266,18 @@ class VercelData(_Open):
     payload: dict[str, Any] | None = None
 
 
+class IntercomData(_Open):
+    """An Intercom notification; `data.item` is the object the topic is about."""
+
+    type: str | None = None
+    id: str | None = None
+    topic: str
+    app_id: str | None = None
+    created_at: int | None = None
+    delivery_attempts: int | None = None
+    data: dict[str, Any] | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -496,6 +508,14 @@ class VercelEvent(EventBridgeModel):
     detail: VercelDetail  # narrows the parser's dict to the typed detail
 
 
+class IntercomDetail(_Detail):
+    data: IntercomData | None = None
+
+
+class IntercomEvent(EventBridgeModel):
+    detail: IntercomDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -525,6 +545,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "gitlab": GitlabData,
     "mollie": MollieData,
     "vercel": VercelData,
+    "intercom": IntercomData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -555,6 +576,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "gitlab": GitlabDetail,
     "mollie": MollieDetail,
     "vercel": VercelDetail,
+    "intercom": IntercomDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -585,6 +607,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "gitlab": GitlabEvent,
     "mollie": MollieEvent,
     "vercel": VercelEvent,
+    "intercom": IntercomEvent,
 }
 
 
