@@ -21,6 +21,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "pagerduty",
         "razorpay",
         "sendgrid",
+        "sentry",
         "shopify",
         "slack",
         "square",

@@ -278,6 +278,15 @@ class IntercomData(_Open):
     data: dict[str, Any] | None = None
 
 
+class SentryData(_Open):
+    """A Sentry integration webhook: `data` holds the resource the Sentry-Hook-Resource header names."""
+
+    action: str | None = None
+    installation: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    actor: dict[str, Any] | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -516,6 +525,14 @@ class IntercomEvent(EventBridgeModel):
     detail: IntercomDetail  # narrows the parser's dict to the typed detail
 
 
+class SentryDetail(_Detail):
+    data: SentryData | None = None
+
+
+class SentryEvent(EventBridgeModel):
+    detail: SentryDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -546,6 +563,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "mollie": MollieData,
     "vercel": VercelData,
     "intercom": IntercomData,
+    "sentry": SentryData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -577,6 +595,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "mollie": MollieDetail,
     "vercel": VercelDetail,
     "intercom": IntercomDetail,
+    "sentry": SentryDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -608,6 +627,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "mollie": MollieEvent,
     "vercel": VercelEvent,
     "intercom": IntercomEvent,
+    "sentry": SentryEvent,
 }
 
 
