@@ -9,6 +9,7 @@ from hookbridge.ingest.verification import credentials_match, secret_matches
 def test_every_module_loads_as_its_own_provider() -> None:
     assert providers.names() == [
         "adyen",
+        "bitbucket",
         "discord",
         "github",
         "gitlab",

@@ -287,6 +287,15 @@ class SentryData(_Open):
     actor: dict[str, Any] | None = None
 
 
+class BitbucketData(_Open):
+    """A Bitbucket webhook body: the X-Event-Key header names the event, the body holds its objects."""
+
+    repository: dict[str, Any] | None = None
+    actor: dict[str, Any] | None = None
+    push: dict[str, Any] | None = None
+    pullrequest: dict[str, Any] | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -533,6 +542,14 @@ class SentryEvent(EventBridgeModel):
     detail: SentryDetail  # narrows the parser's dict to the typed detail
 
 
+class BitbucketDetail(_Detail):
+    data: BitbucketData | None = None
+
+
+class BitbucketEvent(EventBridgeModel):
+    detail: BitbucketDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -564,6 +581,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "vercel": VercelData,
     "intercom": IntercomData,
     "sentry": SentryData,
+    "bitbucket": BitbucketData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -596,6 +614,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "vercel": VercelDetail,
     "intercom": IntercomDetail,
     "sentry": SentryDetail,
+    "bitbucket": BitbucketDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -628,6 +647,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "vercel": VercelEvent,
     "intercom": IntercomEvent,
     "sentry": SentryEvent,
+    "bitbucket": BitbucketEvent,
 }
 
 
