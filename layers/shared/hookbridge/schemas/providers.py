@@ -296,6 +296,19 @@ class BitbucketData(_Open):
     pullrequest: dict[str, Any] | None = None
 
 
+class LinearData(_Open):
+    """A Linear webhook: `type` names the entity, `action` what happened to it, `data` the entity."""
+
+    action: str | None = None
+    type: str
+    data: dict[str, Any] | None = None
+    url: str | None = None
+    createdAt: str | None = None  # the sender's field names
+    organizationId: str | None = None
+    webhookTimestamp: int | None = None
+    webhookId: str | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -550,6 +563,14 @@ class BitbucketEvent(EventBridgeModel):
     detail: BitbucketDetail  # narrows the parser's dict to the typed detail
 
 
+class LinearDetail(_Detail):
+    data: LinearData | None = None
+
+
+class LinearEvent(EventBridgeModel):
+    detail: LinearDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -582,6 +603,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "intercom": IntercomData,
     "sentry": SentryData,
     "bitbucket": BitbucketData,
+    "linear": LinearData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -615,6 +637,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "intercom": IntercomDetail,
     "sentry": SentryDetail,
     "bitbucket": BitbucketDetail,
+    "linear": LinearDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -648,6 +671,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "intercom": IntercomEvent,
     "sentry": SentryEvent,
     "bitbucket": BitbucketEvent,
+    "linear": LinearEvent,
 }
 
 
