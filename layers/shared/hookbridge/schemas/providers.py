@@ -309,6 +309,17 @@ class LinearData(_Open):
     webhookId: str | None = None
 
 
+class JiraData(_Open):
+    """A Jira webhook: `webhookEvent` names it, the objects it is about beside it (issue, comment, ...)."""
+
+    timestamp: int | None = None
+    webhookEvent: str  # the sender's field name
+    issue_event_type_name: str | None = None
+    user: dict[str, Any] | None = None
+    issue: dict[str, Any] | None = None
+    comment: dict[str, Any] | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -571,6 +582,14 @@ class LinearEvent(EventBridgeModel):
     detail: LinearDetail  # narrows the parser's dict to the typed detail
 
 
+class JiraDetail(_Detail):
+    data: JiraData | None = None
+
+
+class JiraEvent(EventBridgeModel):
+    detail: JiraDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -604,6 +623,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "sentry": SentryData,
     "bitbucket": BitbucketData,
     "linear": LinearData,
+    "jira": JiraData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -638,6 +658,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "sentry": SentryDetail,
     "bitbucket": BitbucketDetail,
     "linear": LinearDetail,
+    "jira": JiraDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -672,6 +693,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "sentry": SentryEvent,
     "bitbucket": BitbucketEvent,
     "linear": LinearEvent,
+    "jira": JiraEvent,
 }
 
 
