@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench import warm
+from bench import cost, warm
+from hookbridge import providers
 
 
 def test_warm_path_measures_one_aws_call_per_accepted_webhook(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,3 +129,12 @@ def test_the_price_of_an_attack_is_within_its_target_and_pays_no_aws_call_per_re
     assert run.calls["dynamodb.PutItem"] == 0
     assert run.calls["dynamodb.UpdateItem"] <= 1
     assert run.printed_bytes < 1000  # one metrics line, not one a request
+
+
+@pytest.mark.parametrize("provider", providers.names())
+def test_every_senders_samples_are_sized_for_the_cost_table(provider: str) -> None:
+    """The cost table has a row per sender: each sample that is a webhook (not a handshake) is stored by
+    the real handler and sized."""
+    writes = cost.provider_writes(provider)
+    assert writes.samples == len(cost.stored_sample_names(provider)) >= 1
+    assert min(writes.write_units) >= 2  # the item and its index entry
