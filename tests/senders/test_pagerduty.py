@@ -2,8 +2,8 @@
 that verifies a webhook; its Go library go-pagerduty (webhookv3/webhookv3_test.go, TestVerifySignature)
 publishes a secret, a body and the ``X-PagerDuty-Signature`` it carries, and one that must fail. Its
 webhookv3.VerifySignature reads the header as a comma-separated list, ignores what does not start with
-``v1=`` and accepts any one matching (a rotation). The sample ``events/pagerduty/incident.priority_updated``
-is that vector: its demo secret is the vector's secret."""
+``v1=`` and accepts any one matching (a rotation). The sample
+``events/pagerduty/incident.priority_updated.json`` is that vector: its demo secret is the vector's secret."""
 
 from __future__ import annotations
 
