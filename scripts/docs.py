@@ -297,6 +297,12 @@ def _scheme(s: Any) -> str:
             text += f"; in `{{url}}`, the escapes of `{s.url_unescape}` decoded"
         if s.body_sha256_query:
             text += f"; a body is signed through the `{s.body_sha256_query}` query parameter (hex SHA-256)"
+        if s.body_timestamp is not None:
+            t = s.body_timestamp
+            return (
+                text + f"; its timestamp `{t.json_path}` in the signed body ({t.format}), refused more than "
+                f"{t.tolerance_seconds} s from our clock."
+            )
         return text + _timestamp(s.timestamp) + "."
     if s.kind in ("ed25519", "ecdsa_p256"):
         algorithm = {"ed25519": "Ed25519", "ecdsa_p256": "ECDSA P-256/SHA-256"}[s.kind]

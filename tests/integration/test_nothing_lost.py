@@ -216,7 +216,8 @@ def test_a_few_thousand_deliveries_lose_nothing(
     rounds = publish_all(stack, publisher_handler)
 
     distinct = len(providers.names()) * DISTINCT_PER_PROVIDER
-    items = stack.items()
+    # The stored events (a claim the publisher made for an element signed on its own has no by_day).
+    items = [item for item in stack.items() if "by_day" in item]
     stored_keys = Counter(StoredEvent.from_stream_image(i).dedupe_key for i in items)
     on_bus = stack.bus_messages()
     bus_ids = Counter(m["detail"]["metadata"]["id"] for m in on_bus)

@@ -22,6 +22,7 @@ from tests.support.events import demo_secret, sample_names, signed
 HANDSHAKES = {
     ("slack", "url_verification"),
     ("discord", "ping"),
+    ("intercom", "ping"),
     ("zoom", "endpoint.url_validation"),
     ("twitch", "webhook_callback_verification"),
     ("meta", "subscribe"),
@@ -61,7 +62,13 @@ ANSWERS = {
     "twilio": (200, "text/xml", "<Response/>"),
 }
 # The event type of a sample named otherwise (a form's, a Twilio status's).
-NAMED_BY_SAMPLE = {("slack", "slash_command"): "/webhook-collect"}
+NAMED_BY_SAMPLE = {
+    ("slack", "slash_command"): "/webhook-collect",
+    # Types with a ":" (Bitbucket's, Jira's) name their samples with "_": a path stays a path.
+    ("bitbucket", "repo_push"): "repo:push",
+    ("bitbucket", "pullrequest_created"): "pullrequest:created",
+    ("jira", "jira_issue_created"): "jira:issue_created",
+}
 
 
 def published_data(provider: str, name: str, body: str) -> Any:
@@ -144,6 +151,7 @@ HANDSHAKE_ANSWERS = {
         "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
     ),
     ("discord", "ping"): (204, "application/json", ""),
+    ("intercom", "ping"): (200, "application/json", ""),
     ("twitch", "webhook_callback_verification"): (200, "text/plain", "pogchamp-kappa-360noscope-vohiyo"),
     ("meta", "subscribe"): (200, "text/plain", "1158201444"),
 }

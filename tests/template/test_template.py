@@ -436,7 +436,8 @@ def test_the_template_reads_as_a_page() -> None:
     consumers in other accounts (two parameters, their conditions, the bus's two policies, an output); each
     sender since adds its mapping row, nothing else."""
     lines = (ROOT / "template.yaml").read_text(encoding="utf-8").splitlines()
-    budget = 819 + 48 + len(template()["Mappings"]["Senders"]) - 8
+    # (+1: the Providers values and their description wrap one line more with forty-three senders)
+    budget = 820 + 48 + len(template()["Mappings"]["Senders"]) - 8
     assert len(lines) <= budget, f"template.yaml has {len(lines)} lines"
     long = [n for n, line in enumerate(lines, 1) if len(line) > 160]
     assert not long, f"lines over 160 characters: {long}"

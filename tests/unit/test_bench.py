@@ -140,3 +140,12 @@ def test_every_sender_has_a_row_in_the_cost_table(provider: str) -> None:
     assert min(writes.write_units) >= 2
     lines = cost.cost_per_million(writes, 150.0, 400.0)
     assert sum(c.per_million for c in lines) >= cost.FLOOR_PER_MILLION
+
+
+@pytest.mark.parametrize("provider", providers.names())
+def test_every_senders_samples_are_sized_for_the_cost_table(provider: str) -> None:
+    """The cost table has a row per sender: each sample that is a webhook (not a handshake) is stored by
+    the real handler and sized."""
+    writes = cost.provider_writes(provider)
+    assert writes.samples == len(cost.stored_sample_names(provider)) >= 1
+    assert min(writes.write_units) >= 2  # the item and its index entry

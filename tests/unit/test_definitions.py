@@ -245,3 +245,62 @@ def test_an_ed25519_key_in_base64_verifies_as_in_hex(tmp_path: Path) -> None:
     )
     with pytest.raises(Unauthorized):  # the hex of the same key is not how this sender writes it
         provider.verify(request, SubscriptionSecret.model_validate({"public_keys": [public.hex()]}), 0)
+
+
+BODY_STAMPED = GOOD.replace(
+    'encoding = "hex", prefix = "sha256="',
+    'encoding = "hex", prefix = "sha256=", body_timestamp = { json = "sent_at", format = "unix_ms", '
+    "tolerance_seconds = 60 }",
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        # Only a signature over the body proves a timestamp in it.
+        (
+            lambda t: t.replace(
+                'prefix = "sha256="', 'prefix = "sha256=", signed = "{header:X-Acme-Delivery}"'
+            ),
+            "",
+        ),
+        # One timestamp: not one in the body and one in a header.
+        (
+            lambda t: t.replace(
+                'prefix = "sha256="',
+                'prefix = "sha256=", signed = "{timestamp}.{body}", timestamp = { header = "X-Acme-Time" }',
+            ),
+            "",
+        ),
+        (lambda t: t.replace("tolerance_seconds = 60", "tolerance_seconds = 0"), ".tolerance_seconds"),
+        (lambda t: t.replace('json = "sent_at"', 'json = "sent at"'), ".json"),
+    ],
+)
+def test_a_timestamp_in_the_signed_body_is_refused_where_nothing_proves_it(
+    tmp_path: Path, change: object, named: str
+) -> None:
+    with pytest.raises(DefinitionError) as refused:
+        read_definition(write(tmp_path, change(BODY_STAMPED)))  # type: ignore[operator]
+    assert "auth.schemes.0.hmac" in str(refused.value)
+    assert named in str(refused.value)
+
+
+def test_a_timestamp_in_the_signed_body_is_checked_and_set_when_signing(tmp_path: Path) -> None:
+    definition = read_definition(write(tmp_path, BODY_STAMPED))
+    assert definition.replay_window_seconds == 60
+    provider = providers.build(definition)
+    secret = SubscriptionSecret.model_validate({"signing_secrets": ["s3cret"]})
+    signed = provider.sign(secret, b'{"type": "thing.created", "sent_at": 0}', 1_773_153_901)
+    assert signed.body == b'{"type":"thing.created","sent_at":1773153901000}'
+
+    def request(body: bytes) -> WebhookRequest:
+        headers = {k.lower(): v for k, v in signed.headers.items()}
+        return WebhookRequest("acme", "demo", headers, {}, {}, body, 0)
+
+    assert provider.verify(request(signed.body), secret, 1_773_153_901 + 60) == "hmac-sha256"
+    for now in (1_773_153_901 + 61, 1_773_153_901 - 61):  # outside its window, though the HMAC matches
+        with pytest.raises(Unauthorized):
+            provider.verify(request(signed.body), secret, now)
+    unstamped = b'{"type":"thing.created"}'
+    with pytest.raises(Unauthorized):
+        provider.verify(request(unstamped), secret, 1_773_153_901)

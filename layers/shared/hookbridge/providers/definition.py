@@ -72,6 +72,14 @@ def _signed_headers(signed: str) -> list[str]:
     return [p.removeprefix("header:") for p in PLACEHOLDER.findall(signed) if p.startswith("header:")]
 
 
+class BodyTimestamp(_Strict):
+    """A signed timestamp inside the body, and how far from now it may be."""
+
+    json_path: str = Field(alias="json", pattern=JSON_PATH)
+    format: Literal["unix", "unix_ms", "iso8601"] = "unix"
+    tolerance_seconds: int = Field(300, ge=1, le=86_400)
+
+
 class Hmac(_Strict):
     """An HMAC the sender puts in a header, over the body or over a template of it."""
 
@@ -98,11 +106,21 @@ class Hmac(_Strict):
     # A query parameter that, when the URL carries it, is the hex SHA-256 of the body; the body is then
     # signed through it (Twilio's JSON bodies: bodySHA256).
     body_sha256_query: str | None = Field(None, min_length=1, max_length=40)
+    # A timestamp the sender puts inside the body it signs (Linear's webhookTimestamp): proven by the
+    # signature over {body}, and refused outside its window like a header's.
+    body_timestamp: BodyTimestamp | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if not _only_placeholders(self.signed):
             raise ValueError("signed: only {body}, {timestamp} and {header:<name>} can be used")
+        if self.body_timestamp is not None and (
+            "{body}" not in self.signed or self.timestamp is not None or self.body_sha256_query is not None
+        ):
+            raise ValueError(
+                "body_timestamp: a timestamp in the body is proven only by a signature over {body}, and is "
+                "the only timestamp (no timestamp, no body_sha256_query)"
+            )
         if ("{timestamp}" in self.signed) != (self.timestamp is not None):
             raise ValueError("signed uses {timestamp} exactly when a timestamp is configured")
         if "{body}" not in self.signed and self.body_sha256_query is None and "{params}" not in self.signed:
@@ -156,14 +174,6 @@ class PublicKey(_Strict):
 
     def signed_headers(self) -> list[str]:
         return _signed_headers(self.signed)
-
-
-class BodyTimestamp(_Strict):
-    """A signed timestamp inside the body, and how far from now it may be."""
-
-    json_path: str = Field(alias="json", pattern=JSON_PATH)
-    format: Literal["unix", "unix_ms", "iso8601"] = "unix"
-    tolerance_seconds: int = Field(300, ge=1, le=86_400)
 
 
 class BodyHmac(_Strict):
@@ -431,9 +441,9 @@ class ProviderDefinition(_Strict):
         """How long a captured request's signed timestamp stays acceptable (0: it signs none)."""
         windows = [0]
         for scheme in self.auth.schemes if self.auth else ():
-            stamp = getattr(scheme, "timestamp", None)
-            if stamp is not None:
-                windows.append(stamp.tolerance_seconds)
+            for stamp in (getattr(scheme, "timestamp", None), getattr(scheme, "body_timestamp", None)):
+                if stamp is not None:
+                    windows.append(stamp.tolerance_seconds)
         return max(windows)
 
     def _sources(self) -> list[Source]:

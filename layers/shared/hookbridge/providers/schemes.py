@@ -13,19 +13,24 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl
 
 from hookbridge.errors import Unauthorized
 from hookbridge.ingest.verification import (
+    check_timestamp,
     credentials_match,
     digest_matches,
     hmac_digest,
     secret_matches,
 )
-from hookbridge.model import Credentials, WebhookRequest
+from hookbridge.model import NOT_JSON, Credentials, WebhookRequest, parse_json
+from hookbridge.providers.bodies import value_at
 from hookbridge.providers.definition import (
     BodyHmac,
+    BodyTimestamp,
     Hmac,
     ProviderDefinition,
     PublicKey,
@@ -41,6 +46,7 @@ from hookbridge.providers.scheme_parts import (
     delivery_id,
     signed_url,
     signing_keys,
+    stamp_parser,
     stamp_reader,
     stamp_text,
 )
@@ -146,6 +152,7 @@ def _hmac_verifier(scheme: Hmac) -> Verify:
     digest_parameter = scheme.body_sha256_query
     algorithm, encoding = scheme.algorithm, scheme.encoding
     verified_by = f"hmac-{algorithm}"
+    check_body_stamp = _body_stamp_checker(scheme.body_timestamp)
 
     def verify(request: WebhookRequest, secret: SubscriptionSecret, now: float) -> str:
         keys = signing_keys(scheme, secret)
@@ -156,6 +163,8 @@ def _hmac_verifier(scheme: Hmac) -> Verify:
         stamp = read_stamp(request.headers, stamp, now)
         if not candidates:
             raise Unauthorized("no signature in the signature header")
+        if check_body_stamp is not None:
+            check_body_stamp(request.body, now)
         if digest_parameter is not None:
             check_body_digest(request, digest_parameter)
         urls = with_and_without_port(request_url(request, secret)) if signs_url else [""]
@@ -166,6 +175,38 @@ def _hmac_verifier(scheme: Hmac) -> Verify:
         raise Unauthorized("signature mismatch")
 
     return verify
+
+
+def _body_stamp_checker(stamp: BodyTimestamp | None) -> Callable[[bytes, float], None] | None:
+    """A timestamp inside the signed body (Linear's webhookTimestamp): present, and within its window.
+    Checked before the HMAC, as a header's is; the HMAC over the body then proves it."""
+    if stamp is None:
+        return None
+    parse_stamp, path, tolerance = stamp_parser(stamp.format), stamp.json_path, stamp.tolerance_seconds
+
+    def check(body: bytes, now: float) -> None:
+        payload = parse_json(body)
+        value = value_at(payload, path) if payload is not NOT_JSON else None
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise Unauthorized("missing timestamp")
+        check_timestamp(parse_stamp(str(value)), now, tolerance)
+
+    return check
+
+
+def _with_body_stamp(body: bytes, stamp: BodyTimestamp, at: int) -> bytes:
+    """The body with its timestamp set to ``at``, as the sender writes it (a number for Unix times)."""
+    payload = parse_json(body)
+    if not isinstance(payload, dict):
+        raise Unauthorized("a body that carries its timestamp must be a JSON object")
+    text = stamp_text(stamp.format, at)
+    value: Any = int(text) if stamp.format in ("unix", "unix_ms") else text
+    item = payload
+    *parents, last = stamp.json_path.split(".")
+    for key in parents:
+        item = item.setdefault(key, {})
+    item[last] = value
+    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def check_body_digest(request: WebhookRequest, parameter: str) -> None:
@@ -292,6 +333,9 @@ def _hmac_signer(scheme: Hmac, id_header: str | None) -> Signer:
         key = signing_keys(scheme, secret)[0]
         added: dict[str, str] = {}
         query: dict[str, str] = {}
+        rewritten = None
+        if scheme.body_timestamp is not None:
+            body = rewritten = _with_body_stamp(body, scheme.body_timestamp, at)
         if signs_id:  # Standard Webhooks signs its message id
             added[id_header or ""] = delivery_id(body)
         stamp = ""
@@ -315,7 +359,7 @@ def _hmac_signer(scheme: Hmac, id_header: str | None) -> Signer:
             if timestamp is not None and timestamp.key:
                 signature = f"{timestamp.key}={stamp}{scheme.separator}{signature}"
         added[scheme.header] = signature
-        return Signed(added, query)
+        return Signed(added, query, body=rewritten)
 
     return sign
 

@@ -38,7 +38,8 @@ def _untitled(model: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lean(node: Any, is_property: bool = False) -> Any:
-    """The schema without what says nothing (a field's title, its name capitalised; a null default), and
+    """The schema without what says nothing (a field's title, its name capitalised; a null default; open
+    objects' additionalProperties, true by default), and
     "may be null" written as draft 4 says it, a type list: with twenty senders' schemas inline in one
     stack, CloudFormation's 1 MB is the limit that counts."""
     if isinstance(node, list):
@@ -50,7 +51,9 @@ def _lean(node: Any, is_property: bool = False) -> Any:
         if key == "properties" and isinstance(child, dict)
         else _lean(child)
         for key, child in node.items()
-        if not (is_property and key == "title") and not (key == "default" and child is None)
+        if not (is_property and key == "title")
+        and not (key == "default" and child is None)
+        and not (key == "additionalProperties" and child is True)  # draft 4's default
     }
     options = lean.get("anyOf")
     if (

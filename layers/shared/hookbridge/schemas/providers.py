@@ -288,6 +288,118 @@ class WorkosData(_Open):
     created_at: str | None = None
 
 
+class RazorpayData(_Open):
+    """Razorpay's event: the entities it is about under `payload`, each as `{"entity": {...}}`."""
+
+    entity: str | None = None
+    account_id: str | None = None
+    event: str
+    contains: list[str] | None = None
+    payload: dict[str, Any] | None = None
+    created_at: int | None = None
+
+
+class PagerdutyData(_Open):
+    """PagerDuty's V3 webhook: the event, its `data` the incident, service, ... it is about."""
+
+    event: dict[str, Any]
+
+
+class ZendeskData(_Open):
+    """A Zendesk event (an event subscription); a trigger's or automation's body is the one its admin
+    wrote, so every field is optional."""
+
+    id: str | None = None
+    type: str | None = None
+    subject: str | None = None
+    time: str | None = None
+    account_id: int | None = None
+    detail: dict[str, Any] | None = None
+    event: dict[str, Any] | None = None
+
+
+class GitlabData(_Open):
+    """A GitLab webhook body: `object_kind` says which event, the rest is shaped by it."""
+
+    object_kind: str | None = None
+    event_name: str | None = None
+    project: dict[str, Any] | None = None
+    object_attributes: dict[str, Any] | None = None
+
+
+class MollieData(_Open):
+    """A Mollie next-gen event; `_embedded.entity` is the resource when the subscription asks for the full
+    payload."""
+
+    resource: str | None = None
+    id: str
+    type: str
+    entityId: str | None = None  # the sender's field name
+    createdAt: str | None = None
+
+
+class VercelData(_Open):
+    id: str
+    type: str
+    createdAt: int | None = None  # the sender's field name: milliseconds
+    region: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+class IntercomData(_Open):
+    """An Intercom notification; `data.item` is the object the topic is about."""
+
+    type: str | None = None
+    id: str | None = None
+    topic: str
+    app_id: str | None = None
+    created_at: int | None = None
+    delivery_attempts: int | None = None
+    data: dict[str, Any] | None = None
+
+
+class SentryData(_Open):
+    """A Sentry integration webhook: `data` holds the resource the Sentry-Hook-Resource header names."""
+
+    action: str | None = None
+    installation: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    actor: dict[str, Any] | None = None
+
+
+class BitbucketData(_Open):
+    """A Bitbucket webhook body: the X-Event-Key header names the event, the body holds its objects."""
+
+    repository: dict[str, Any] | None = None
+    actor: dict[str, Any] | None = None
+    push: dict[str, Any] | None = None
+    pullrequest: dict[str, Any] | None = None
+
+
+class LinearData(_Open):
+    """A Linear webhook: `type` names the entity, `action` what happened to it, `data` the entity."""
+
+    action: str | None = None
+    type: str
+    data: dict[str, Any] | None = None
+    url: str | None = None
+    createdAt: str | None = None  # the sender's field names
+    organizationId: str | None = None
+    webhookTimestamp: int | None = None
+    webhookId: str | None = None
+
+
+class JiraData(_Open):
+    """A Jira webhook: `webhookEvent` names it, the objects it is about beside it (issue, comment, ...)."""
+
+    timestamp: int | None = None
+    webhookEvent: str  # the sender's field name
+    issue_event_type_name: str | None = None
+    user: dict[str, Any] | None = None
+    issue: dict[str, Any] | None = None
+    comment: dict[str, Any] | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -550,6 +662,94 @@ class WorkosEvent(EventBridgeModel):
     detail: WorkosDetail  # narrows the parser's dict to the typed detail
 
 
+class RazorpayDetail(_Detail):
+    data: RazorpayData | None = None
+
+
+class RazorpayEvent(EventBridgeModel):
+    detail: RazorpayDetail  # narrows the parser's dict to the typed detail
+
+
+class PagerdutyDetail(_Detail):
+    data: PagerdutyData | None = None
+
+
+class PagerdutyEvent(EventBridgeModel):
+    detail: PagerdutyDetail  # narrows the parser's dict to the typed detail
+
+
+class ZendeskDetail(_Detail):
+    data: ZendeskData | None = None
+
+
+class ZendeskEvent(EventBridgeModel):
+    detail: ZendeskDetail  # narrows the parser's dict to the typed detail
+
+
+class GitlabDetail(_Detail):
+    data: GitlabData | None = None
+
+
+class GitlabEvent(EventBridgeModel):
+    detail: GitlabDetail  # narrows the parser's dict to the typed detail
+
+
+class MollieDetail(_Detail):
+    data: MollieData | None = None
+
+
+class MollieEvent(EventBridgeModel):
+    detail: MollieDetail  # narrows the parser's dict to the typed detail
+
+
+class VercelDetail(_Detail):
+    data: VercelData | None = None
+
+
+class VercelEvent(EventBridgeModel):
+    detail: VercelDetail  # narrows the parser's dict to the typed detail
+
+
+class IntercomDetail(_Detail):
+    data: IntercomData | None = None
+
+
+class IntercomEvent(EventBridgeModel):
+    detail: IntercomDetail  # narrows the parser's dict to the typed detail
+
+
+class SentryDetail(_Detail):
+    data: SentryData | None = None
+
+
+class SentryEvent(EventBridgeModel):
+    detail: SentryDetail  # narrows the parser's dict to the typed detail
+
+
+class BitbucketDetail(_Detail):
+    data: BitbucketData | None = None
+
+
+class BitbucketEvent(EventBridgeModel):
+    detail: BitbucketDetail  # narrows the parser's dict to the typed detail
+
+
+class LinearDetail(_Detail):
+    data: LinearData | None = None
+
+
+class LinearEvent(EventBridgeModel):
+    detail: LinearDetail  # narrows the parser's dict to the typed detail
+
+
+class JiraDetail(_Detail):
+    data: JiraData | None = None
+
+
+class JiraEvent(EventBridgeModel):
+    detail: JiraDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -583,6 +783,17 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "lemonsqueezy": LemonsqueezyData,
     "mux": MuxData,
     "workos": WorkosData,
+    "razorpay": RazorpayData,
+    "pagerduty": PagerdutyData,
+    "zendesk": ZendeskData,
+    "gitlab": GitlabData,
+    "mollie": MollieData,
+    "vercel": VercelData,
+    "intercom": IntercomData,
+    "sentry": SentryData,
+    "bitbucket": BitbucketData,
+    "linear": LinearData,
+    "jira": JiraData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -617,6 +828,17 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "lemonsqueezy": LemonsqueezyDetail,
     "mux": MuxDetail,
     "workos": WorkosDetail,
+    "razorpay": RazorpayDetail,
+    "pagerduty": PagerdutyDetail,
+    "zendesk": ZendeskDetail,
+    "gitlab": GitlabDetail,
+    "mollie": MollieDetail,
+    "vercel": VercelDetail,
+    "intercom": IntercomDetail,
+    "sentry": SentryDetail,
+    "bitbucket": BitbucketDetail,
+    "linear": LinearDetail,
+    "jira": JiraDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -651,6 +873,17 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "lemonsqueezy": LemonsqueezyEvent,
     "mux": MuxEvent,
     "workos": WorkosEvent,
+    "razorpay": RazorpayEvent,
+    "pagerduty": PagerdutyEvent,
+    "zendesk": ZendeskEvent,
+    "gitlab": GitlabEvent,
+    "mollie": MollieEvent,
+    "vercel": VercelEvent,
+    "intercom": IntercomEvent,
+    "sentry": SentryEvent,
+    "bitbucket": BitbucketEvent,
+    "linear": LinearEvent,
+    "jira": JiraEvent,
 }
 
 
