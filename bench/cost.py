@@ -131,7 +131,10 @@ def provider_writes(provider_name: str) -> ProviderWrites:
             # request_succeeded), and each is sized as a first delivery.
             handler, dynamodb = warm.our_handler(provider_name, Calls())
             event = fresh_event(load_event(provider_name, name), provider, secret)
-            if handler(event, LambdaContext())["statusCode"] != 200 or len(dynamodb.items) != 1:
+            status = handler(event, LambdaContext())["statusCode"]
+            if 200 <= status < 300 and not dynamodb.items:
+                continue  # a handshake (Slack's url_verification, LINE's empty batch): answered, never stored
+            if not 200 <= status < 300 or len(dynamodb.items) != 1:  # (Discord answers its events 204)
                 raise AssertionError(f"{provider_name} sample {name} was not stored")
             [item] = dynamodb.items.values()
             index_item = {k: v for k, v in item.items() if k in projected}

@@ -178,6 +178,12 @@ def sender_pages() -> dict[str, str]:
 def senders_index(found: list[Any]) -> str:
     from hookbridge_cli.commands.providers import auth_summary
 
+    from hookbridge.providers.definition import KINDS
+
+    by_kind: dict[str, list[Any]] = {}
+    for d in found:
+        by_kind.setdefault(d.kind, []).append(d)
+
     lines = [
         banner("layers/shared/hookbridge/providers/definitions"),
         "# Senders\n\n",
@@ -187,14 +193,27 @@ def senders_index(found: list[Any]) -> str:
         "what every sender has in common (the answers, dedupe, replays) is in\n",
         "[How it works](../architecture.md), and a new one is\n",
         "[a definition file](../adding-a-sender.md).\n\n",
-        "| sender | what | how a request proves itself | event types |\n|---|---|---|---|\n",
+        "By kind (each definition's `kind`): "
+        + ", ".join(f"[{KINDS[k].split(':')[0]}](#{anchor(KINDS[k])})" for k in KINDS if by_kind.get(k))
+        + ". Clerk, Resend and other senders that deliver with Svix arrive through [`svix`](svix.md).\n",
     ]
-    for d in found:
-        lines.append(
-            f"| [`{d.name}`]({d.name}.md) | {cell(d.description)} | {cell(auth_summary(d))} "
-            f"| {len(d.event_types)} |\n"
-        )
+    for kind, heading in KINDS.items():
+        if not by_kind.get(kind):
+            continue
+        lines.append(f"\n## {heading}\n\n")
+        lines.append("| sender | what | how a request proves itself | event types |\n|---|---|---|---|\n")
+        for d in by_kind[kind]:
+            lines.append(
+                f"| [`{d.name}`]({d.name}.md) | {cell(d.description)} | {cell(auth_summary(d))} "
+                f"| {len(d.event_types)} |\n"
+            )
     return "".join(lines)
+
+
+def anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    kept = "".join(c for c in heading.lower() if c.isalnum() or c in " -")
+    return kept.replace(" ", "-")
 
 
 def sender_page(d: Any) -> str:
@@ -281,7 +300,11 @@ def _scheme(s: Any) -> str:
         return text + _timestamp(s.timestamp) + "."
     if s.kind in ("ed25519", "ecdsa_p256"):
         algorithm = {"ed25519": "Ed25519", "ecdsa_p256": "ECDSA P-256/SHA-256"}[s.kind]
-        key = {"hex": "hex of the raw key", "base64_der": "base64 of its DER"}[s.key_format]
+        key = {
+            "hex": "hex of the raw key",
+            "base64": "base64 of the raw key",
+            "base64_der": "base64 of its DER",
+        }[s.key_format]
         return (
             f"header `{s.header}`: {s.encoding} {algorithm} signature of `{s.signed}`, checked with a "
             f"`public_keys` key ({key})" + _timestamp(s.timestamp) + "."

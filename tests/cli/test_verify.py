@@ -36,10 +36,10 @@ def left_behind(dev: Dev) -> list[str]:
         if r["Name"].startswith("hookbridge-verify-")
     ]
     queues = dev.client("sqs").list_queues(QueueNamePrefix="hookbridge-verify-").get("QueueUrls", [])
-    items = [
-        i["by_day"]["S"]
+    items = [  # stored events (by_day names their subscription) and their publishing's claims (pk does)
+        i.get("by_day", i["pk"])["S"]
         for i in dev.client("dynamodb").scan(TableName="hookbridge-events")["Items"]
-        if "#verify-" in i["by_day"]["S"]
+        if "#verify-" in i.get("by_day", i["pk"])["S"]
     ]
     return secrets + rules + queues + items
 

@@ -51,6 +51,8 @@ BATCHES: dict[tuple[str, str], list[tuple[str, tuple[str | int, ...]]]] = {
         ("messages", ("entry", 0, "changes", 1)),
     ],
     ("meta", "messenger_message"): [("message", ("entry", 0, "messaging", 0))],
+    ("line", "batch"): [("follow", ("events", 0)), ("postback", ("events", 1))],
+    ("line", "message"): [("message", ("events", 0))],
 }
 # Senders that want an answer of their own shape to an accepted event: (status, content type, body).
 ANSWERS = {

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench import warm
+from bench import cost, warm
+from hookbridge import providers
 
 
 def test_warm_path_measures_one_aws_call_per_accepted_webhook(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,3 +129,14 @@ def test_the_price_of_an_attack_is_within_its_target_and_pays_no_aws_call_per_re
     assert run.calls["dynamodb.PutItem"] == 0
     assert run.calls["dynamodb.UpdateItem"] <= 1
     assert run.printed_bytes < 1000  # one metrics line, not one a request
+
+
+@pytest.mark.parametrize("provider", providers.names())
+def test_every_sender_has_a_row_in_the_cost_table(provider: str) -> None:
+    """bench/__main__.py prices each definition's samples: each one stores and prices (a handshake sample
+    stores nothing and is left out of the medians)."""
+    writes = cost.provider_writes(provider)
+    assert writes.samples >= 1
+    assert min(writes.write_units) >= 2
+    lines = cost.cost_per_million(writes, 150.0, 400.0)
+    assert sum(c.per_million for c in lines) >= cost.FLOOR_PER_MILLION

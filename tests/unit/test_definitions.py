@@ -8,6 +8,7 @@ import pytest
 
 from hookbridge import providers
 from hookbridge.aws.secrets import SecretStore
+from hookbridge.errors import Unauthorized
 from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.model import WebhookRequest
 from hookbridge.providers.definition import DefinitionError, read_definition
@@ -17,6 +18,7 @@ from tests.support.settings import ingest_settings
 
 GOOD = """
 name = "acme"
+kind = "payments"
 description = "Acme webhooks"
 event_types = ["thing.created"]
 
@@ -78,13 +80,16 @@ def test_a_mistake_is_refused_naming_the_file_and_the_field(
 
 
 def test_code_that_does_not_exist_is_refused(tmp_path: Path) -> None:
-    text = 'name = "acme"\ndescription = "Acme webhooks"\nevent_types = ["x"]\ncode = "acme_hooks"\n'
+    text = (
+        'name = "acme"\nkind = "any"\ndescription = "Acme webhooks"\n'
+        'event_types = ["x"]\ncode = "acme_hooks"\n'
+    )
     with pytest.raises(DefinitionError, match=r"acme.toml: code: no module hookbridge.providers.acme_hooks"):
         providers.build(read_definition(write(tmp_path, text)))
 
 
 def test_without_code_auth_and_event_are_required(tmp_path: Path) -> None:
-    text = 'name = "acme"\ndescription = "Acme webhooks"\nevent_types = ["x"]\n'
+    text = 'name = "acme"\nkind = "any"\ndescription = "Acme webhooks"\nevent_types = ["x"]\n'
     with pytest.raises(DefinitionError, match="auth and event are required"):
         read_definition(write(tmp_path, text))
 
@@ -177,6 +182,24 @@ def test_a_definition_with_every_new_capability_builds(tmp_path: Path) -> None:
             "auth.schemes.0.body_hmac.fields",
         ),
         (lambda t: t.replace("form = true", "form = true\njson_field = 5"), "body.json_field"),
+        # Ed25519's raw key is written in hex or base64 (Telnyx); DER is P-256's.
+        (
+            lambda t: t.replace(
+                'kind = "hmac", header = "X-Acme-Signature", encoding = "hex", prefix = "sha256="',
+                'kind = "ed25519", header = "X-Sig", encoding = "base64", key_format = "base64_der"',
+            ),
+            "auth.schemes.0.ed25519",
+        ),
+        (
+            lambda t: t.replace(
+                'kind = "hmac", header = "X-Acme-Signature", encoding = "hex", prefix = "sha256="',
+                'kind = "ecdsa_p256", header = "X-Sig", encoding = "base64", key_format = "base64"',
+            ),
+            "auth.schemes.0.ecdsa_p256",
+        ),
+        # Every definition says what the sender is, for the senders' index.
+        (lambda t: t.replace('kind = "payments"\n', ""), "kind"),
+        (lambda t: t.replace('kind = "payments"', 'kind = "banking"'), "kind"),
     ],
 )
 def test_a_mistake_in_a_new_capability_is_refused_naming_the_field(
@@ -188,3 +211,37 @@ def test_a_mistake_in_a_new_capability_is_refused_naming_the_field(
     message = str(refused.value)
     assert message.startswith("acme.toml: ")
     assert named in message
+
+
+def test_every_kind_has_a_heading_in_the_senders_index() -> None:
+    from typing import get_args
+
+    from hookbridge.providers.definition import KINDS, Kind
+
+    assert list(KINDS) == list(get_args(Kind))
+
+
+def test_an_ed25519_key_in_base64_verifies_as_in_hex(tmp_path: Path) -> None:
+    """Telnyx shows its Ed25519 public key as base64 of the raw 32 bytes, Discord as hex: one key."""
+    import base64
+
+    from ecdsa import Ed25519, SigningKey  # type: ignore[import-untyped]
+
+    text = GOOD.replace(
+        'kind = "hmac", header = "X-Acme-Signature", encoding = "hex", prefix = "sha256="',
+        'kind = "ed25519", header = "X-Sig", encoding = "base64", key_format = "base64"',
+    ).replace('id = [{ header = "X-Acme-Delivery" }]\n', "")
+    provider = providers.build(read_definition(write(tmp_path, text)))
+    seed = bytes(range(32))
+    public = SigningKey.from_string(seed, curve=Ed25519).verifying_key.to_string()
+    body = b'{"type": "thing.created"}'
+    signed = provider.sign(SubscriptionSecret.model_validate({"private_keys": [seed.hex()]}), body, 0)
+    request = WebhookRequest(
+        "acme", "demo", {k.lower(): v for k, v in signed.headers.items()}, {}, {}, body, 0
+    )
+    shown = base64.b64encode(public).decode()
+    assert (
+        provider.verify(request, SubscriptionSecret.model_validate({"public_keys": [shown]}), 0) == "ed25519"
+    )
+    with pytest.raises(Unauthorized):  # the hex of the same key is not how this sender writes it
+        provider.verify(request, SubscriptionSecret.model_validate({"public_keys": [public.hex()]}), 0)

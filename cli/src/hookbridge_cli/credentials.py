@@ -65,7 +65,7 @@ def example_secret(definition: ProviderDefinition, key: str) -> dict[str, Any]:
             }[scheme.key_encoding]
             layout["signing_secrets"] = [getattr(scheme, "key_prefix", "") + shown]
         elif isinstance(scheme, PublicKey):
-            layout["public_keys"], layout["private_keys"] = key_pair(scheme.kind, key)
+            layout["public_keys"], layout["private_keys"] = key_pair(scheme.kind, key, scheme.key_format)
         elif isinstance(scheme, Token):
             layout["tokens"] = [key + "-token"]
         else:
@@ -75,15 +75,17 @@ def example_secret(definition: ProviderDefinition, key: str) -> dict[str, Any]:
     return layout
 
 
-def key_pair(kind: str, key: str) -> tuple[list[str], list[str]]:
+def key_pair(kind: str, key: str, key_format: str = "hex") -> tuple[list[str], list[str]]:
     """A key pair derived from ``key``: the public half as the sender shows it (Discord: hex of the
-    Ed25519 key; SendGrid: base64 DER), the private half as our signer reads it (``private_keys``)."""
+    Ed25519 key; Telnyx: base64 of it; SendGrid: base64 DER), the private half as our signer reads it
+    (``private_keys``)."""
     from ecdsa import Ed25519, NIST256p, SigningKey  # type: ignore[import-untyped]
 
     seed = hashlib.sha256(key.encode()).digest()
     if kind == "ed25519":
-        private = SigningKey.from_string(seed, curve=Ed25519)
-        return [private.verifying_key.to_string().hex()], [seed.hex()]
+        public = SigningKey.from_string(seed, curve=Ed25519).verifying_key.to_string()
+        shown = base64.b64encode(public).decode() if key_format == "base64" else public.hex()
+        return [shown], [seed.hex()]
     private = SigningKey.from_secret_exponent(int.from_bytes(seed) % (NIST256p.order - 1) + 1, curve=NIST256p)
     return [base64.b64encode(private.verifying_key.to_der()).decode()], [
         base64.b64encode(private.to_der()).decode()

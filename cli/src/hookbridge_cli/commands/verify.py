@@ -18,6 +18,8 @@ from typing import Annotated, Any
 import typer
 
 from hookbridge import providers
+from hookbridge.model import StoredEvent
+from hookbridge.publishing.publisher import claim_keys
 from hookbridge.subscription import SubscriptionSecret, secret_name
 from hookbridge_cli import bus_tap, options, stored
 from hookbridge_cli.credentials import example_secret
@@ -214,8 +216,12 @@ class _Run:
 
 
 def _delete_stored(t: Target, sender: str, subscription: str, since: datetime, until: datetime) -> None:
+    """Its stored events, and the claims their publishing made (items of their own, in no index)."""
     dynamodb = t.client("dynamodb")
     for found in stored.in_range(t, sender, subscription, since, until):
+        key = found["pk"]["S"]
+        for claim in claim_keys(StoredEvent.from_stream_image(stored.item(t, key))):
+            dynamodb.delete_item(TableName=t.events_table, Key={"pk": {"S": claim}})
         dynamodb.delete_item(TableName=t.events_table, Key={"pk": found["pk"]})
 
 

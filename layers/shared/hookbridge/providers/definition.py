@@ -120,6 +120,10 @@ class Hmac(_Strict):
         return _signed_headers(self.signed)
 
 
+# How each kind of public key can be written: Ed25519's raw 32 bytes (hex or base64), P-256's DER.
+KEY_FORMATS = {"ed25519": ("hex", "base64"), "ecdsa_p256": ("hex", "base64_der")}
+
+
 class PublicKey(_Strict):
     """A signature made with the sender's private key, checked with any of the secret's ``public_keys``."""
 
@@ -128,14 +132,18 @@ class PublicKey(_Strict):
     encoding: Literal["hex", "base64"] = "hex"
     signed: str = Field("{body}", min_length=6, max_length=200)  # as an HMAC's template
     timestamp: Timestamp | None = None
-    # How the public keys are written: hex of the raw key (Discord's Ed25519), or base64 of its DER
-    # SubjectPublicKeyInfo (SendGrid's ECDSA).
-    key_format: Literal["hex", "base64_der"] = "hex"
+    # How the public keys are written: hex of the raw key (Discord's Ed25519), base64 of the raw key
+    # (Telnyx's Ed25519), or base64 of its DER SubjectPublicKeyInfo (SendGrid's ECDSA).
+    key_format: Literal["hex", "base64", "base64_der"] = "hex"
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if "{body}" not in self.signed:
             raise ValueError("signed must contain {body}")
+        if self.key_format not in KEY_FORMATS[self.kind]:
+            raise ValueError(
+                f"key_format: a {self.kind} key is written as one of {', '.join(KEY_FORMATS[self.kind])}"
+            )
         if not _only_placeholders(self.signed):
             raise ValueError(
                 "signed: only {body}, {timestamp}, {url}, {method} and {header:<name>} can be used"
@@ -337,8 +345,36 @@ class Delivery(_Strict):
     disables: str = Field("", max_length=200)
 
 
+# What a sender is, for the senders' index (a reader finds theirs by what it does): each kind's heading.
+KINDS = {
+    "payments": "Payments",
+    "commerce": "Commerce",
+    "logistics": "Logistics",
+    "communications": "Communications: messaging, email, voice, chat",
+    "customer": "Customers: CRM and support",
+    "developer-tools": "Developer tools",
+    "productivity": "Productivity: forms, scheduling, documents, files",
+    "identity": "Identity and authentication",
+    "media": "Media and streaming",
+    "any": "Any sender following a published scheme",
+}
+Kind = Literal[
+    "payments",
+    "commerce",
+    "logistics",
+    "communications",
+    "customer",
+    "developer-tools",
+    "productivity",
+    "identity",
+    "media",
+    "any",
+]
+
+
 class ProviderDefinition(_Strict):
     name: str = Field(pattern=NAME)
+    kind: Kind  # what the sender is (KINDS): how the senders' index groups it
     description: str = Field(min_length=3, max_length=200)
     docs: str = Field("", max_length=300)  # where the sender documents its webhooks
     event_types: tuple[str, ...] = Field(min_length=1)  # the types the sender documents

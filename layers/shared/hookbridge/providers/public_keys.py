@@ -99,11 +99,16 @@ def _decoded(sent: str, encoding: str) -> bytes:
 
 @lru_cache(maxsize=64)
 def _public_key(kind: str, key_format: str, text: str) -> Any:
-    """A public key as the sender shows it (hex of the raw key, or base64 DER), parsed once; None when it
-    is not one (a secret misconfigured verifies nothing: fail closed)."""
+    """A public key as the sender shows it (hex or base64 of the raw key, or base64 DER), parsed once; None
+    when it is not one (a secret misconfigured verifies nothing: fail closed)."""
     try:
         if kind == "ed25519":
-            return VerifyingKey.from_string(bytes.fromhex(text.strip()), curve=Ed25519)
+            raw = (
+                base64.b64decode(text.strip(), validate=True)
+                if key_format == "base64"
+                else bytes.fromhex(text.strip())
+            )
+            return VerifyingKey.from_string(raw, curve=Ed25519)
         der = base64.b64decode(text.strip()) if key_format == "base64_der" else bytes.fromhex(text.strip())
         key = VerifyingKey.from_der(der)
     except Exception:  # malformed hex, base64 or DER: not a key

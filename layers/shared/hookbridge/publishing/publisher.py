@@ -70,6 +70,16 @@ def with_elements(event: StoredEvent, read: Callable[[str], bytes]) -> StoredEve
     return replace(event, elements=decode_elements(read(event.elements_s3_key).decode("utf-8")))
 
 
+def claim_keys(event: StoredEvent) -> list[str]:
+    """The claims publishing this stored event makes (``hookbridge.aws.storage.DynamoElementClaims``): a
+    Mailgun event's id, each item of a batch signed item by item (but the item it is stored as)."""
+    base = f"{event.provider}#{event.subscription}"
+    if not event.elements:
+        return [f"{base}#{event.claim}"] if event.claim is not None else []
+    keys = (f"{base}#item#{element.claim}" for element in event.elements if element.claim is not None)
+    return [key for key in keys if key != event.key]
+
+
 def build_envelopes(
     record_id: str,
     event: StoredEvent,
@@ -86,7 +96,7 @@ def build_envelopes(
         )
         if event.claim is None:
             return [envelope]
-        claim_key = f"{event.provider}#{event.subscription}#{event.claim}"
+        [claim_key] = claim_keys(event)
         return [replace(envelope, claim_key=claim_key, claim_until=event.expires_at, owner=event.id)]
     body = parse_json(event.payload) if event.payload_s3_key is None else NOT_JSON
     base = f"{event.provider}#{event.subscription}"

@@ -208,6 +208,86 @@ class TypeformData(_Open):
     form_response: dict[str, Any] | None = None
 
 
+class TelnyxData(_Open):
+    """Telnyx's API v2 envelope: data.event_type, data.id, data.payload; meta."""
+
+    data: dict[str, Any]
+    meta: dict[str, Any] | None = None
+
+
+class PostmarkData(_Open):
+    RecordType: str
+    MessageID: str | None = None
+    MessageStream: str | None = None
+    Recipient: str | None = None
+    Metadata: dict[str, Any] | None = None
+
+
+class CalendlyData(_Open):
+    event: str
+    created_at: str | None = None
+    created_by: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+class DocusignData(_Open):
+    """A Connect JSON SIM message."""
+
+    event: str
+    apiVersion: str | None = None
+    uri: str | None = None
+    generatedDateTime: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class BoxData(_Open):
+    trigger: str
+    id: str
+    type: str | None = None
+    created_at: str | None = None
+    webhook: dict[str, Any] | None = None
+    created_by: dict[str, Any] | None = None
+    source: dict[str, Any] | None = None
+
+
+class TelegramData(_Open):
+    """A Bot API Update: update_id and one optional field, whose name is the type."""
+
+    update_id: int
+
+
+class LineData(_Open):
+    """One event of LINE's batch (events[])."""
+
+    type: str
+    webhookEventId: str | None = None
+    timestamp: int | None = None
+    mode: str | None = None
+    source: dict[str, Any] | None = None
+    deliveryContext: dict[str, Any] | None = None
+
+
+class LemonsqueezyData(_Open):
+    meta: dict[str, Any]
+    data: dict[str, Any] | None = None
+
+
+class MuxData(_Open):
+    type: str
+    id: str
+    object: dict[str, Any] | None = None
+    environment: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    created_at: str | None = None
+
+
+class WorkosData(_Open):
+    event: str
+    id: str
+    data: dict[str, Any] | None = None
+    created_at: str | None = None
+
+
 class _Detail(_Open):
     """The envelope's `detail`: {metadata, data}. `data` is null when metadata.payload_ref is set."""
 
@@ -390,6 +470,86 @@ class TypeformEvent(EventBridgeModel):
     detail: TypeformDetail  # narrows the parser's dict to the typed detail
 
 
+class TelnyxDetail(_Detail):
+    data: TelnyxData | None = None
+
+
+class TelnyxEvent(EventBridgeModel):
+    detail: TelnyxDetail  # narrows the parser's dict to the typed detail
+
+
+class PostmarkDetail(_Detail):
+    data: PostmarkData | None = None
+
+
+class PostmarkEvent(EventBridgeModel):
+    detail: PostmarkDetail  # narrows the parser's dict to the typed detail
+
+
+class CalendlyDetail(_Detail):
+    data: CalendlyData | None = None
+
+
+class CalendlyEvent(EventBridgeModel):
+    detail: CalendlyDetail  # narrows the parser's dict to the typed detail
+
+
+class DocusignDetail(_Detail):
+    data: DocusignData | None = None
+
+
+class DocusignEvent(EventBridgeModel):
+    detail: DocusignDetail  # narrows the parser's dict to the typed detail
+
+
+class BoxDetail(_Detail):
+    data: BoxData | None = None
+
+
+class BoxEvent(EventBridgeModel):
+    detail: BoxDetail  # narrows the parser's dict to the typed detail
+
+
+class TelegramDetail(_Detail):
+    data: TelegramData | None = None
+
+
+class TelegramEvent(EventBridgeModel):
+    detail: TelegramDetail  # narrows the parser's dict to the typed detail
+
+
+class LineDetail(_Detail):
+    data: LineData | None = None
+
+
+class LineEvent(EventBridgeModel):
+    detail: LineDetail  # narrows the parser's dict to the typed detail
+
+
+class LemonsqueezyDetail(_Detail):
+    data: LemonsqueezyData | None = None
+
+
+class LemonsqueezyEvent(EventBridgeModel):
+    detail: LemonsqueezyDetail  # narrows the parser's dict to the typed detail
+
+
+class MuxDetail(_Detail):
+    data: MuxData | None = None
+
+
+class MuxEvent(EventBridgeModel):
+    detail: MuxDetail  # narrows the parser's dict to the typed detail
+
+
+class WorkosDetail(_Detail):
+    data: WorkosData | None = None
+
+
+class WorkosEvent(EventBridgeModel):
+    detail: WorkosDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -413,6 +573,16 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "mailgun": MailgunData,
     "hubspot": HubspotData,
     "typeform": TypeformData,
+    "telnyx": TelnyxData,
+    "postmark": PostmarkData,
+    "calendly": CalendlyData,
+    "docusign": DocusignData,
+    "box": BoxData,
+    "telegram": TelegramData,
+    "line": LineData,
+    "lemonsqueezy": LemonsqueezyData,
+    "mux": MuxData,
+    "workos": WorkosData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -437,6 +607,16 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "mailgun": MailgunDetail,
     "hubspot": HubspotDetail,
     "typeform": TypeformDetail,
+    "telnyx": TelnyxDetail,
+    "postmark": PostmarkDetail,
+    "calendly": CalendlyDetail,
+    "docusign": DocusignDetail,
+    "box": BoxDetail,
+    "telegram": TelegramDetail,
+    "line": LineDetail,
+    "lemonsqueezy": LemonsqueezyDetail,
+    "mux": MuxDetail,
+    "workos": WorkosDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -461,6 +641,16 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "mailgun": MailgunEvent,
     "hubspot": HubspotEvent,
     "typeform": TypeformEvent,
+    "telnyx": TelnyxEvent,
+    "postmark": PostmarkEvent,
+    "calendly": CalendlyEvent,
+    "docusign": DocusignEvent,
+    "box": BoxEvent,
+    "telegram": TelegramEvent,
+    "line": LineEvent,
+    "lemonsqueezy": LemonsqueezyEvent,
+    "mux": MuxEvent,
+    "workos": WorkosEvent,
 }
 
 
