@@ -24,8 +24,26 @@ def main() -> int:
     parser.add_argument("--no-build", action="store_true", help="measure an existing .aws-sam/build")
     parser.add_argument("--sizes", default=",".join(warm.SIZES), help="warm-path body sizes to run")
     args = parser.parse_args()
+    lines: list[str] = []
+    warm_results = _warm(lines, args.sizes)
+    others = [p for p in providers.names() if p not in warm.BASELINED]
+    sender_results = _senders(lines, others)
+    _cost(lines, warm_results, sender_results)
+    _attacks(lines)
+    _cold(lines, others)
+    built = _size(lines, build=not args.no_build)
+    RESULTS.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[-(len(built) + 3) :]))
+    print(
+        f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
+    )
+    return 0
 
-    lines = [
+
+def _warm(lines: list[str], sizes: str) -> dict[str, warm.WarmResult]:
+    """The warm path's table, each row printed as measured; each baselined provider's smallest size's
+    result."""
+    lines += [
         "# hookbridge benchmark results",
         "",
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; Python {platform.python_version()} on "
@@ -51,7 +69,7 @@ def main() -> int:
     ]
     warm_results: dict[str, warm.WarmResult] = {}
     for provider in warm.BASELINED:
-        for size_name in args.sizes.split(","):
+        for size_name in sizes.split(","):
             r = warm.measure(provider, size_name)
             warm_results.setdefault(provider, r)  # the smallest size: typical payloads are under 1 KB
             wcu = math.ceil(r.item_bytes / 1024) + 1  # the by-subscription index item is under 1 KB
@@ -63,8 +81,11 @@ def main() -> int:
                 f"{r.aws_calls_per_accepted:g} | {r.item_bytes} | {wcu} |"
             )
             print(lines[-1], flush=True)
+    return warm_results
 
-    others = [p for p in providers.names() if p not in warm.BASELINED]
+
+def _senders(lines: list[str], others: list[str]) -> dict[str, warm.SenderResult]:
+    """Every other sender's handler on its first posted sample, beside GitHub's; their results."""
     lines += [
         "",
         "## Senders that prove themselves otherwise (warm, each on its own sample)",
@@ -86,7 +107,13 @@ def main() -> int:
             f"{result.p50_us / reference.p50_us:.2f} |"
         )
         print(lines[-1], flush=True)
+    return sender_results
 
+
+def _cost(
+    lines: list[str], warm_results: dict[str, warm.WarmResult], sender_results: dict[str, warm.SenderResult]
+) -> None:
+    """Write units and cost per million accepted webhooks, and where the money goes."""
     botocore_us = cost.botocore_put_item_us()
     busy_batch = cost.publisher_records_per_batch(cost.BUSY_PER_SECOND)
     first = next(iter(warm_results.values()))
@@ -139,6 +166,9 @@ def main() -> int:
     ]
     print("\n".join(lines[-(len(warm_results) + len(sender_results) + len(breakdown) + 10) :]), flush=True)
 
+
+def _attacks(lines: list[str]) -> None:
+    """What a million forged requests cost, of each kind."""
     lines += [
         "",
         "## The price of an attack (per million forged requests, zippex)",
@@ -162,6 +192,9 @@ def main() -> int:
         ]
     print("\n".join(lines[-24:]), flush=True)
 
+
+def _cold(lines: list[str], others: list[str]) -> None:
+    """Cold starts: the ingest function beside its floor, each sender's, and the slowest imports."""
     timings = cold.measure()
     base = timings["import boto3"]
     floor = timings["libraries and AWS clients alone"]
@@ -203,7 +236,10 @@ def main() -> int:
     ]
     print("\n".join(lines[-17:]), flush=True)
 
-    if not args.no_build:
+
+def _size(lines: list[str], *, build: bool) -> dict[str, int]:
+    """The deployed artifacts' sizes (after `sam build`, run first unless ``build`` is false)."""
+    if build:
         size.build()
     built = size.sizes()
     total = sum(built.values())
@@ -218,12 +254,7 @@ def main() -> int:
         *(f"| {name} | {b / 1e6:.2f} |" for name, b in built.items()),
         f"| **all** | **{total / 1e6:.2f}** |",
     ]
-    RESULTS.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[-(len(built) + 3) :]))
-    print(
-        f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}"
-    )
-    return 0
+    return built
 
 
 if __name__ == "__main__":

@@ -354,40 +354,8 @@ def _replays(d: Any) -> Iterator[str]:
     from hookbridge.providers import coverage
 
     covered = coverage.of_definition(d)
-    window = d.replay_window_seconds
-    if window:
-        yield (
-            f"- a request signed more than {window} s from our clock, either way, is refused; until then, "
-            "a captured one is a duplicate (the table remembers it at least that long)\n"
-        )
-    else:
-        yield (
-            "- no timestamp is signed: a captured request is a duplicate for as long as the event is kept "
-            "(`RetentionDays`), and could be accepted again after that\n"
-        )
-    proven_ids = [s for s in d.event.id if covered.covers(s, in_item=d.batch is not None)] if d.event else []
-    unproven = [s for s in d.event.id if s not in proven_ids] if d.event else []
-    if covered.items is not None:
-        yield (
-            "- each item is signed on its own, and identified by its signed fields: the publisher claims "
-            "each before publishing it, so an item sent again, alone or in another batch, is published once; "
-            "an item that carries no signature refuses the request\n"
-        )
-    elif covered.fields:
-        fields = ", ".join(f"`{f}`" for f in covered.fields)
-        yield (
-            f"- the signature covers {fields} only: a request is identified by them (a one-time token), so a "
-            "captured one with other content is a duplicate; the sender signs each retry anew, so the event "
-            "id is claimed by the publisher too and a retry is published once\n"
-        )
-    elif proven_ids and d.batch is None:
-        yield f"- identified by its event id ({_sources(proven_ids)}), which the signature covers\n"
-    elif proven_ids:
-        yield "- a batch is identified by its items' ids, which the signature covers\n"
-    else:
-        what = "form's parameters (as the sender signs them)" if covered.params else "body"
-        yield f"- identified by its {what}"
-        yield (f", not by {_sources(unproven)}, which no signature covers" if unproven else "") + "\n"
+    yield _replay_window(d.replay_window_seconds)
+    yield _identified_by(d, covered)
     if d.dedupe_window_seconds:
         yield (
             "- the sender documents identical genuine notifications: identical content is a duplicate "
@@ -395,6 +363,48 @@ def _replays(d: Any) -> Iterator[str]:
         )
     retries = d.delivery.retries if d.delivery is not None and d.delivery.retries else None
     yield f"- its retries: {retries}\n" if retries else "- its retries: see Setting it up\n"
+
+
+def _replay_window(window: int) -> str:
+    """How long a captured request is refused as a duplicate, by the signed timestamp's window."""
+    if window:
+        return (
+            f"- a request signed more than {window} s from our clock, either way, is refused; until then, "
+            "a captured one is a duplicate (the table remembers it at least that long)\n"
+        )
+    return (
+        "- no timestamp is signed: a captured request is a duplicate for as long as the event is kept "
+        "(`RetentionDays`), and could be accepted again after that\n"
+    )
+
+
+def _identified_by(d: Any, covered: Any) -> str:
+    """What identifies a request of this sender, given what its signature covers."""
+    proven_ids = [s for s in d.event.id if covered.covers(s, in_item=d.batch is not None)] if d.event else []
+    unproven = [s for s in d.event.id if s not in proven_ids] if d.event else []
+    if covered.items is not None:
+        return (
+            "- each item is signed on its own, and identified by its signed fields: the publisher claims "
+            "each before publishing it, so an item sent again, alone or in another batch, is published once; "
+            "an item that carries no signature refuses the request\n"
+        )
+    if covered.fields:
+        fields = ", ".join(f"`{f}`" for f in covered.fields)
+        return (
+            f"- the signature covers {fields} only: a request is identified by them (a one-time token), so a "
+            "captured one with other content is a duplicate; the sender signs each retry anew, so the event "
+            "id is claimed by the publisher too and a retry is published once\n"
+        )
+    if proven_ids and d.batch is None:
+        return f"- identified by its event id ({_sources(proven_ids)}), which the signature covers\n"
+    if proven_ids:
+        return "- a batch is identified by its items' ids, which the signature covers\n"
+    what = "form's parameters (as the sender signs them)" if covered.params else "body"
+    return (
+        f"- identified by its {what}"
+        + (f", not by {_sources(unproven)}, which no signature covers" if unproven else "")
+        + "\n"
+    )
 
 
 def _secret_fields(d: Any) -> set[str]:

@@ -71,7 +71,8 @@ def wrong_secret(provider: str) -> dict[str, Any]:
         },
         # A definition's own layout where it has one (Adyen's hex key; a key pair not the sender's).
         **{k: v for k, v in forger.items() if k in ("signing_secrets", "public_keys", "private_keys")},
-        "basic_auth": [],
+        # A pair that is not the subscription's (Postmark proves itself by basic auth alone).
+        "basic_auth": [{"username": "forger", "password": "not-the-password"}],
     }
 
 

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from hookbridge import providers
 from hookbridge.model import Provider, WebhookRequest
 from hookbridge.providers.bodies import items_at
+from hookbridge.providers.definition import ProviderDefinition
 from hookbridge.providers.signed_content import FORM
 from hookbridge.samples import fresh_event
 from hookbridge.subscription import SubscriptionSecret
@@ -88,32 +89,43 @@ def distinct_body(provider: str, sample: dict[str, Any], n: int) -> str:
     if is_form and inner and inner in payload:  # Slack's interactivity: the event is the JSON in a field
         payload[inner] = json.dumps({**json.loads(payload[inner]), "hookbridge_n": n})
         return urlencode(payload)
-    items = (
-        [item for path in definition.batch.items for _, item in items_at(payload, path)]
-        if definition.batch
-        else [payload]
-    )
-    id_paths = [
+    id_paths = _id_paths(definition)
+    for index, item in enumerate(_items(definition, payload)):
+        _make_distinct(item, id_paths, n, index)
+    if is_form:
+        return urlencode(payload)
+    return json.dumps(payload)
+
+
+def _items(definition: ProviderDefinition, payload: Any) -> list[Any]:
+    """The events a payload holds: a batch's elements where the definition reads them, else the payload."""
+    if not definition.batch:
+        return [payload]
+    return [item for path in definition.batch.items for _, item in items_at(payload, path)]
+
+
+def _id_paths(definition: ProviderDefinition) -> list[str]:
+    """The dotted paths the definition reads an event's id from (a joined id's first part)."""
+    return [
         path
         for source in (definition.event.id if definition.event else ())
         for path in ([source.json_path] if source.json_path else list(source.joined or ())[:1])
     ]
-    for index, item in enumerate(items):
-        changed = False
-        for path in id_paths:
-            *parents, last = path.split(".")
-            holder = item
-            for key in parents:
-                holder = holder.get(key) if isinstance(holder, dict) else None
-            if isinstance(holder, dict) and last in holder:
-                holder[last] = f"{holder[last]}-{n}-{index}"
-                changed = True
-                break
-        if not changed and isinstance(item, dict):
-            item["hookbridge_n"] = str(n)
-    if is_form:
-        return urlencode(payload)
-    return json.dumps(payload)
+
+
+def _make_distinct(item: Any, id_paths: list[str], n: int, index: int) -> None:
+    """The first id found at ``id_paths`` changed for the n-th run's ``index``-th element, else a field of
+    our own added."""
+    for path in id_paths:
+        *parents, last = path.split(".")
+        holder = item
+        for key in parents:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and last in holder:
+            holder[last] = f"{holder[last]}-{n}-{index}"
+            return
+    if isinstance(item, dict):
+        item["hookbridge_n"] = str(n)
 
 
 @dataclass(frozen=True)

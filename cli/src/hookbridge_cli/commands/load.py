@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hookbridge.model import Provider
 from hookbridge.subscription import secret_name
 from hookbridge_cli import options, stored
 from hookbridge_cli.errors import AwsFailed, Refused, Usage
@@ -79,6 +80,42 @@ def load(
     """Drive the local stack (`hookbridge dev`) with concurrent genuine deliveries, some of them
     redeliveries, for a fixed time; print throughput and latency, and check that every distinct event was
     stored once and published once and every redelivery was answered duplicate. Exit 1 when not."""
+    _check_ranges(duration, concurrency, duplicates, subscriptions, settle, write_limit, retry_delay)
+    named = [options.provider(name) for name in dict.fromkeys(provider or [])]
+    t = resolve(True, "hookbridge", aws_port)
+    chosen = _chosen(t, named)
+    run = secrets.token_hex(3)
+    names = [f"load-{run}-{n}" for n in range(1, subscriptions + 1)]
+    sources = [source(p, name, fresh_secret(p.name)) for p in chosen for name in names]
+    out = Output(as_json)
+    retry = Retry(1.0 if retry_delay is None else retry_delay) if write_limit is not None else None
+    limit = _WriteLimit(t, f"load-{run}-", write_limit)
+    with _temporary(t, run, sources, limit) as watch:
+        if sys.stderr.isatty():  # progress for a person; a script's stderr is only the failure's line
+            out.note(_progress(duration, concurrency, sources, chosen, names, write_limit))
+        began = time.monotonic()
+        deliveries = drive(Plan(sources, duplicates), t.webhook_base_url, duration, concurrency, retry=retry)
+        elapsed = time.monotonic() - began
+        accepted = {d.id: d.finished for d in deliveries if d.answer == "accepted" and d.id}
+        watch.wait_for(set(accepted), settle)
+    observed = _observed(t, sources, watch, accepted, limit)
+    report = Report(deliveries, observed, elapsed, reconcile(deliveries, observed))
+    summary = report.summary(sources, duration, concurrency, duplicates, write_limit, retry)
+    _show(out, summary)
+    if report.mismatches:
+        raise Refused("did not reconcile: " + "; ".join(report.mismatches), _advice(summary))
+
+
+def _check_ranges(
+    duration: float,
+    concurrency: int,
+    duplicates: float,
+    subscriptions: int,
+    settle: float,
+    write_limit: float | None,
+    retry_delay: float | None,
+) -> None:
+    """Each option within its range, refused as a usage error (the first out of range) otherwise."""
     if not 0 < duration <= 3600:
         raise Usage(f"--duration {duration} is out of range", "give seconds, more than 0 and at most 3600")
     if not 1 <= concurrency <= 256:
@@ -89,14 +126,21 @@ def load(
         raise Usage(f"--subscriptions {subscriptions} is out of range", "give 1 to 20")
     if not 0 <= settle <= 600:
         raise Usage(f"--settle {settle} is out of range", "give 0 to 600 seconds")
+    _check_write_limit(write_limit, retry_delay)
+
+
+def _check_write_limit(write_limit: float | None, retry_delay: float | None) -> None:
     if write_limit is not None and not 0 < write_limit <= 100_000:
         raise Usage(f"--write-limit {write_limit} is out of range", "give writes a second, above 0")
     if retry_delay is not None and write_limit is None:
         raise Usage("--retry-delay applies only with --write-limit", "add --write-limit N, or leave it out")
     if retry_delay is not None and not 0 <= retry_delay <= 60:
         raise Usage(f"--retry-delay {retry_delay} is out of range", "give 0 to 60 seconds")
-    named = [options.provider(name) for name in dict.fromkeys(provider or [])]
-    t = resolve(True, "hookbridge", aws_port)
+
+
+def _chosen(t: Target, named: list[Provider]) -> list[Provider]:
+    """The providers the run sends as: those named (each received by the stack), else every one it serves
+    that answers with the stored event's id."""
     for chosen_provider in named:
         require_received(t, chosen_provider.name)
     # A sender that answers in its own shape (Adyen's "[accepted]", Discord's 204, Twilio's TwiML) does not
@@ -107,41 +151,37 @@ def load(
             f"{own_answer[0]} answers without the stored event's id, so a load run cannot reconcile it",
             "leave it out: the other senders' runs cover the same path",
         )
-    chosen = named or [p for p in map(options.provider, t.providers) if p.accepted is None]
-    run = secrets.token_hex(3)
-    names = [f"load-{run}-{n}" for n in range(1, subscriptions + 1)]
-    sources = [source(p, name, fresh_secret(p.name)) for p in chosen for name in names]
-    out = Output(as_json)
-    retry = Retry(1.0 if retry_delay is None else retry_delay) if write_limit is not None else None
-    limit = _WriteLimit(t, f"load-{run}-", write_limit)
-    with _temporary(t, run, sources, limit) as watch:
-        if sys.stderr.isatty():  # progress for a person; a script's stderr is only the failure's line
-            out.note(
-                f"sending for {duration:g} s from {concurrency} connections to {len(sources)} subscriptions "
-                f"({', '.join(p.name for p in chosen)} x {', '.join(names)})"
-                + (f", writes throttled past {write_limit:g}/s" if write_limit is not None else "")
-                + "..."
-            )
-        plan = Plan(sources, duplicates)
-        began = time.monotonic()
-        deliveries = drive(plan, t.webhook_base_url, duration, concurrency, retry=retry)
-        elapsed = time.monotonic() - began
-        accepted = {d.id: d.finished for d in deliveries if d.answer == "accepted" and d.id}
-        watch.wait_for(set(accepted), settle)
-    if write_limit is not None and limit.throttled is None:
+    return named or [p for p in map(options.provider, t.providers) if p.accepted is None]
+
+
+def _progress(
+    duration: float,
+    concurrency: int,
+    sources: list[Source],
+    chosen: list[Provider],
+    names: list[str],
+    write_limit: float | None,
+) -> str:
+    return (
+        f"sending for {duration:g} s from {concurrency} connections to {len(sources)} subscriptions "
+        f"({', '.join(p.name for p in chosen)} x {', '.join(names)})"
+        + (f", writes throttled past {write_limit:g}/s" if write_limit is not None else "")
+        + "..."
+    )
+
+
+def _observed(
+    t: Target, sources: list[Source], watch: _BusWatch, accepted: dict[str, float], limit: _WriteLimit
+) -> Observed:
+    """What the stack holds once the watch has stopped and the limit is gone (their counts are final)."""
+    if limit.asked and limit.throttled is None:
         raise AwsFailed("could not read the throttled writes from the local stack", "run it again")
-    # The watch has stopped and the limit is gone: their counts are final.
-    observed = Observed(
+    return Observed(
         stored=_stored(t, sources),
         published=Counter(watch.published),
         publish_lag=[watch.seen[i] - accepted[i] for i in accepted if i in watch.seen],
         throttled_writes=limit.throttled,
     )
-    report = Report(deliveries, observed, elapsed, reconcile(deliveries, observed))
-    summary = report.summary(sources, duration, concurrency, duplicates, write_limit, retry)
-    _show(out, summary)
-    if report.mismatches:
-        raise Refused("did not reconcile: " + "; ".join(report.mismatches), _advice(summary))
 
 
 class _BusWatch:
@@ -211,6 +251,11 @@ class _WriteLimit:
         self._endpoint, self._scope, self._per_second = t.aws_endpoint, scope, per_second
         self.active = False
         self.throttled: int | None = None
+
+    @property
+    def asked(self) -> bool:
+        """Whether the run asked for a write limit (--write-limit)."""
+        return self._per_second is not None
 
     def set(self) -> None:
         if self._per_second is None or self._endpoint is None:

@@ -317,26 +317,6 @@ class Report:
         latencies = [d.finished - d.started for d in answered]  # of each delivery's last answer
         throttled = [d for d in self.deliveries if d.throttled]
         other = Counter(_outcome(d) for d in self.deliveries if _outcome(d) not in ("accepted", "duplicate"))
-        by_provider: list[dict[str, Any]] = []
-        for name in sorted({s.name for s in sources}):
-            mine = [d for d in self.deliveries if d.event.source.name == name]
-            ids = {d.id for d in mine if d.answer == "accepted" and d.id}
-            by_provider.append(
-                {
-                    "provider": name,
-                    "subscriptions": sorted({s.subscription for s in sources if s.name == name}),
-                    "deliveries": len(mine),
-                    "events": len({d.event.number for d in mine}),
-                    "accepted": sum(d.answer == "accepted" for d in mine),
-                    "duplicate": sum(d.answer == "duplicate" for d in mine),
-                    "stored": sum(self.observed.stored[i] for i in ids),
-                    "published": sum(self.observed.published[i] for i in ids),
-                    "throttled": sum(d.throttled > 0 for d in mine),
-                    "latency_ms": _percentiles(
-                        [d.finished - d.started for d in mine if d.status is not None]
-                    ),
-                }
-            )
         return {
             "duration_s": duration,
             "concurrency": concurrency,
@@ -354,16 +334,42 @@ class Report:
             "throughput_per_s": round(len(answered) / self.elapsed, 1) if self.elapsed else 0.0,
             "latency_ms": _percentiles(latencies),
             "publish_lag_ms": _percentiles(self.observed.publish_lag),
-            "write_limit": write_limit,
-            "retry_delay_s": retry.delay if retry else None,
-            "throttled_writes": self.observed.throttled_writes,
-            "throttled": len(throttled),
-            "throttled_answers": sum(d.throttled for d in throttled),
-            "throttled_then": dict(sorted(Counter(_outcome(d) for d in throttled).items())),
-            "by_provider": by_provider,
+            **_throttling_summary(throttled, self.observed, write_limit, retry),
+            "by_provider": [self._provider_row(name, sources) for name in sorted({s.name for s in sources})],
             "reconciled": not self.mismatches,
             "mismatches": self.mismatches,
         }
+
+    def _provider_row(self, name: str, sources: list[Source]) -> dict[str, Any]:
+        """The summary's counts for one provider's deliveries and the events they were accepted as."""
+        mine = [d for d in self.deliveries if d.event.source.name == name]
+        ids = {d.id for d in mine if d.answer == "accepted" and d.id}
+        return {
+            "provider": name,
+            "subscriptions": sorted({s.subscription for s in sources if s.name == name}),
+            "deliveries": len(mine),
+            "events": len({d.event.number for d in mine}),
+            "accepted": sum(d.answer == "accepted" for d in mine),
+            "duplicate": sum(d.answer == "duplicate" for d in mine),
+            "stored": sum(self.observed.stored[i] for i in ids),
+            "published": sum(self.observed.published[i] for i in ids),
+            "throttled": sum(d.throttled > 0 for d in mine),
+            "latency_ms": _percentiles([d.finished - d.started for d in mine if d.status is not None]),
+        }
+
+
+def _throttling_summary(
+    throttled: list[Delivery], observed: Observed, write_limit: float | None, retry: Retry | None
+) -> dict[str, Any]:
+    """The summary's fields on the write limit and the deliveries answered 503 under it."""
+    return {
+        "write_limit": write_limit,
+        "retry_delay_s": retry.delay if retry else None,
+        "throttled_writes": observed.throttled_writes,
+        "throttled": len(throttled),
+        "throttled_answers": sum(d.throttled for d in throttled),
+        "throttled_then": dict(sorted(Counter(_outcome(d) for d in throttled).items())),
+    }
 
 
 def _outcome(d: Delivery) -> str:
@@ -390,36 +396,14 @@ def _percentiles(seconds: list[float]) -> dict[str, float | None]:
 def reconcile(deliveries: list[Delivery], observed: Observed) -> list[str]:
     """What did not add up, one phrase each; empty when every distinct event was accepted once, stored
     once and published once, and every other delivery of it was answered duplicate with its id."""
-    problems: list[str] = []
     outcomes = Counter(_outcome(d) for d in deliveries)
     odd = {k: v for k, v in outcomes.items() if k not in ("accepted", "duplicate")}
-    if odd:
-        problems.append(
-            f"{sum(odd.values())} of {len(deliveries)} deliveries answered neither accepted nor duplicate ("
-            + ", ".join(f"{n}x {k}" for k, n in sorted(odd.items()))
-            + ")"
-        )
+    problems = _odd_answers(odd, len(deliveries))
     by_event: dict[int, list[Delivery]] = {}
     for d in deliveries:
         by_event.setdefault(d.event.number, []).append(d)
-    accepted_twice = lost = split_ids = 0
-    accepted_ids: set[str] = set()
-    for ds in by_event.values():
-        answered = [d for d in ds if d.answer in ("accepted", "duplicate")]
-        accepted = [d for d in answered if d.answer == "accepted"]
-        if len(accepted) > 1:
-            accepted_twice += 1
-        if answered and not accepted:
-            lost += 1  # answered duplicate, yet never accepted in this run
-        if len({d.id for d in answered}) > 1:
-            split_ids += 1
-        accepted_ids.update(d.id for d in accepted if d.id)
-    if accepted_twice:
-        problems.append(f"{accepted_twice} events were accepted more than once")
-    if lost:
-        problems.append(f"{lost} events were answered duplicate but never accepted")
-    if split_ids:
-        problems.append(f"{split_ids} events got different ids on different deliveries")
+    event_problems, accepted_ids = _per_event(by_event)
+    problems += event_problems
     duplicates_expected = sum(len(ds) - 1 for ds in by_event.values() if len(ds) > 1)
     duplicate_answers = outcomes["duplicate"]
     if not odd and duplicate_answers != duplicates_expected:
@@ -428,6 +412,39 @@ def reconcile(deliveries: list[Delivery], observed: Observed) -> list[str]:
     problems += _compare("stored", accepted_ids, observed.stored)
     problems += _compare("published", accepted_ids, observed.published)
     return problems
+
+
+def _odd_answers(odd: dict[str, int], deliveries: int) -> list[str]:
+    """The deliveries answered neither accepted nor duplicate, by answer."""
+    if not odd:
+        return []
+    return [
+        f"{sum(odd.values())} of {deliveries} deliveries answered neither accepted nor duplicate ("
+        + ", ".join(f"{n}x {k}" for k, n in sorted(odd.items()))
+        + ")"
+    ]
+
+
+def _per_event(by_event: dict[int, list[Delivery]]) -> tuple[list[str], set[str]]:
+    """Each event's deliveries checked against each other (accepted once, one id), and the ids the events
+    were accepted as."""
+    accepted_twice = lost = split_ids = 0
+    accepted_ids: set[str] = set()
+    for ds in by_event.values():
+        answered = [d for d in ds if d.answer in ("accepted", "duplicate")]
+        accepted = [d for d in answered if d.answer == "accepted"]
+        accepted_twice += len(accepted) > 1
+        lost += bool(answered) and not accepted  # answered duplicate, yet never accepted in this run
+        split_ids += len({d.id for d in answered}) > 1
+        accepted_ids.update(d.id for d in accepted if d.id)
+    problems = []
+    if accepted_twice:
+        problems.append(f"{accepted_twice} events were accepted more than once")
+    if lost:
+        problems.append(f"{lost} events were answered duplicate but never accepted")
+    if split_ids:
+        problems.append(f"{split_ids} events got different ids on different deliveries")
+    return problems, accepted_ids
 
 
 def _throttling(deliveries: list[Delivery], observed: Observed) -> list[str]:

@@ -82,21 +82,31 @@ def of_definition(definition: ProviderDefinition) -> Coverage:
     assert definition.auth is not None
     each = [_of_scheme(scheme) for scheme in definition.auth.schemes]
     if definition.auth.require == "all":
-        return Coverage(
-            everything=any(c.everything for c in each),
-            body=any(c.body for c in each),
-            params=any(c.params for c in each),
-            url=any(c.url for c in each),
-            headers=frozenset().union(*(c.headers for c in each)),
-            fields=next((c.fields for c in each if c.fields), ()),
-            items=next((c.items for c in each if c.items), None),
-        )
+        return _any_proves(each)
     kinds = {_identified_by(c) for c in each}
     if len(kinds) > 1:
         raise DefinitionError(
             f"{definition.name}.toml: auth: with require = 'any' every scheme must prove the request alike "
             f"(here {' and '.join(sorted(kinds))}), else what identifies it would depend on which one passed"
         )
+    return _each_proves(each)
+
+
+def _any_proves(each: list[Coverage]) -> Coverage:
+    """What schemes that must all pass prove together: what any of them proves."""
+    return Coverage(
+        everything=any(c.everything for c in each),
+        body=any(c.body for c in each),
+        params=any(c.params for c in each),
+        url=any(c.url for c in each),
+        headers=frozenset().union(*(c.headers for c in each)),
+        fields=next((c.fields for c in each if c.fields), ()),
+        items=next((c.items for c in each if c.items), None),
+    )
+
+
+def _each_proves(each: list[Coverage]) -> Coverage:
+    """What schemes of which any one may pass prove whichever passed: what each of them proves."""
     return Coverage(
         everything=all(c.everything for c in each),
         body=all(c.body or c.everything for c in each),

@@ -409,16 +409,31 @@ class ProviderDefinition(_Strict):
     def _consistent(self) -> Self:
         if self.code is None and (self.auth is None or self.event is None):
             raise ValueError("auth and event are required unless code provides verify, describe and sign")
-        segment_names = {s.name for s in self.segments}
-        for source in self._sources():
-            if source.path is not None and source.path not in segment_names:
-                raise ValueError(f"event: path {source.path!r} is not a segment of the route")
+        self._check_event_paths()
         if self.accepted is not None and (
             ANSWER_PLACEHOLDER.search(self.accepted.body) or self.accepted.json_body
         ):
             raise ValueError("accepted: a fixed body (it answers every webhook alike)")
         if any(h.check == "auth" for h in self.handshakes) and self.auth is None:
             raise ValueError("handshakes: check = 'auth' needs the definition's auth")
+        self._check_signed_headers()
+        window = self.dedupe_window_seconds
+        if window is not None and window < self.replay_window_seconds:
+            raise ValueError(
+                f"dedupe_window_seconds: {window} s is shorter than the signed timestamp's window "
+                f"({self.replay_window_seconds} s): a replay inside it would be published again"
+            )
+        return self
+
+    def _check_event_paths(self) -> None:
+        """Every route segment the event reads is one of the route's."""
+        segment_names = {s.name for s in self.segments}
+        for source in self._sources():
+            if source.path is not None and source.path not in segment_names:
+                raise ValueError(f"event: path {source.path!r} is not a segment of the route")
+
+    def _check_signed_headers(self) -> None:
+        """Every header a signature covers is one that sign can produce."""
         for scheme in self.auth.schemes if self.auth else ():
             if isinstance(scheme, Hmac | PublicKey):
                 producible = self._sign_produced_headers(scheme)
@@ -428,13 +443,6 @@ class ProviderDefinition(_Strict):
                             f"auth: signed header {header!r} must be the timestamp header or the event id's "
                             "header (so that sign can produce it)"
                         )
-        window = self.dedupe_window_seconds
-        if window is not None and window < self.replay_window_seconds:
-            raise ValueError(
-                f"dedupe_window_seconds: {window} s is shorter than the signed timestamp's window "
-                f"({self.replay_window_seconds} s): a replay inside it would be published again"
-            )
-        return self
 
     @property
     def replay_window_seconds(self) -> int:
