@@ -325,6 +325,8 @@ def _scheme(s: Any) -> str:
         )
         if s.timestamp is not None:
             text += f"; its time `{s.timestamp.json_path}` within {s.timestamp.tolerance_seconds} s of ours"
+        if s.nonce is not None:
+            text += f"; `{s.nonce}` made anew for each request, which identifies it"
         return text + " (the rest of it is not signed)."
     if s.kind == "token":
         where = f"header `{s.header}`" if s.header else f"query parameter `{s.query}`"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -113,6 +114,8 @@ def build_sign(scheme: BodyHmac) -> Signer:
         for item in _signed_items(scheme, payload):
             if scheme.timestamp is not None:
                 _put(item, scheme.timestamp.json_path, stamp_text(scheme.timestamp.format, at))
+            if scheme.nonce is not None:  # a new one for each request, as the sender makes it
+                _put(item, scheme.nonce, secrets.token_hex(25))
             digest = hmac_digest(key, _message(scheme, item), scheme.algorithm)
             _put(
                 item,

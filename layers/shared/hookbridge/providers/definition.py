@@ -189,12 +189,23 @@ class BodyHmac(_Strict):
     encoding: Literal["hex", "base64"] = "hex"
     key_encoding: Literal["utf8", "base64", "hex"] = "utf8"
     timestamp: BodyTimestamp | None = None
+    # A signed field the sender makes anew for every request (Mailgun's token): where the signature covers
+    # fields of the body rather than each item, what identifies a request (providers.coverage), so a
+    # signature over a few fields needs one. Our signer makes a new one each time, as the sender does.
+    nonce: str | None = Field(None, pattern=JSON_PATH)
 
     @model_validator(mode="after")
     def _paths(self) -> Self:
         for path in (self.signature, *self.fields):
             if not re.fullmatch(JSON_PATH, path) or "[]" in path:
                 raise ValueError(f"{path!r} is not a dotted path to one value")
+        if self.nonce is not None and self.nonce not in self.fields:
+            raise ValueError(f"nonce: {self.nonce!r} is not one of the signed fields")
+        if self.items is None and self.nonce is None:
+            raise ValueError(
+                "nonce: a signature over fields of the body identifies a request by them, so one of them "
+                "must be a value the sender makes anew for each request"
+            )
         return self
 
 
