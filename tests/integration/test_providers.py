@@ -26,6 +26,7 @@ HANDSHAKES = {
     ("zoom", "endpoint.url_validation"),
     ("twitch", "webhook_callback_verification"),
     ("meta", "subscribe"),
+    ("line", "verify"),  # LINE's Verify button: an empty batch, answered and never stored
 }
 _ALL_SAMPLES = [(p, n) for p in providers.names() for n in sample_names(p) if (p, n) not in HANDSHAKES]
 # The quick run stores and publishes each sender's first sample; every other sample is in the slow set.
@@ -154,6 +155,7 @@ HANDSHAKE_ANSWERS = {
     ("intercom", "ping"): (200, "application/json", ""),
     ("twitch", "webhook_callback_verification"): (200, "text/plain", "pogchamp-kappa-360noscope-vohiyo"),
     ("meta", "subscribe"): (200, "text/plain", "1158201444"),
+    ("line", "verify"): (200, None, ""),  # LINE asks only for a 200
 }
 
 
@@ -163,7 +165,7 @@ def test_a_handshake_is_answered_as_the_sender_requires_and_never_stored(
 ) -> None:
     stack.add_secret(provider, "demo", demo_secret(provider))
     answer = invoke(ingest_function(provider), signed(provider, name))
-    status, content_type = answer["statusCode"], answer["headers"]["Content-Type"]
+    status, content_type = answer["statusCode"], answer["headers"].get("Content-Type")
     if provider == "zoom":
         assert (status, content_type) == (200, "application/json")
         plain = "qgg8vlvZRS6UYooatFL8Aw"
