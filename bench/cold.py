@@ -38,13 +38,13 @@ class OneField(BaseModel):
     x: int
 """
 )
-# Loads the entry point (the function's InlineCode, index.py in Lambda) as Lambda does and makes the first
-# invocation build everything (settings, AWS clients, the app); the request is refused for its size, so
-# nothing goes to AWS.
+# Loads the entry point (the function's app.py, as template.yaml's CodeUri and Handler name it) as Lambda
+# does and makes the first invocation build everything (settings, AWS clients, the app); the request is
+# refused for its size, so nothing goes to AWS.
 FUNCTION = """
 import types
-app = types.ModuleType("index")
-exec(compile({code!r}, "index.py", "exec"), app.__dict__)
+app = types.ModuleType("app")
+exec(compile({code!r}, "app.py", "exec"), app.__dict__)
 class C:
     function_name = "f"; memory_limit_in_mb = 512; invoked_function_arn = "arn"; aws_request_id = "r"
     def get_remaining_time_in_millis(self): return 30_000
@@ -53,7 +53,8 @@ class C:
 
 
 def entry_point(logical_id: str, call: str) -> str:
-    code = deployment(every_sender()).resource(logical_id)["Properties"]["InlineCode"]
+    code_uri = deployment(every_sender()).resource(logical_id)["Properties"]["CodeUri"]
+    code = (ROOT / code_uri / "app.py").read_text(encoding="utf-8")
     return FUNCTION.format(code=code, call=call)
 
 

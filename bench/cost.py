@@ -34,7 +34,7 @@ from hookbridge.aws.known_subscriptions import KnownSubscriptions, KnownSubscrip
 from hookbridge.aws.rejections import RejectionCounter
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
-from hookbridge.handlers import build_ingest_handler
+from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.model import StoredEvent
 from hookbridge.publishing.publisher import build_envelope, build_envelopes
 from hookbridge.samples import fresh_event

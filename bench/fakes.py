@@ -56,7 +56,7 @@ class _Raw:
 def in_process_dynamodb() -> Any:
     """A real botocore DynamoDB client, configured as the ingest functions' own, whose every call is
     answered in-process with ``{}``: all of botocore's own work (serialise, sign, parse), no network."""
-    from hookbridge.handlers import WARM_PATH_DYNAMODB_CONFIG
+    from hookbridge.aws.clients import WARM_PATH_DYNAMODB_CONFIG
 
     dummy = "bench-not-a-credential"  # signing needs some; nothing leaves the process
     client = boto3.session.Session(

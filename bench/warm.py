@@ -38,7 +38,7 @@ from hookbridge import providers
 from hookbridge.aws.payloads import PayloadStore
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
-from hookbridge.handlers import build_ingest_handler
+from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.model import deflate
 from hookbridge.samples import fresh_event
 from hookbridge.settings import IngestSettings

@@ -126,7 +126,7 @@ def invoke() -> Callable[[Handler, dict[str, Any]], dict[str, Any]]:
 
 @pytest.fixture
 def ingest_function(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Handler]:
-    """The real entry point, a sender's ingest function's InlineCode, configured as the template configures
+    """The real entry point, a sender's ingest function's app.py, configured as the template configures
     that function (a fresh import per sender: Lambda gives each function its own process)."""
 
     for name, value in stack.environ.items():

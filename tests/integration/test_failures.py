@@ -16,7 +16,7 @@ from botocore.stub import Stubber
 from hookbridge import providers
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
-from hookbridge.handlers import build_ingest_handler
+from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.settings import IngestSettings
 from tests.integration.conftest import EVENTS_TABLE, PREFIX, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, sample_names, signed

@@ -13,7 +13,7 @@ from botocore.exceptions import EndpointConnectionError
 from hookbridge.aws.payloads import PayloadStore
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
-from hookbridge.handlers import build_ingest_handler
+from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.model import StoredEvent
 from hookbridge.providers import load
 from hookbridge.settings import IngestSettings

@@ -12,9 +12,9 @@ import pytest
 from botocore.stub import Stubber
 
 from hookbridge.aws.storage import DynamoPublishProgress
-from hookbridge.handlers import build_publisher_handler
 from hookbridge.model import StoredEvent
 from hookbridge.publishing.publisher import Publisher
+from hookbridge.publishing.stream import build_publisher_handler
 from hookbridge.settings import PublisherSettings
 from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, Handler, Stack
 from tests.support.events import (

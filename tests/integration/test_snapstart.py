@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from hookbridge.handlers import ingest_handler
+from hookbridge.assembly.ingest import ingest_handler
 from hookbridge.ingest.pipeline import IngestPipeline
 from tests.integration.conftest import Stack
 from tests.support.events import LambdaContext, demo_secret, signed

@@ -22,9 +22,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.test import Client, EnvironBuilder, run_wsgi_app
 
 from hookbridge import providers
+from hookbridge.aws.clients import WARM_PATH_DYNAMODB_CONFIG
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
-from hookbridge.handlers import WARM_PATH_DYNAMODB_CONFIG, build_ingest_handler
+from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.settings import IngestSettings
 from tests.integration.conftest import EVENTS_TABLE, PREFIX, Stack
 from tests.support.events import LambdaContext, demo_secret, signed

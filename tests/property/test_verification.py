@@ -264,7 +264,7 @@ def test_signed_timestamps_within_the_tolerance_pass(
 # ------------------------------------------------------------------------------------------ the handler
 def handler_for(provider: str) -> Any:
     from hookbridge.aws.secrets import SecretStore
-    from hookbridge.handlers import build_ingest_handler
+    from hookbridge.ingest.handler import build_ingest_handler
 
     store = SecretStore(MemorySecrets(), "hookbridge", 300, 30)
     return build_ingest_handler(providers.load(provider), ingest_settings(provider), store, MemoryStore())

@@ -213,7 +213,7 @@ def test_no_function_imports_the_consumer_models() -> None:
         "        break\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "layers" / "shared")}
-    functions = [part for name in sorted(entry_points()) for part in (name, entry_points()[name])]
+    functions = [part for name in sorted(entry_points()) for part in (name, entry_points()[name].read_text())]
     out = subprocess.run(  # noqa: S603 - our own interpreter and entry points
         [sys.executable, "-c", code, *functions], env=env, capture_output=True, text=True, check=True
     )

@@ -1,5 +1,6 @@
-"""Code the tests run that is no installed package: a function's entry point, its InlineCode in
-template.yaml, loaded as Lambda loads it (index.py); and a script or example's module, from its file."""
+"""Code the tests run that is no installed package: a function's entry point, functions/<function>/app.py
+as template.yaml names it (CodeUri and Handler), loaded as Lambda loads it; and a script or example's
+module, from its file."""
 
 from __future__ import annotations
 
@@ -7,21 +8,22 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from tests.support.template import every_sender_deployed
+from tests.support.template import ROOT, every_sender_deployed
 
 
-def entry_points() -> dict[str, str]:
-    """Every function's logical id and its entry point's code."""
+def entry_points() -> dict[str, Path]:
+    """Every function's logical id and its entry point's file (the Globals' Handler: app.handler)."""
+    deployed = every_sender_deployed()
+    module = deployed.expanded["Globals"]["Function"]["Handler"].rpartition(".")[0]
     return {
-        name: fn["Properties"]["InlineCode"]
-        for name, fn in every_sender_deployed().of_type("AWS::Serverless::Function").items()
+        name: ROOT / fn["Properties"]["CodeUri"] / f"{module}.py"
+        for name, fn in deployed.of_type("AWS::Serverless::Function").items()
     }
 
 
 def load_function(logical_id: str) -> ModuleType:
-    module = ModuleType(f"index_{logical_id}")
-    exec(compile(entry_points()[logical_id], f"{logical_id}/index.py", "exec"), module.__dict__)  # noqa: S102
-    return module
+    """A fresh import of the function's entry point (Lambda gives each function its own process)."""
+    return load_file(f"app_{logical_id}", entry_points()[logical_id])
 
 
 def load_file(name: str, path: Path) -> ModuleType:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from hookbridge import providers
 from hookbridge.aws.secrets import SecretStore
-from hookbridge.handlers import build_ingest_handler
+from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.model import StoredEvent, WebhookRequest, parse_json
 from hookbridge.subscription import SubscriptionSecret
 from tests.support.events import LambdaContext

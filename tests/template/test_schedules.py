@@ -6,7 +6,11 @@ clients give up (503, the provider retries) before the function is cut off."""
 from __future__ import annotations
 
 from hookbridge import providers
-from hookbridge.handlers import RETRY_BACKOFF_MAX_SECONDS, WARM_PATH_CLIENT_CONFIG, WARM_PATH_DYNAMODB_CONFIG
+from hookbridge.aws.clients import (
+    RETRY_BACKOFF_MAX_SECONDS,
+    WARM_PATH_CLIENT_CONFIG,
+    WARM_PATH_DYNAMODB_CONFIG,
+)
 from tests.support.template import every_sender_deployed, ingest_function, resource
 
 # A cold start before the handler runs: bench/RESULTS.md has measured the ingest function ready in ~1.05 s

@@ -88,7 +88,7 @@ def test_cost_model_counts_the_archive_only_when_the_template_turns_it_on(
 
 @pytest.mark.parametrize("function", ["ingest", "publisher"])
 def test_the_cold_start_bench_runs_each_entry_point_as_lambda_would(function: str) -> None:
-    """bench/cold.py loads each function's InlineCode in a fresh interpreter with the settings it needs."""
+    """bench/cold.py loads each function's app.py in a fresh interpreter with the settings it needs."""
     import os
     import subprocess
     import sys

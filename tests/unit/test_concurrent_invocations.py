@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 from hookbridge import providers
 from hookbridge.aws.secrets import SecretStore
-from hookbridge.handlers import build_ingest_handler
+from hookbridge.ingest.handler import build_ingest_handler
 from tests.support.events import LambdaContext, signed
 from tests.support.fakes import MemorySecrets, MemoryStore
 from tests.support.settings import ingest_settings

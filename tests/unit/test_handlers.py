@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hookbridge.handlers import _observability
+from hookbridge.observability import observability
 from hookbridge.settings import FunctionSettings
 from tests.support.settings import function_settings, ingest_settings
 
@@ -16,12 +16,12 @@ from tests.support.settings import function_settings, ingest_settings
 def test_each_function_built_in_one_process_gets_its_own_log_level() -> None:
     """The local stack builds every function in one process; Powertools alone keeps the first level."""
     for level in ("ERROR", "DEBUG", "WARNING"):
-        _observability(function_settings(LOG_LEVEL=level), "test")
+        observability(function_settings(LOG_LEVEL=level), "test")
         assert logging.getLogger("hookbridge").level == getattr(logging, level)
 
 
 def test_sdk_loggers_never_go_below_warning() -> None:
-    _observability(function_settings(LOG_LEVEL="DEBUG"), "test")
+    observability(function_settings(LOG_LEVEL="DEBUG"), "test")
     for name in ("botocore", "boto3", "urllib3"):
         assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING
 
@@ -31,7 +31,7 @@ def test_an_unexpected_error_is_a_500_logged_with_its_traceback(caplog: pytest.L
 
     from hookbridge import providers
     from hookbridge.aws.secrets import SecretStore
-    from hookbridge.handlers import build_ingest_handler
+    from hookbridge.ingest.handler import build_ingest_handler
     from tests.support.events import LambdaContext, signed
     from tests.support.fakes import MemorySecrets, MemoryStore
 
@@ -56,7 +56,7 @@ def test_an_unexpected_error_is_a_500_logged_with_its_traceback(caplog: pytest.L
 def _zencargo_handler(log_level: str) -> Any:
     from hookbridge import providers
     from hookbridge.aws.secrets import SecretStore
-    from hookbridge.handlers import build_ingest_handler
+    from hookbridge.ingest.handler import build_ingest_handler
     from tests.support.fakes import MemorySecrets, MemoryStore
 
     settings = ingest_settings("zencargo", LOG_LEVEL=log_level)
@@ -93,7 +93,7 @@ def _print_to_captured(monkeypatch: pytest.MonkeyPatch) -> None:
     """Called first in a test: the logger's handler keeps the stdout of the test that first built it;
     for this test's duration it writes to this test's captured one (pytest swaps stdout between a
     fixture's setup and the test, so this is no fixture)."""
-    _observability(function_settings(LOG_LEVEL="INFO"), "test")
+    observability(function_settings(LOG_LEVEL="INFO"), "test")
     [stream] = logging.getLogger("hookbridge").handlers
     assert isinstance(stream, logging.StreamHandler)
     monkeypatch.setattr(stream, "stream", sys.stdout)
@@ -133,12 +133,12 @@ def test_every_line_names_the_invocation_that_wrote_it(
 
 def _logging_handler(settings: FunctionSettings, barrier: threading.Barrier | None = None) -> Any:
     """A function that writes two lines an invocation (waiting at ``barrier`` between them)."""
-    from hookbridge.handlers import _with_lambda_context
+    from hookbridge.observability import with_lambda_context
 
-    logger, _ = _observability(settings, "test")
+    logger, _ = observability(settings, "test")
     log = logging.getLogger("hookbridge.test")
 
-    @_with_lambda_context(logger, settings)
+    @with_lambda_context(logger, settings)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         log.warning("first line of %s", context.function_name)
         if barrier is not None:
@@ -220,7 +220,7 @@ def test_powertools_log_event_setting_cannot_log_signatures_or_payloads(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """POWERTOOLS_LOGGER_LOG_EVENT=true makes Powertools' inject_lambda_context log every whole event; the
-    functions add the Lambda context themselves (handlers._InvocationKeys), and the setting stays inert."""
+    functions add the Lambda context themselves (InvocationKeys), and the setting stays inert."""
     from tests.support.events import LambdaContext, signed
 
     monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
@@ -240,8 +240,8 @@ def test_functions_in_one_process_keep_their_metrics_apart() -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
     settings = function_settings()
-    _, zippex = _observability(settings, "ingest-zippex")
-    _, zinc = _observability(settings, "ingest-zinc")
+    _, zippex = observability(settings, "ingest-zippex")
+    _, zinc = observability(settings, "ingest-zinc")
     zippex.add_metric(name="WebhookRejected", unit=MetricUnit.Count, value=1)
     assert zippex.metric_set
     assert not zinc.metric_set

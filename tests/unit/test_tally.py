@@ -68,7 +68,7 @@ def test_nothing_is_printed_without_a_count(capsys: pytest.CaptureFixture[str]) 
 def _zippex_handler(log_level: str, exists: bool) -> Any:
     from hookbridge import providers
     from hookbridge.aws.secrets import SecretStore
-    from hookbridge.handlers import build_ingest_handler
+    from hookbridge.ingest.handler import build_ingest_handler
     from tests.support.fakes import MemorySecrets, MemoryStore
     from tests.support.settings import ingest_settings
 

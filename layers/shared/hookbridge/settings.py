@@ -78,7 +78,7 @@ class IngestSettings(FunctionSettings, SecretSettings):
     subscriptions_miss_interval_seconds: float = Field(
         SUBSCRIPTIONS_MISS_INTERVAL_SECONDS, alias="SUBSCRIPTIONS_MISS_INTERVAL_SECONDS", gt=0, le=3600
     )
-    # The warm path waits 1 s for AWS's answer (handlers.WARM_PATH_CLIENT_CONFIG), far more than AWS takes.
+    # The warm path waits 1 s for AWS's answer (aws/clients.py), far more than AWS takes.
     # Only the local stack sets this: its moto shares one machine's CPU with the functions and a load run,
     # and has no Lambda timeout to end inside. The template never sets it (tests/template/test_schedules.py).
     local_read_timeout_seconds: float | None = Field(None, alias="LOCAL_READ_TIMEOUT_SECONDS", gt=0, le=60)

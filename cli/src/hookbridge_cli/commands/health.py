@@ -33,7 +33,7 @@ def health(
 def check_now(t: Target) -> dict[str, Any]:
     """Runs the health function here against the target, as its schedule does: what it returns (how many
     subscriptions it checked, how many are not healthy); each one's status is then in its record."""
-    from hookbridge.handlers import health_handler
+    from hookbridge.assembly.health import health_handler
 
     environ = {
         **os.environ,

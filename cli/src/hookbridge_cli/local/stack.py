@@ -30,9 +30,11 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, DechunkedInput, make_server
 
 from hookbridge import providers
+from hookbridge.assembly.ingest import ingest_handler
+from hookbridge.assembly.publisher import publisher_handler
 from hookbridge.aws.registry import SubscriptionExists, SubscriptionRegistry
-from hookbridge.handlers import LambdaHandler, ingest_handler, publisher_handler
 from hookbridge.model import is_publishable
+from hookbridge.observability import LambdaHandler
 from hookbridge.subscription import Subscription
 from hookbridge_cli.local import snapshot
 from hookbridge_cli.local.atomic_writes import make_conditional_writes_atomic
