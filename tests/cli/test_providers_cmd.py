@@ -75,7 +75,9 @@ def test_check_signs_and_verifies_a_new_definition(hookbridge: Any, tmp_path: Pa
     # Valid, and not yet in the template: the check says what to add there.
     assert checked["in_template"] is False
     assert "add 'acme' to the Providers parameter's AllowedValues" in result.err
-    assert 'acme: { Route: "/webhooks/acme/{subscription}" }' in result.err
+    assert 'acme: { Name: acme, Route: "/webhooks/acme/{subscription}" }' in result.err
+    assert "add 'acme' to the list of senders of the Fn::ForEach in Conditions" in result.err
+    assert "add 'acme' to the list of senders of the Fn::ForEach in Resources" in result.err
 
 
 def test_check_signs_and_verifies_a_new_public_key_sender_without_samples(

@@ -31,6 +31,9 @@ def translate(deployment: Deployment, layer: str = LAYER) -> dict[str, Any]:
     template["Transform"] = "AWS::Serverless-2016-10-31"  # AWS::LanguageExtensions is already applied
     resources = template["Resources"]
     resources["SharedLayer"]["Properties"]["ContentUri"] = layer
+    for body in resources.values():  # each function's own package: functions/<function>
+        if body["Type"] == "AWS::Serverless::Function":
+            body["Properties"]["CodeUri"] = f"s3://artifacts/{body['Properties']['CodeUri']}.zip"
     if "Schemas" in resources:
         resources["Schemas"]["Properties"]["Location"] = SCHEMA_STACK
     parameters = {k: ",".join(v) if isinstance(v, list) else v for k, v in deployment.parameters.items()}

@@ -29,7 +29,7 @@ from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli import options
 from hookbridge_cli.credentials import example_secret
 from hookbridge_cli.errors import Refused, Usage
-from hookbridge_cli.local.template import source
+from hookbridge_cli.local.template import ingest_function, source
 from hookbridge_cli.output import Output
 from hookbridge_cli.paths import EVENTS
 from hookbridge_cli.samples import demo_secret, load_event, sample_names
@@ -136,15 +136,22 @@ def providers_check(
 
 
 def _not_in_template(found: ProviderDefinition) -> list[str]:
-    """What template.yaml still needs for this sender: a word in Providers' allowed values, its route."""
+    """What template.yaml still needs for this sender: a word in Providers' allowed values, its row in the
+    Senders mapping, and its id in the two lists of senders (the Conditions' loop and the ingest loop)."""
     written = source()
+    sender_id = ingest_function(found.name).removesuffix("Ingest")
     missing = []
     if found.name not in written["Parameters"]["Providers"]["AllowedValues"]:
         missing.append(f"{found.name!r} to the Providers parameter's AllowedValues")
-    if found.name not in written["Mappings"]["Senders"]:
+    if written["Mappings"]["Senders"].get(sender_id, {}).get("Name") != found.name:
+        path = route(found).rsplit(" ", 1)[1]
         missing.append(
-            f'the row {found.name}: {{ Route: "{route(found).rsplit(" ", 1)[1]}" }} to the Senders mapping'
+            f'the row {sender_id}: {{ Name: {found.name}, Route: "{path}" }} to the Senders mapping'
         )
+    for section in ("Conditions", "Resources"):
+        loops = [v for k, v in written[section].items() if k.startswith("Fn::ForEach::")]
+        if not any(sender_id in loop[1] for loop in loops):
+            missing.append(f"{sender_id!r} to the list of senders of the Fn::ForEach in {section}")
     return missing
 
 

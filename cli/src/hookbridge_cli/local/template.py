@@ -4,12 +4,13 @@ tests and the bench build what they need from the deployment itself, so none of 
 Written here because no well-kept library resolves a template for given parameter values: SAM CLI's expansion
 lives inside the aws-sam-cli application, and cfn-lint's is private and resolves for linting (defaults only).
 This covers what our templates use, with CloudFormation's documented semantics:
-- AWS::LanguageExtensions: ``Fn::ForEach`` in Conditions, Resources (and resource properties) and Outputs,
-  replacing ``${Id}``, ``&{Id}`` (non-alphanumerics removed) and ``Ref: Id``; ``Fn::FindInMap`` with
-  ``DefaultValue``;
+- AWS::LanguageExtensions: ``Fn::ForEach`` in Conditions, Resources (and resource properties) and
+  Outputs, replacing ``${Id}`` and ``&{Id}`` (non-alphanumerics removed) in every string, and ``Ref: Id``;
+  ``Fn::FindInMap`` with ``DefaultValue``;
 - conditions (``Fn::Equals``, ``Not``, ``And``, ``Or``, ``Condition``) over ``Ref``, ``Fn::Join``,
   ``Fn::Split``, ``Fn::Select``, ``Fn::Sub`` and ``Fn::FindInMap``; ``Fn::If`` and ``AWS::NoValue``.
-tests/template/test_deployment.py holds it to cfn-lint's transform and runs the SAM translator on its output.
+scripts/sam_local_invoke.py holds it to SAM CLI's own expansion; tests/template runs the SAM
+translator on its output.
 """
 
 from __future__ import annotations
@@ -110,6 +111,10 @@ class Deployment:
 
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v["Type"] == kind}
+
+    def pruned(self, node: Any) -> Any:
+        """A part of the template, Fn::If decided and AWS::NoValue removed, other intrinsics as written."""
+        return _Values(self.expanded, self.parameters, {}, self.conditions).prune(node)
 
     def value(self, node: Any, names: Mapping[str, str] | None = None) -> Any:
         """A value with every intrinsic resolved; ``names`` gives Ref of a resource (logical id -> name)."""
@@ -280,42 +285,29 @@ def _expand_loops(section: Mapping[str, Any], parameters: Mapping[str, Any]) -> 
 
 
 def _substitute_keys(fragment: Mapping[str, Any], identifier: str, value: str) -> dict[str, Any]:
-    """The fragment for one item: its output keys are implicit Fn::Subs of the identifier."""
+    """The fragment for one item, its output keys and values alike."""
     return {
-        _substitute(key, identifier, value, in_sub=True): _substitute(body, identifier, value)
+        _substitute(key, identifier, value): _substitute(body, identifier, value)
         for key, body in fragment.items()
     }
 
 
-def _substitute(node: Any, identifier: str, value: str, in_sub: bool = False) -> Any:
-    """The loop's value where CloudFormation puts it: in keys (an implicit Fn::Sub), in Fn::Sub strings, and
-    for Ref of the identifier. A plain string value is left as written ("${Id}" stays "${Id}")."""
+def _substitute(node: Any, identifier: str, value: str) -> Any:
+    """The loop's value where CloudFormation puts it: for ``${Id}`` and ``&{Id}`` (non-alphanumerics
+    removed) in every string of the output key and value (a resource's Condition: Receives${Sender} too), and
+    for Ref of the identifier. An Fn::Sub left with nothing to substitute becomes its text."""
     if isinstance(node, str):
-        if not in_sub:
-            return node
         alphanumeric = re.sub(r"[^A-Za-z0-9]", "", value)
         return node.replace(f"${{{identifier}}}", value).replace(f"&{{{identifier}}}", alphanumeric)
     if isinstance(node, list):
-        return [_substitute(item, identifier, value, in_sub) for item in node]
+        return [_substitute(item, identifier, value) for item in node]
     if isinstance(node, dict):
         if node == {"Ref": identifier}:
             return value
-        if set(node) == {"Fn::Sub"}:
-            args = node["Fn::Sub"]
-            if isinstance(args, str):
-                text = _substitute(args, identifier, value, in_sub=True)
-                return text if "${" not in text else {"Fn::Sub": text}  # nothing left to substitute
-            text, variables = args
-            return {
-                "Fn::Sub": [
-                    _substitute(text, identifier, value, True),
-                    _substitute(variables, identifier, value),
-                ]
-            }
-        return {
-            _substitute(k, identifier, value, in_sub=True): _substitute(v, identifier, value)
-            for k, v in node.items()
-        }
+        if set(node) == {"Fn::Sub"} and isinstance(node["Fn::Sub"], str):
+            text = _substitute(node["Fn::Sub"], identifier, value)
+            return text if "${" not in text else {"Fn::Sub": text}
+        return {_substitute(k, identifier, value): _substitute(v, identifier, value) for k, v in node.items()}
     return node
 
 
