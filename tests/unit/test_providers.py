@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from hookbridge import providers
-from hookbridge.ingest.verification import credentials_match, secret_matches
+from hookbridge.providers.verification import credentials_match, secret_matches
 
 
 def test_every_module_loads_as_its_own_provider() -> None:

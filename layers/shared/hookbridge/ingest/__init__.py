@@ -1,3 +1,3 @@
-"""The ingest path: the HTTP edge, the pipeline every provider shares, and the verification building blocks.
+"""The ingest path: the HTTP edge, the pipeline every provider shares, its handler and its metrics.
 
 Nothing is imported here: an ingest function loads only the modules it uses."""

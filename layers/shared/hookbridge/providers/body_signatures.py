@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from hookbridge.errors import Unauthorized
-from hookbridge.ingest.verification import check_timestamp, digest_matches, hmac_digest
 from hookbridge.model import NOT_JSON, WebhookRequest, parse_json
 from hookbridge.providers.bodies import items_at, value_at
 from hookbridge.providers.definition import BodyHmac
@@ -24,6 +23,7 @@ from hookbridge.providers.scheme_parts import (
     stamp_parser,
     stamp_text,
 )
+from hookbridge.providers.verification import check_timestamp, digest_matches, hmac_digest
 from hookbridge.subscription import SubscriptionSecret
 
 

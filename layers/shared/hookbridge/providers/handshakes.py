@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from hookbridge.errors import Unauthorized
-from hookbridge.ingest.verification import secret_matches
 from hookbridge.model import Answer, Handshake, WebhookRequest
 from hookbridge.providers._fields import short_str
 from hookbridge.providers.bodies import value_at
 from hookbridge.providers.definition import ANSWER_PLACEHOLDER, AnswerSpec, HandshakeSpec, Match, Source
+from hookbridge.providers.verification import secret_matches
 from hookbridge.subscription import SubscriptionSecret
 
 Read = Callable[[WebhookRequest, Any], str | None]

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from hookbridge.errors import Unauthorized
-from hookbridge.ingest.verification import check_timestamp
 from hookbridge.model import Credentials, WebhookRequest
 from hookbridge.providers.definition import BodyHmac, Hmac, Timestamp
+from hookbridge.providers.verification import check_timestamp
 from hookbridge.subscription import SubscriptionSecret
 
 Verify = Callable[[WebhookRequest, SubscriptionSecret, float], str]

@@ -4,7 +4,7 @@ in ``body_signatures``.
 
 Each scheme is compiled once, at cold start, into a closure: the warm path does no lookups in the
 definition. Verification fails closed (no key, no header, no match: Unauthorized), checks the timestamp
-before any HMAC, and compares in constant time (``hookbridge.ingest.verification``).
+before any HMAC, and compares in constant time (``hookbridge.providers.verification``).
 """
 
 from __future__ import annotations
@@ -19,13 +19,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from hookbridge.errors import Unauthorized
-from hookbridge.ingest.verification import (
-    check_timestamp,
-    credentials_match,
-    digest_matches,
-    hmac_digest,
-    secret_matches,
-)
 from hookbridge.model import NOT_JSON, Credentials, WebhookRequest, parse_json
 from hookbridge.providers.bodies import value_at
 from hookbridge.providers.definition import (
@@ -56,6 +49,13 @@ from hookbridge.providers.signed_content import (
     builder,
     request_url,
     with_and_without_port,
+)
+from hookbridge.providers.verification import (
+    check_timestamp,
+    credentials_match,
+    digest_matches,
+    hmac_digest,
+    secret_matches,
 )
 from hookbridge.subscription import SubscriptionSecret
 

@@ -9,9 +9,9 @@ from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from hookbridge.errors import Unauthorized
-from hookbridge.ingest.verification import require_header
 from hookbridge.model import WebhookRequest
 from hookbridge.providers.definition import PLACEHOLDER
+from hookbridge.providers.verification import require_header
 from hookbridge.subscription import SubscriptionSecret
 
 FORM = "application/x-www-form-urlencoded"

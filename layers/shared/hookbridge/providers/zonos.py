@@ -22,15 +22,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from hookbridge.errors import Unauthorized
-from hookbridge.ingest.verification import (
+from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, WebhookRequest
+from hookbridge.providers._fields import short_str
+from hookbridge.providers.verification import (
     digest_matches,
     hmac_sha256,
     require_header,
     require_keys,
     secret_matches,
 )
-from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, WebhookRequest
-from hookbridge.providers._fields import short_str
 from hookbridge.subscription import SubscriptionSecret
 
 TOKEN_PARAMETER = "token"  # noqa: S105 - a query parameter name, not a secret
