@@ -1,6 +1,6 @@
 """Mux, against its own SDK's published vectors and its documentation. Mux's Python package (mux-python) is
 its API client and checks no webhook; its Node SDK (@mux/mux-node, ``webhooks.verifySignature``) does, and
-publishes the vectors it is tested with (muxinc/mux-node-sdk, tests/api-resources/webhooks.test.ts): a
+publishes the vectors it is tested with (muxinc/mux-node-sdk, its webhooks.test.ts): a
 secret, two bodies and their headers, what must pass (any v1 of several, beside another version) and fail
 (only v2, no timestamp, six minutes late). The scheme, as the page "Verify webhook signatures" states it:
 Mux-Signature: ``t=<unix>,v1=<hex>``, split at "," and "=", v1 the hex HMAC-SHA256 of ``{t}.{body}`` with
