@@ -19,7 +19,13 @@ from hookbridge.publishing.publisher import build_envelope, build_envelopes
 from hookbridge.schemas import DATA_MODELS, detail_model, event_model
 from hookbridge.schemas import jsonschema as generated
 from tests.support.functions import entry_points
-from tests.support.template import ROOT, SCHEMA_TEMPLATE, deployment, every_sender_deployed
+from tests.support.template import (
+    ROOT,
+    SCHEMA_TEMPLATE,
+    Deployment,
+    deployment,
+    every_sender_deployed,
+)
 
 SCHEMAS = ROOT / "schemas"
 
@@ -162,42 +168,102 @@ def test_committed_schema_files_match_the_models() -> None:
         assert committed[name] == content, f"{name} drifted; run: python -m hookbridge.schemas.jsonschema"
 
 
-def test_the_schema_stack_template_matches_the_models() -> None:
-    committed = SCHEMA_TEMPLATE.read_text(encoding="utf-8")
-    assert committed == generated.stack_template(), "run: python -m hookbridge.schemas.jsonschema"
+def test_the_schema_stacks_match_the_definitions() -> None:
+    """schemas/template.yaml (the registry, and a stack per kind with its condition) and schemas/<kind>.yaml
+    (each kind's schemas) are what the generator writes."""
+    run = "run: python -m hookbridge.schemas.jsonschema"
+    expected = generated.stack_templates()
+    committed = {path.name: path.read_text(encoding="utf-8") for path in SCHEMAS.glob("*.yaml")}
+    assert committed.keys() == expected.keys(), run
+    for name, content in expected.items():
+        assert committed[name] == content, f"schemas/{name} drifted; {run}"
+    assert SCHEMA_TEMPLATE.read_text(encoding="utf-8") == expected[generated.STACK]
 
 
-def test_the_schema_stack_has_one_schema_per_source_and_detail_type_with_the_committed_content() -> None:
-    schemas = every_sender_deployed().nested("Schemas").of_type("AWS::EventSchemas::Schema")
+def _schema_stacks(chosen: tuple[str, ...] | None = None) -> dict[str, Deployment]:
+    """Each kind's schemas stack created for these senders (None: every sender), by its logical id."""
+    registry = (every_sender_deployed() if chosen is None else deployment(chosen)).nested("Schemas")
+    return {name: registry.nested(name) for name in registry.of_type("AWS::CloudFormation::Stack")}
+
+
+def test_the_schema_stacks_have_one_schema_per_source_and_detail_type_with_the_committed_content() -> None:
     contents = {}
-    for body in schemas.values():
-        props = body["Properties"]
-        assert props["Type"] == "JSONSchemaDraft4"
-        content = json.loads(props["Content"]["Fn::Sub"].replace("${Prefix}", "hookbridge"))
-        contents[
-            (content["properties"]["source"]["enum"][0], content["properties"]["detail-type"]["enum"][0])
-        ] = content
+    names = []
+    for stack in _schema_stacks().values():
+        for body in stack.of_type("AWS::EventSchemas::Schema").values():
+            props = body["Properties"]
+            assert props["Type"] == "JSONSchemaDraft4"
+            assert props["RegistryName"] == {"Ref": "Prefix"}  # the registry stack's (its name is the Prefix)
+            names.append(stack.value(props["SchemaName"]))
+            content = json.loads(props["Content"]["Fn::Sub"].replace("${Prefix}", "hookbridge"))
+            key = (
+                content["properties"]["source"]["enum"][0],
+                content["properties"]["detail-type"]["enum"][0],
+            )
+            assert key not in contents, f"{key} is in two stacks"
+            contents[key] = content
     expected = {
         (f"hookbridge.{p}", t): json.loads((SCHEMAS / generated.file_name(p, t)).read_text())
         for p in providers.names()
         for t in providers.definition(p).event_types
     }
     assert contents == expected
+    # One registry for every stack: no two schemas may share a name in it.
+    assert len(names) == len(set(names)) == len(expected)
+
+
+def test_each_kind_has_its_stack_and_each_sender_is_in_its_kinds() -> None:
+    found = _schema_stacks()
+    assert set(found) == {generated.stack_id(kind) for kind in generated.kinds()}
+    for kind, senders in generated.kinds().items():
+        stack = found[generated.stack_id(kind)]
+        sources = {
+            json.loads(body["Properties"]["Content"]["Fn::Sub"])["properties"]["source"]["enum"][0]
+            for body in stack.of_type("AWS::EventSchemas::Schema").values()
+        }
+        assert sources == {f"${{Prefix}}.{p}" for p in senders}
+        assert all(providers.definition(p).kind == kind for p in senders)
 
 
 @pytest.mark.parametrize(
-    "chosen", [("stripe", "github"), ("zinc",), ("standard-webhooks", "zippex", "zonos")]
+    "chosen", [("stripe", "github"), ("zinc",), ("standard-webhooks", "zippex", "zonos"), ("slack", "zoom")]
 )
-def test_the_schema_stack_deploys_the_schemas_of_the_senders_in_providers_only(
+def test_the_schema_stacks_deploy_the_schemas_of_the_senders_in_providers_only(
     chosen: tuple[str, ...],
 ) -> None:
-    stack = deployment(chosen).nested("Schemas")
-    deployed = {
-        json.loads(body["Properties"]["Content"]["Fn::Sub"])["properties"]["source"]["enum"][0]
-        for body in stack.of_type("AWS::EventSchemas::Schema").values()
-    }
+    stacks = _schema_stacks(chosen)
+    # A kind's stack is created only when a sender of that kind is chosen: a stack of no resources is refused.
+    assert set(stacks) == {generated.stack_id(providers.definition(p).kind) for p in chosen}
+    deployed = set()
+    for stack in stacks.values():
+        schemas = stack.of_type("AWS::EventSchemas::Schema")
+        assert schemas, "a nested stack with no resources: CloudFormation refuses it"
+        deployed |= {
+            json.loads(body["Properties"]["Content"]["Fn::Sub"])["properties"]["source"]["enum"][0]
+            for body in schemas.values()
+        }
     assert deployed == {f"${{Prefix}}.{p}" for p in chosen}
-    assert set(stack.of_type("AWS::EventSchemas::Registry")) == {"SchemaRegistry"}
+    assert set(deployment(chosen).nested("Schemas").of_type("AWS::EventSchemas::Registry")) == {
+        "SchemaRegistry"
+    }
+
+
+def test_the_schemas_are_made_after_their_registry_and_none_without_it() -> None:
+    registry = every_sender_deployed().nested("Schemas")
+    for name, body in registry.of_type("AWS::CloudFormation::Stack").items():
+        assert body["DependsOn"] == "SchemaRegistry", name
+    without = deployment(
+        every_sender_deployed().parameters["Providers"], parameters={"EventSchemas": "false"}
+    )
+    assert "Schemas" not in without.resources
+
+
+def test_a_kind_of_more_than_ten_senders_is_one_condition() -> None:
+    """Fn::Or takes two to ten conditions: a kind's condition groups more by ten (communications has 11)."""
+    lines = generated._any_of([f"Receives{n}" for n in range(23)], "")
+    assert lines[0] == "- !Or\n"
+    assert [line.strip() for line in lines].count("- !Or") == 4  # of ten, ten and three
+    assert sum(1 for line in lines if "!Condition Receives" in line) == 23
 
 
 def test_no_function_imports_the_consumer_models() -> None:

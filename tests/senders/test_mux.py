@@ -1,8 +1,11 @@
-"""Mux, against its documentation: Mux's Python package (mux-python) is its API client and does not check
-webhooks, so the signature is computed here as its page "Verify webhook signatures" states, independently of
-our signer: Mux-Signature: ``t=<unix>,v1=<hex>``, split at "," and "=", v1 the hex HMAC-SHA256 of
-``{t}.{body}`` with the webhook's signing secret, then t compared with now (Mux's SDKs default to 300 s).
-The event id is ``id``."""
+"""Mux, against its own SDK's published vectors and its documentation. Mux's Python package (mux-python) is
+its API client and checks no webhook; its Node SDK (@mux/mux-node, ``webhooks.verifySignature``) does, and
+publishes the vectors it is tested with (muxinc/mux-node-sdk, its webhooks.test.ts): a
+secret, two bodies and their headers, what must pass (any v1 of several, beside another version) and fail
+(only v2, no timestamp, six minutes late). The scheme, as the page "Verify webhook signatures" states it:
+Mux-Signature: ``t=<unix>,v1=<hex>``, split at "," and "=", v1 the hex HMAC-SHA256 of ``{t}.{body}`` with
+the webhook's signing secret, then t compared with now (Mux's SDKs default to 300 s). The event id is
+``id``."""
 
 from __future__ import annotations
 
@@ -81,3 +84,47 @@ def test_the_shipped_samples_are_signed_as_muxs_page_says(sample: str) -> None:
         == mux_header(body, at, secret["signing_secrets"][0])["Mux-Signature"]
     )
     assert verify("mux", secret, webhook_request("mux", event["headers"], body), now=at) == "hmac-sha256"
+
+
+# ------------------------------------------------------ @mux/mux-node's own vectors (webhooks.test.ts)
+SDK_SECRET = {"signing_secrets": ["SuperSecret123"]}
+SDK_AT = 1565125718
+SDK_BODY = b'{"test":"body"}'
+SDK_HASH = "854ece4c22acef7c66b57d4e504153bc512595e8e9c772ece2a68150548c19a7"
+SDK_TIMES_BODY = b'{"test":{"nested":{"nanos":718234, "seconds":1691711005}}}'
+SDK_TIMES_HASH = "bd315c24bce1c2b8ad325696f26530c8ef7d7d830afb7c1381903705d04607be"
+
+
+@pytest.mark.parametrize(
+    ("header", "body"),
+    [
+        (f"t={SDK_AT},v1={SDK_HASH}", SDK_BODY),  # "should pass for valid signature"
+        (f"t={SDK_AT},v1={SDK_TIMES_HASH}", SDK_TIMES_BODY),  # "unwrap_times"
+        (f"t={SDK_AT},v1=invalid-sig,v1={SDK_HASH}", SDK_BODY),  # "should pass for multiple signatures"
+        (f"t={SDK_AT},v2={SDK_HASH},v1={SDK_HASH}", SDK_BODY),  # "... with different version"
+    ],
+)
+def test_what_the_sdk_passes_we_pass(header: str, body: bytes) -> None:
+    request = webhook_request("mux", {"Mux-Signature": header}, body, at=SDK_AT)
+    assert verify("mux", SDK_SECRET, request, now=SDK_AT) == "hmac-sha256"
+
+
+@pytest.mark.parametrize(
+    ("header", "late"),
+    [
+        (f"t={SDK_AT},v2={SDK_HASH}", 0),  # "should throw for different signature version"
+        (SDK_HASH, 0),  # "should throw if signature timestamp is missing"
+        (f"t={SDK_AT},v1={SDK_HASH}", 360),  # "should throw for timestamp outside threshold" (6 minutes)
+    ],
+)
+def test_what_the_sdk_refuses_we_refuse(header: str, late: int) -> None:
+    request = webhook_request("mux", {"Mux-Signature": header}, SDK_BODY, at=SDK_AT + late)
+    with pytest.raises(Unauthorized):
+        verify("mux", SDK_SECRET, request, now=SDK_AT + late)
+
+
+def test_the_sdks_vector_tampered_or_under_another_secret_is_refused() -> None:
+    header = f"t={SDK_AT},v1={SDK_HASH}"
+    for secret, body in ((SDK_SECRET, b'{"test":"bodY"}'), ({"signing_secrets": ["guessed"]}, SDK_BODY)):
+        with pytest.raises(Unauthorized):
+            verify("mux", secret, webhook_request("mux", {"Mux-Signature": header}, body), now=SDK_AT)

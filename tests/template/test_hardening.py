@@ -30,10 +30,13 @@ def _example_template() -> dict[str, Any]:
     return read(ROOT / "examples/consumer/template.yaml")
 
 
+SCHEMA_STACKS = sorted(SCHEMA_TEMPLATE.parent.glob("*.yaml"))  # the registry's, and each kind's
+
+
 @pytest.mark.parametrize(
     "document",
-    [_template(), read(SCHEMA_TEMPLATE), _example_template()],
-    ids=["template", "schemas", "example"],
+    [_template(), *(read(path) for path in SCHEMA_STACKS), _example_template()],
+    ids=["template", *(f"schemas/{path.name}" for path in SCHEMA_STACKS), "example"],
 )
 def test_every_checkov_skip_names_a_check_and_says_why(document: dict[str, Any]) -> None:
     for name, check, comment in _skips(document):

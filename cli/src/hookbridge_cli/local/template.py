@@ -84,6 +84,7 @@ class Deployment:
 
     template: dict[str, Any]  # as written
     parameters: dict[str, Any]  # every parameter's value (a list for a CommaDelimitedList)
+    folder: Path = TEMPLATE.parent  # where the template is: its nested stacks' paths are relative to it
     expanded: dict[str, Any] = field(init=False)  # after AWS::LanguageExtensions
     conditions: dict[str, bool] = field(init=False)
 
@@ -121,11 +122,13 @@ class Deployment:
         return _Values(self.expanded, self.parameters, names or {}, self.conditions).value(node)
 
     def nested(self, logical_id: str) -> Deployment:
-        """The stack an AWS::Serverless::Application deploys, with the parameters this one passes it."""
+        """The stack an AWS::Serverless::Application or AWS::CloudFormation::Stack deploys from a template on
+        this machine (as `sam package` takes it), with the parameters this one passes it."""
         props = self.resource(logical_id)["Properties"]
-        template = read(TEMPLATE.parent / props["Location"])
+        path = self.folder / props.get("Location", props.get("TemplateURL"))
+        template = read(path)
         given = {name: self.value(value) for name, value in props.get("Parameters", {}).items()}
-        return Deployment(template, parameter_values(template, given))
+        return Deployment(template, parameter_values(template, given), path.parent)
 
     def function_environment(
         self, logical_id: str, names: Mapping[str, str] | None = None, own_only: bool = False
@@ -225,7 +228,7 @@ def parameter_values(template: Mapping[str, Any], given: Mapping[str, Any] | Non
 @cache
 def _deployment(template_path: Path, given: tuple[tuple[str, Any], ...]) -> Deployment:
     template = source() if template_path == TEMPLATE else read(template_path)
-    return Deployment(template, parameter_values(template, dict(given)))
+    return Deployment(template, parameter_values(template, dict(given)), template_path.parent)
 
 
 def deployment(
