@@ -90,7 +90,7 @@ def test_no_dev_running_says_to_start_it(tmp_path: Path) -> None:
     assert result.code == 3, result
     assert "is `hookbridge dev` running?" in one_line_error(result)
     # With no announcement a command tries the default port instead, where a user may have a dev running:
-    # tests/unit/test_local_ports.py checks that choice without touching the port.
+    # tests/cli/test_local_ports.py checks that choice without touching the port.
 
 
 def test_debug_shows_the_traceback_anywhere_on_the_line(hb: Any) -> None:

@@ -79,6 +79,21 @@ def verify(
     return providers.load(provider).verify(request, checked, time.time() if now is None else now)
 
 
+def request(
+    provider: str, headers: dict[str, str], body: bytes, received_at: float | None = None
+) -> WebhookRequest:
+    """A request to a sender's `prod` subscription with these headers and body, received now (or then)."""
+    at = time.time() if received_at is None else received_at
+    return WebhookRequest(
+        provider, "prod", {k.lower(): v for k, v in headers.items()}, {}, {}, body, int(at * 1000)
+    )
+
+
+def secret(*values: str) -> SubscriptionSecret:
+    """A secret of these signing secrets."""
+    return SubscriptionSecret.model_validate({"signing_secrets": list(values)})
+
+
 def describe(provider: str, request: WebhookRequest) -> Any:
     loaded = providers.load(provider)
     payload, _ = loaded.parse(request)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from hookbridge import providers
@@ -77,3 +79,20 @@ def test_credentials_match() -> None:
     assert credentials_match("u2", "p2", allowed)
     assert not credentials_match("u1", "p2", allowed)  # pairs, not any user with any password
     assert not credentials_match("", "", [("", "")])
+
+
+@pytest.mark.parametrize("host", ["[", "hooks.example.test:99999", "a b"])
+@pytest.mark.parametrize("provider", ["twilio", "square", "hubspot"])
+def test_a_host_header_that_is_no_host_is_refused_not_an_error(provider: str, host: str) -> None:
+    """A sender that signs the URL: the URL is rebuilt from the Host, which anyone can send (it raised
+    ValueError from urlsplit, a 500, before)."""
+    from tests.support.senders import answer, refused
+
+    signed = {
+        "Host": host,
+        "X-Twilio-Signature": "eA==",
+        "x-square-hmacsha256-signature": "eA==",
+        "X-HubSpot-Signature-v3": "eA==",
+        "X-HubSpot-Request-Timestamp": str(int(time.time() * 1000)),
+    }
+    assert refused(answer(provider, {"signing_secrets": ["k"]}, signed, b"{}"))

@@ -4,7 +4,7 @@ a timeout, and retried with backoff while the app answers anything but 2xx (or d
 The Standard Webhooks signature is written here, not taken from the `standardwebhooks` library: it is
 three lines (base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" under the base64 key after "whsec_"), the
 library would be a runtime dependency of the command for them (the CLI's dependencies are what users
-install), and tests/unit/test_listen_verify_parts.py proves these headers against that library's own verifier.
+install), and tests/cli/test_listen_verify_parts.py proves these headers against that library's own verifier.
 """
 
 from __future__ import annotations
