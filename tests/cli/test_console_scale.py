@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from hookbridge_cli.local import snapshot
 
-from hookbridge.model import StoredEvent
 from tests.cli.conftest import start_dev
 from tests.cli.test_console import Console, answer, start_console
+from tests.support.stored import stored_event
 
 pytestmark = [pytest.mark.slow, pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]
 
@@ -47,17 +47,11 @@ def stored(n: int, now: datetime) -> dict[str, Any]:
     body = json.dumps({"id": f"evt_scale_{n}", "type": event_type, "data": {"id": f"del_{n}"}}).encode()
     sha = hashlib.sha256(body).hexdigest()
     key = f"zippex#demo#id#evt_scale_{n}"
-    return StoredEvent(
-        key=key,
+    return stored_event(
         id=hashlib.sha256(key.encode()).hexdigest()[:32],
-        provider="zippex",
         subscription="demo",
-        dedupe_key=key,
         event_type=event_type,
-        recognized=True,
-        is_json=True,
         received_at=received,
-        verified_by="hmac-sha256",
         payload=body,
         payload_sha256=sha,
         expires_at=int(at.timestamp()) + 30 * 86_400,

@@ -9,25 +9,22 @@ import boto3
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.model import StoredEvent
 from tests.integration.conftest import EVENTS_TABLE, Stack
+from tests.support.stored import stored_event
 
 NOW = 1_800_000_000
 WINDOW = 600
-CONTENT = StoredEvent(
+CONTENT = stored_event(
     key="zencargo#prod#sha256#ab",
     id="first",
     provider="zencargo",
-    subscription="prod",
-    dedupe_key="zencargo#prod#sha256#ab",
     event_type="SHIPMENT_STAGE_CHANGED",
-    recognized=True,
-    is_json=True,
     received_at="2027-01-15T08:00:00.000Z",
-    verified_by="hmac-sha256",
     payload=b"{}",
     payload_sha256="0" * 64,
     expires_at=NOW + 86_400,
     dedupe_until=NOW + WINDOW,
     by_day="zencargo#prod#2027-01-15#0",
+    event_id=None,
 )
 
 

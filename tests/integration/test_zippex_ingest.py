@@ -20,6 +20,7 @@ from hookbridge.settings import IngestSettings
 from tests.integration.conftest import EVENTS_TABLE, Handler, Stack
 from tests.support.events import demo_secret, load_event, sample_names
 from tests.support.events import signed as sign_sample
+from tests.support.stored import stored_event
 
 OLD_SECRET = "whsec_previous_secret_still_listed"
 
@@ -233,22 +234,14 @@ def test_twenty_concurrent_stores_of_one_event_accept_exactly_one(stack: Stack) 
     settings = IngestSettings.from_environ({**stack.environ, "PROVIDER": "zippex"})
     store = DynamoEventStore(boto3.client("dynamodb"), EVENTS_TABLE)
     now = time.time()
-    event = StoredEvent(
-        key="zippex#demo#id#evt_1",
+    event = stored_event(
         id="",
-        provider="zippex",
         subscription="demo",
-        dedupe_key="zippex#demo#id#evt_1",
-        event_type="delivery.created",
-        recognized=True,
-        is_json=True,
-        received_at="2026-03-10T14:45:01.123Z",
-        verified_by="hmac-sha256",
         payload=b"{}",
         payload_sha256="0" * 64,
         expires_at=int(now) + settings.retention_seconds,
         dedupe_until=int(now) + settings.retention_seconds,
-        by_day="zippex#demo#2026-03-10#0",
+        event_id=None,
     )
     attempts = [replace(event, id=f"attempt-{i}") for i in range(20)]
     with ThreadPoolExecutor(max_workers=20) as pool:

@@ -19,6 +19,7 @@ from hookbridge.publishing.publisher import build_envelope, build_envelopes
 from hookbridge.schemas import DATA_MODELS, detail_model, event_model
 from hookbridge.schemas import jsonschema as generated
 from tests.support.functions import entry_points
+from tests.support.stored import stored_event
 from tests.support.template import (
     ROOT,
     SCHEMA_TEMPLATE,
@@ -60,7 +61,7 @@ def published(provider: str, name: str) -> list[dict[str, Any]]:
         return []
     description = sender.describe(request, payload)
     stored = replace(
-        stored_event(provider, event["body"], description.event_type),
+        stored_sample(provider, event["body"], description.event_type),
         event_id=description.event_id,
         is_json=form is None,
         form=form,
@@ -71,27 +72,19 @@ def published(provider: str, name: str) -> list[dict[str, Any]]:
 
 def on_the_bus(provider: str, body: str, event_type: str) -> dict[str, Any]:
     """The EventBridge event a consumer receives, built by the real publisher from a stored webhook."""
-    stored = stored_event(provider, body, event_type)
+    stored = stored_sample(provider, body, event_type)
     entry = build_envelope("1", stored, prefix="hookbridge", bus="bus", table="events").entry
     return bus_event(entry)
 
 
-def stored_event(provider: str, body: str, event_type: str) -> StoredEvent:
-    return StoredEvent(
+def stored_sample(provider: str, body: str, event_type: str) -> StoredEvent:
+    return stored_event(
         key=f"{provider}#prod#x",
         id="rec-1",
         provider=provider,
-        subscription="prod",
-        dedupe_key=f"{provider}#prod#x",
         event_type=event_type,
-        recognized=True,
-        is_json=True,
-        received_at="2026-03-10T14:45:01.123Z",
-        verified_by="hmac-sha256",
         payload=body.encode(),
         payload_sha256="f" * 64,
-        expires_at=1,
-        dedupe_until=1,
         by_day="d",
         event_id="evt-1",
     )

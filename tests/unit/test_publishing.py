@@ -16,24 +16,10 @@ from hookbridge.publishing.publisher import (
     chunks,
     entry_size,
 )
+from tests.support.stored import stored_event
 
-EVENT = StoredEvent(
-    key="zippex#prod#id#evt_1",
-    id="abc",
-    provider="zippex",
-    subscription="prod",
-    dedupe_key="zippex#prod#id#evt_1",
-    event_type="delivery.created",
-    recognized=True,
-    is_json=True,
-    received_at="2026-03-10T14:45:01.123Z",
-    verified_by="hmac-sha256",
-    payload=b'{"id": "evt_1",  "type": "delivery.created", "n": 1.50}',
-    payload_sha256="f" * 64,
-    expires_at=1,
-    dedupe_until=1,
-    by_day="zippex#prod#2026-03-10#0",
-    event_id="evt_1",
+EVENT = stored_event(
+    payload=b'{"id": "evt_1",  "type": "delivery.created", "n": 1.50}', payload_sha256="f" * 64
 )
 
 

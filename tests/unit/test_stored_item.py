@@ -15,6 +15,7 @@ import pytest
 
 from bench.fakes import item_size
 from hookbridge.model import StoredEvent
+from tests.support.stored import stored_event
 
 BODY = json.dumps(
     {
@@ -28,22 +29,12 @@ BODY = json.dumps(
 
 def stored(**changes: Any) -> StoredEvent:
     body = changes.pop("payload", BODY)
-    event = StoredEvent(
-        key="zippex#prod#id#evt_q1w2e3r4",
+    event = stored_event(
         id="9f0c2d6e4b1a4c7e8d3f5a6b7c8d9e0f",
-        provider="zippex",
-        subscription="prod",
-        dedupe_key="zippex#prod#id#evt_q1w2e3r4",
         event_type="delivery.delivered",
-        recognized=True,
-        is_json=True,
-        received_at="2026-03-10T14:45:01.123Z",
-        verified_by="hmac-sha256",
         payload=body,
-        payload_sha256=hashlib.sha256(body).hexdigest(),
         expires_at=1775745901,
         dedupe_until=1775745901,
-        by_day="zippex#prod#2026-03-10#0",
         event_id="evt_q1w2e3r4",
         occurred_at="2026-03-10T14:45:00Z",
         subject="del_m8n9o0p1",
