@@ -179,7 +179,6 @@ def sender_pages() -> dict[str, str]:
 
 
 def senders_index(found: list[Any]) -> str:
-    from hookbridge_cli.commands.providers import auth_summary
 
     from hookbridge.providers.definition import KINDS
 
@@ -207,7 +206,7 @@ def senders_index(found: list[Any]) -> str:
         lines.append("| sender | what | how a request proves itself | event types |\n|---|---|---|---|\n")
         for d in by_kind[kind]:
             lines.append(
-                f"| [`{d.name}`]({d.name}.md) | {cell(d.description)} | {cell(auth_summary(d))} "
+                f"| [`{d.name}`]({d.name}.md) | {cell(d.description)} | {cell(d.auth_summary())} "
                 f"| {len(d.event_types)} |\n"
             )
     return "".join(lines)
@@ -415,7 +414,7 @@ def _identified_by(d: Any, covered: Any) -> str:
 def _secret_fields(d: Any) -> set[str]:
     """The fields of the secret the definition reads: those of the example secret `hookbridge` makes for
     it (but the private keys only our signer needs), and the URL where a scheme signs it."""
-    from hookbridge_cli.credentials import example_secret
+    from hookbridge.samples import example_secret
 
     fields = set(example_secret(d, "docs")) - {"private_keys"}
     if any("{url}" in getattr(scheme, "signed", "") for scheme in d.auth.schemes):

@@ -14,11 +14,10 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
-from hookbridge_cli.credentials import example_secret
 
 from hookbridge import providers
 from hookbridge.model import StoredEvent, is_publishable
-from hookbridge.samples import fresh_event
+from hookbridge.samples import example_secret, fresh_event
 from hookbridge.subscription import SubscriptionSecret
 from tests.integration.conftest import Handler, Stack
 from tests.support.events import (

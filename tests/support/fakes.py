@@ -9,10 +9,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
-from hookbridge_cli.credentials import example_secret
 
 from hookbridge import providers
 from hookbridge.model import StoredEvent, StoreOutcome
+from hookbridge.samples import example_secret
 
 # The four providers' secrets as an operator writes them; every other definition's is derived from its
 # schemes (secret_layout).

@@ -4,8 +4,6 @@ without its values, and the URLs to register at the provider."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ from pydantic import ValidationError
 from hookbridge import providers
 from hookbridge.errors import Unauthorized
 from hookbridge.model import Provider, WebhookRequest
-from hookbridge.providers.definition import BodyHmac, Hmac, ProviderDefinition, PublicKey, Token
+from hookbridge.samples import example_secret
 from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli.errors import Refused, Usage
 from hookbridge_cli.samples import load_event, sample_names
@@ -49,47 +47,6 @@ _PROBE: dict[str, Any] = {"signing_secrets": ["probe-secret"], "tokens": ["probe
           "basic_auth": [{"username": "probe", "password": "probe"}]}  # fmt: skip
 _WRONG: dict[str, Any] = {"signing_secrets": ["wrong-secret"], "tokens": ["wrong-token"],
           "basic_auth": [{"username": "wrong", "password": "wrong"}]}  # fmt: skip
-
-
-def example_secret(definition: ProviderDefinition, key: str) -> dict[str, Any]:
-    """A secret in the layout a definition's schemes read, each value derived from ``key`` and written as
-    the sender shows it (a key shown as hex or ``whsec_<base64>``; a public key, with the private half our
-    signer needs; the verify token a handshake checks)."""
-    layout: dict[str, Any] = {}
-    for scheme in definition.auth.schemes if definition.auth else ():
-        if isinstance(scheme, Hmac | BodyHmac):
-            shown = {
-                "utf8": key,
-                "base64": base64.b64encode(key.encode()).decode(),
-                "hex": key.encode().hex(),
-            }[scheme.key_encoding]
-            layout["signing_secrets"] = [getattr(scheme, "key_prefix", "") + shown]
-        elif isinstance(scheme, PublicKey):
-            layout["public_keys"], layout["private_keys"] = key_pair(scheme.kind, key, scheme.key_format)
-        elif isinstance(scheme, Token):
-            layout["tokens"] = [key + "-token"]
-        else:
-            layout["basic_auth"] = [{"username": "u-" + key, "password": key}]
-    if any(h.check == "verify_token" for h in definition.handshakes):
-        layout["verify_token"] = key + "-verify"
-    return layout
-
-
-def key_pair(kind: str, key: str, key_format: str = "hex") -> tuple[list[str], list[str]]:
-    """A key pair derived from ``key``: the public half as the sender shows it (Discord: hex of the
-    Ed25519 key; Telnyx: base64 of it; SendGrid: base64 DER), the private half as our signer reads it
-    (``private_keys``)."""
-    from ecdsa import Ed25519, NIST256p, SigningKey  # type: ignore[import-untyped]
-
-    seed = hashlib.sha256(key.encode()).digest()
-    if kind == "ed25519":
-        public = SigningKey.from_string(seed, curve=Ed25519).verifying_key.to_string()
-        shown = base64.b64encode(public).decode() if key_format == "base64" else public.hex()
-        return [shown], [seed.hex()]
-    private = SigningKey.from_secret_exponent(int.from_bytes(seed) % (NIST256p.order - 1) + 1, curve=NIST256p)
-    return [base64.b64encode(private.verifying_key.to_der()).decode()], [
-        base64.b64encode(private.to_der()).decode()
-    ]
 
 
 def read_secret_file(path: Path) -> dict[str, Any]:

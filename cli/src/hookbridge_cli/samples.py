@@ -14,9 +14,8 @@ from hookbridge.model import Provider, WebhookRequest
 from hookbridge.providers.bodies import items_at
 from hookbridge.providers.definition import ProviderDefinition
 from hookbridge.providers.signed_content import FORM
-from hookbridge.samples import fresh_event
+from hookbridge.samples import DEMO_SUBSCRIPTION, fresh_event
 from hookbridge.subscription import SubscriptionSecret
-from hookbridge_cli.local.names import DEMO_SUBSCRIPTION
 from hookbridge_cli.paths import EVENTS
 
 DEMO_SECRET = "demo-secret"  # noqa: S105 - the file events/<provider>/demo-secret.json

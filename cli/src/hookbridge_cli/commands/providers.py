@@ -21,13 +21,12 @@ from hookbridge.providers.definition import (
     Hmac,
     ProviderDefinition,
     PublicKey,
-    Token,
     read_definition,
 )
 from hookbridge.providers.scheme_parts import delivery_id
+from hookbridge.samples import example_secret
 from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli import options
-from hookbridge_cli.credentials import example_secret
 from hookbridge_cli.errors import Refused, Usage
 from hookbridge_cli.local.template import ingest_function, source
 from hookbridge_cli.output import Output
@@ -48,32 +47,12 @@ def route(found: ProviderDefinition) -> str:
     )
 
 
-def auth_summary(found: ProviderDefinition) -> str:
-    if found.auth is None:
-        return f"code: hookbridge.providers.{found.code}"
-    parts = []
-    for scheme in found.auth.schemes:
-        if isinstance(scheme, Hmac):
-            parts.append(f"hmac-{scheme.algorithm} {scheme.encoding} in {scheme.header}")
-        elif isinstance(scheme, PublicKey):
-            parts.append(f"{scheme.kind} {scheme.encoding} in {scheme.header}, public_keys")
-        elif isinstance(scheme, BodyHmac):
-            parts.append(f"hmac-{scheme.algorithm} {scheme.encoding} in the body at {scheme.signature}")
-        elif isinstance(scheme, Token):
-            parts.append(
-                f"token in header {scheme.header}" if scheme.header else f"token in query {scheme.query}"
-            )
-        else:
-            parts.append("basic auth")
-    return parts[0] if len(parts) == 1 else f"{found.auth.require} of: " + "; ".join(parts)
-
-
 def _row(found: ProviderDefinition) -> dict[str, Any]:
     ids = [s.model_dump(by_alias=True, exclude_defaults=True) for s in found.event.id] if found.event else []
     return {
         "name": found.name,
         "route": route(found),
-        "auth": auth_summary(found),
+        "auth": found.auth_summary(),
         "event_id": json.dumps(ids)
         if ids
         else ("in code" if found.code else "none: content hash in a window"),

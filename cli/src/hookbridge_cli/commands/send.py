@@ -11,10 +11,10 @@ from typing import Annotated, Any
 import typer
 
 from hookbridge.model import Provider
+from hookbridge.samples import DEMO_SUBSCRIPTION
 from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli import credentials, options
 from hookbridge_cli.errors import AwsFailed, Refused, Usage
-from hookbridge_cli.local.names import DEMO_SUBSCRIPTION
 from hookbridge_cli.output import Output
 from hookbridge_cli.paths import EVENTS
 from hookbridge_cli.records import read_secret

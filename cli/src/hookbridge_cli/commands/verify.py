@@ -20,9 +20,9 @@ import typer
 from hookbridge import providers
 from hookbridge.model import StoredEvent
 from hookbridge.publishing.publisher import claim_keys
+from hookbridge.samples import example_secret
 from hookbridge.subscription import SubscriptionSecret, secret_name
 from hookbridge_cli import bus_tap, options, stored
-from hookbridge_cli.credentials import example_secret
 from hookbridge_cli.errors import Interrupted, Refused, Usage, stop_on_signals
 from hookbridge_cli.output import Output
 from hookbridge_cli.samples import demo_secret, is_stored, load_event, sample_names, signed_request

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 PREFIX = "hookbridge"
 REGION = "eu-west-1"
-DEMO_SUBSCRIPTION = "demo"
 AWS_PORT = 5005
 HTTP_PORT = 3000
 # The local functions list their sender's subscriptions more often than the deployed ones (moto's listing

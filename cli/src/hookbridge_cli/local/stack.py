@@ -35,12 +35,12 @@ from hookbridge.assembly.publisher import publisher_handler
 from hookbridge.aws.registry import SubscriptionExists, SubscriptionRegistry
 from hookbridge.model import is_publishable
 from hookbridge.observability import LambdaHandler
+from hookbridge.samples import DEMO_SUBSCRIPTION
 from hookbridge.subscription import Subscription
 from hookbridge_cli.local import snapshot
 from hookbridge_cli.local.atomic_writes import make_conditional_writes_atomic
 from hookbridge_cli.local.lambda_events import context, lambda_stream_event, on_failure_message
 from hookbridge_cli.local.names import (
-    DEMO_SUBSCRIPTION,
     LOCAL,
     LOCAL_READ_TIMEOUT_SECONDS,
     PREFIX,

@@ -455,6 +455,25 @@ class ProviderDefinition(_Strict):
                             "header (so that sign can produce it)"
                         )
 
+    def auth_summary(self) -> str:
+        """How a request proves itself, in one line (the senders' index, `hookbridge providers list`)."""
+        if self.auth is None:
+            return f"code: hookbridge.providers.{self.code}"
+        parts = []
+        for scheme in self.auth.schemes:
+            if isinstance(scheme, Hmac):
+                parts.append(f"hmac-{scheme.algorithm} {scheme.encoding} in {scheme.header}")
+            elif isinstance(scheme, PublicKey):
+                parts.append(f"{scheme.kind} {scheme.encoding} in {scheme.header}, public_keys")
+            elif isinstance(scheme, BodyHmac):
+                parts.append(f"hmac-{scheme.algorithm} {scheme.encoding} in the body at {scheme.signature}")
+            elif isinstance(scheme, Token):
+                where = f"header {scheme.header}" if scheme.header else f"query {scheme.query}"
+                parts.append(f"token in {where}")
+            else:
+                parts.append("basic auth")
+        return parts[0] if len(parts) == 1 else f"{self.auth.require} of: " + "; ".join(parts)
+
     @property
     def replay_window_seconds(self) -> int:
         """How long a captured request's signed timestamp stays acceptable (0: it signs none)."""
