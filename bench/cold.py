@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from hookbridge_cli.local.template import deployment, every_sender, ingest_function
+from hookbridge_cli.template import deployment, every_sender, ingest_function
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 7

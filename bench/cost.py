@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookbridge_cli.local.lambda_events import LambdaContext
-from hookbridge_cli.local.template import deployment, source
 from hookbridge_cli.samples import demo_secret, load_event, sample_names
+from hookbridge_cli.template import deployment, source
 
 from bench import warm
 from bench.fakes import (

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from hookbridge_cli.local.template import deployment, source
+from hookbridge_cli.template import deployment, source
 
 from bench.cost import (
     API_GATEWAY_HTTP_PER_MILLION,

@@ -44,7 +44,7 @@ def cell(text: object) -> str:
 
 
 def parameters_page() -> str:
-    from hookbridge_cli.local.template import source
+    from hookbridge_cli.template import source
 
     template = source()
     lines = [

@@ -1,5 +1,6 @@
 """`sam local invoke` for every function of the built template, through SAM CLI's own LocalLambdaRunner,
-with a stand-in for Docker: run inside SAM CLI's environment, by .ci/run after `sam build`:
+with a stand-in for Docker: run inside SAM CLI's environment after `sam build`, by
+tests/template/test_sam_cli.py (the slow set):
 `<uv> tool run --from aws-sam-cli==X python scripts/sam_local_invoke.py --python <project python>`.
 
 These machines have no Docker engine. SAM CLI finds the function, resolves its handler, code directory,
@@ -8,7 +9,8 @@ and hands them to its container runtime; the stand-in (scripts/stand_in_containe
 interpreter) refuses a code directory or layer that does not exist, then loads the handler as Lambda's
 Python runtime would (the function's package first, then the layer's python/) and invokes it on the event,
 with moto as AWS. Hand-written because SAM CLI ships no runtime without Docker. It also holds the
-project's template reader to SAM CLI's expansion: the same functions, handlers, senders and routes.
+project's template reader to SAM CLI's expansion (the same functions, handlers, senders and routes), and
+checks that `sam local start-api` (SAM CLI's ApiProvider) would serve every function's route.
 SAM CLI ignores resource conditions locally, so every sender's function is served whatever Providers says.
 """
 
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from samcli.commands.local.lib.local_lambda import LocalLambdaRunner
+from samcli.lib.providers.api_provider import ApiProvider
 from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
@@ -64,27 +67,48 @@ class StandInRuntime:
             stdout.write_str(answer.stdout)
 
 
-def event_for(name: str, environment: dict[str, str]) -> str:
-    """The function's sample from events/: an ingest function's first sample, the publisher's stream event, a
-    scheduled event for the health check."""
+def event_for(name: str, environment: dict[str, str], python: str) -> str:
+    """The function's sample from events/: an ingest function's first sample re-signed for now by the
+    documented script (scripts/fresh_event.py), the publisher's stream event, a scheduled event for the
+    health check."""
     if "PROVIDER" in environment:
         sender = environment["PROVIDER"]
         sample = sorted(
             p for p in (ROOT / "events" / sender).rglob("*.json") if p.name != "demo-secret.json"
         )[0]
-        return sample.read_text()
+        return subprocess.run(  # noqa: S603 - the project's interpreter on our own script
+            [python, str(ROOT / "scripts" / "fresh_event.py"), str(sample)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     if name == "PublisherFunction":
         return (ROOT / "events" / "publisher" / "dynamodb-stream.json").read_text()
     return json.dumps({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}})
 
 
+def answer_problems(name: str, environment: dict[str, str], output: str) -> list[str]:
+    """What is wrong with a function's answer: an ingest function accepts its sender's genuine sample
+    (2xx: 200, or 204 where the sender asks for it, as Discord does), the publisher publishes its
+    record, the health check completes."""
+    try:
+        answer = json.loads(output.splitlines()[-1])
+    except (IndexError, ValueError):
+        return [f"no answer: {output[-200:]!r}"]
+    if "PROVIDER" in environment and not 200 <= int(answer.get("statusCode", 0)) < 300:
+        return [f"answered {answer.get('statusCode')} to its genuine sample: {answer.get('body', '')[:200]}"]
+    if name == "PublisherFunction" and answer.get("batchItemFailures") != []:
+        return [f"failed to publish: {answer}"]
+    return []
+
+
 def differences(python: str, functions: list[Any]) -> list[str]:
-    """Where SAM CLI's expansion of the template and the project's own reader (hookbridge_cli.local.template,
+    """Where SAM CLI's expansion of the template and the project's own reader (hookbridge_cli.template,
     which `hookbridge dev`, the tests and checkov's scan use) disagree on a function: which exist, their
     handler, their sender, their route."""
     ours = json.loads(
         subprocess.run(  # noqa: S603 - the project's interpreter on our own module
-            [python, "-m", "hookbridge_cli.local.template"], capture_output=True, text=True, check=True
+            [python, "-m", "hookbridge_cli.template"], capture_output=True, text=True, check=True
         ).stdout
     )
     handler = ours["Globals"]["Function"]["Handler"]
@@ -118,6 +142,24 @@ def differences(python: str, functions: list[Any]) -> list[str]:
     return found
 
 
+def route_differences(stacks: list[Any], functions: list[Any]) -> list[str]:
+    """What `sam local start-api` would serve (SAM CLI's ApiProvider over the same stacks) against the
+    functions' HttpApi events: every route, to its function, on its path, taking POST."""
+    served = {(route.function_name, route.path): set(route.methods) for route in ApiProvider(stacks).routes}
+    found = []
+    for function in functions:
+        for event in (function.events or {}).values():
+            if event["Type"] != "HttpApi":
+                continue
+            path = event["Properties"]["Path"]
+            methods = served.get((function.name, path))
+            if methods is None:
+                found.append(f"{function.name}: start-api would not serve {path}")
+            elif "POST" not in methods:
+                found.append(f"{function.name}: start-api serves {path} without POST ({sorted(methods)})")
+    return found
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--python", required=True, help="the project's interpreter (moto and the CLI)")
@@ -139,11 +181,17 @@ def main() -> int:
         aws_region="eu-west-1",
     )
     disagreements = differences(options.python, list(provider.get_all()))
+    disagreements += route_differences(stacks, list(provider.get_all()))
     functions = sorted(f.name for f in provider.get_all())
     for name in functions:
         function = runner.get_function(name)
         environment = dict((function.environment or {}).get("Variables", {}))
-        runner.invoke(name, event_for(name, environment))
+        runner.invoke(name, event_for(name, environment, options.python))
+        result = runtime.results.get(name, {})
+        if "problems" not in result and "output" in result:
+            result["problems"] = answer_problems(name, environment, result["output"])
+            if not result["problems"]:
+                del result["problems"]
     problems = {name: r["problems"] for name, r in runtime.results.items() if "problems" in r}
     missing = sorted(set(functions) - set(runtime.results))
     print(json.dumps({"functions": len(functions), "invoked": runtime.results}, indent=1))

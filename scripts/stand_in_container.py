@@ -1,8 +1,9 @@
 """The stand-in for a function's container (scripts/sam_local_invoke.py hands it what SAM CLI resolved):
 the function's code directory, its handler and its layers' directories, the environment SAM CLI gives it,
 the event on stdin. It loads the handler as Lambda's Python runtime does (the code directory, then each
-layer's python/ on the path), with moto as AWS and the resources the function's environment names created
-from template.yaml, invokes it once and prints its answer as JSON."""
+layer's python/ on the path), with moto as AWS: the resources the function's environment names created
+from template.yaml, and for an ingest function its sender's demo subscription (events/<sender>/), then
+invokes it once and prints its answer as JSON, on the last line."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -34,7 +37,7 @@ class Context:
 def create_resources(environ: dict[str, str]) -> None:
     """The tables, bus, bucket and queue the environment names, as template.yaml defines them."""
     import boto3
-    from hookbridge_cli.local.template import create_table
+    from hookbridge_cli.template import create_table
 
     dynamodb = boto3.client("dynamodb")
     for variable, logical_id in (
@@ -45,6 +48,10 @@ def create_resources(environ: dict[str, str]) -> None:
             create_table(dynamodb, logical_id, environ[variable])
     if environ.get("EVENT_BUS", "default") != "default":
         boto3.client("events").create_event_bus(Name=environ["EVENT_BUS"])
+    if "PROVIDER" in environ:  # the demo subscription the samples in events/ are signed for
+        secret = ROOT / "events" / environ["PROVIDER"] / "demo-secret.json"
+        name = f"{environ.get('HOOKBRIDGE_PREFIX', 'hookbridge')}/{environ['PROVIDER']}/demo"
+        boto3.client("secretsmanager").create_secret(Name=name, SecretString=secret.read_text())
     if "PAYLOAD_BUCKET" in environ:
         boto3.client("s3").create_bucket(
             Bucket=environ["PAYLOAD_BUCKET"].lower(),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookbridge_cli.local.template import deployment
+from hookbridge_cli.template import deployment
 
 from tests.cli.conftest import HOOKBRIDGE, Dev, one_line_error, run, start_dev, user_environment, wait_for
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from hookbridge_cli import stored
-from hookbridge_cli.local.template import create_table
 from hookbridge_cli.target import Target
+from hookbridge_cli.template import create_table
 from moto import mock_aws
 
 SHARDS = 8

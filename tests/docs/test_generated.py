@@ -47,7 +47,7 @@ def test_the_check_names_a_page_edited_by_hand_and_one_no_code_generates(
 
 def test_every_sender_every_parameter_command_and_metric_has_its_place() -> None:
     """What the pages are made of: each page generated is there, and each names what it restates."""
-    from hookbridge_cli.local.template import source
+    from hookbridge_cli.template import source
 
     from hookbridge.metrics import Metric
     from hookbridge.providers import DEFINITIONS

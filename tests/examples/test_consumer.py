@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from hookbridge_cli.local.lambda_events import context
-from hookbridge_cli.local.template import read
+from hookbridge_cli.template import read
 
 from hookbridge.schemas.providers import ZencargoEvent, ZippexEvent
 from tests.cli.conftest import Dev, run, start_dev, wait_for

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-from hookbridge_cli.local.template import Deployment, deployment, read
+from hookbridge_cli.template import Deployment, deployment, read
 
 from tests.support.template import ROOT
 

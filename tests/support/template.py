@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hookbridge_cli.local.template import (
+from hookbridge_cli.paths import ROOT, SCHEMA_TEMPLATE, TEMPLATE
+from hookbridge_cli.template import (
     Deployment,
     create_table,
     deployment,
@@ -15,7 +16,6 @@ from hookbridge_cli.local.template import (
     read,
     source,
 )
-from hookbridge_cli.paths import ROOT, SCHEMA_TEMPLATE, TEMPLATE
 
 
 def template() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
-from hookbridge_cli.local.template import TemplateError
+from hookbridge_cli.template import TemplateError
 
 from tests.support.sam import translate
 from tests.support.template import deployment, template

@@ -11,7 +11,7 @@ import pytest
 from cfnlint.decode import decode
 from cfnlint.template import Template
 from cfnlint.template.transforms._language_extensions import language_extension
-from hookbridge_cli.local.template import TemplateError, parameter_values, resolve_mappings
+from hookbridge_cli.template import TemplateError, parameter_values, resolve_mappings
 
 from hookbridge import providers
 from hookbridge.schemas import jsonschema
@@ -159,7 +159,7 @@ def test_the_loop_expands_as_cfn_lint_expands_it() -> None:
     defaults = deployment()
     theirs = resolve_mappings(json.loads(json.dumps(theirs)), defaults.parameters)
     # cfn-lint (1.x) leaves ${Sender} in a plain string as written; CloudFormation and SAM CLI replace it in
-    # every string of the fragment, a resource's Condition too (scripts/sam_local_invoke.py).
+    # every string of the fragment, a resource's Condition too (tests/template/test_sam_cli.py).
     for logical_id, body in theirs["Resources"].items():
         if body.get("Condition") == "Receives${Sender}":
             body["Condition"] = "Receives" + re.sub(r"Ingest(Logs)?$", "", logical_id)

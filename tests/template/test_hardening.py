@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hookbridge_cli.local.template import read
+from hookbridge_cli.template import read
 
 from tests.support.template import ROOT, SCHEMA_TEMPLATE, every_sender_deployed, resource
 

@@ -1,4 +1,4 @@
-"""The project's template reader (hookbridge_cli.local.template: `hookbridge dev`, the tests, the bench)
+"""The project's template reader (hookbridge_cli.template: `hookbridge dev`, the tests, the bench)
 held to SAM CLI's own expansion of AWS::LanguageExtensions (scripts/sam_expand.py, run in SAM CLI's
 environment): for the default Providers and for every sender, the same resources, each of the same type,
 under the same condition, with the same properties; each function with the same sender and route.
@@ -73,3 +73,47 @@ def test_our_reader_expands_the_template_as_sam_cli_does(chosen: tuple[str, ...]
     # The conditions created are the same: what the deployment receives.
     created = {k for k, v in ours.items() if ours_deployment.conditions.get(v.get("Condition", ""), True)}
     assert {f"{name.replace('-', '')}Ingest" for name in chosen} <= created
+
+
+def test_sam_local_invoke_runs_every_built_function(tmp_path: Path) -> None:
+    """`sam build`, then every function of the built template handed to SAM CLI's own LocalLambdaRunner
+    (scripts/sam_local_invoke.py) with a stand-in for Docker: each reaches the runtime with its built code
+    directory and layer, loads app.handler from them, and answers its sample from events/ (an ingest
+    function accepts its sender's genuine sample, re-signed for now); SAM CLI's start-api serves every
+    route."""
+    sam = [str(BASE_PYTHON), "-m", "uv", "tool", "run", "--from", SAM_CLI]
+    environment = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {"SAM_CLI_TELEMETRY": "0"}
+    build = tmp_path / "build"
+    subprocess.run(  # noqa: S603 - SAM CLI on our own template
+        [*sam, "sam", "build", "--build-dir", str(build), "--cache-dir", str(tmp_path / "cache")],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+        capture_output=True,
+        timeout=900,
+    )
+    ran = subprocess.run(  # noqa: S603 - SAM CLI's interpreter on our own script
+        [
+            *sam,
+            "python",
+            str(ROOT / "scripts" / "sam_local_invoke.py"),
+            "--python",
+            sys.executable,
+            "--build-dir",
+            str(build),
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1200,
+    )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    report = json.loads(ran.stdout)
+    every = {f"{name.replace('-', '')}Ingest" for name in providers.names()} | {
+        "PublisherFunction",
+        "HealthFunction",
+    }
+    assert set(report["invoked"]) == every
+    assert all(Path(result["code"]).is_relative_to(build) for result in report["invoked"].values())

@@ -24,7 +24,7 @@ from hookbridge_cli.local.names import (
     PREFIX,
     local_environment,
 )
-from hookbridge_cli.local.template import every_sender, source
+from hookbridge_cli.template import every_sender, source
 
 # A local stack answers at once or not at all: no minutes of retries against a closed port.
 _LOCAL_CONFIG = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=60)

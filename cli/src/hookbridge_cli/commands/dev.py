@@ -19,9 +19,9 @@ import typer
 from hookbridge_cli.errors import Usage, raise_interrupt
 from hookbridge_cli.local.announcement import Running, announce, running_dev, withdraw
 from hookbridge_cli.local.names import AWS_PORT, HTTP_PORT
-from hookbridge_cli.local.template import every_sender
 from hookbridge_cli.output import Output
 from hookbridge_cli.samples import sample_names
+from hookbridge_cli.template import every_sender
 
 
 def _force_exit(signum: int, frame: FrameType | None) -> None:

@@ -28,10 +28,10 @@ from hookbridge.samples import example_secret
 from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli import options
 from hookbridge_cli.errors import Refused, Usage
-from hookbridge_cli.local.template import ingest_function, source
 from hookbridge_cli.output import Output
 from hookbridge_cli.paths import EVENTS
 from hookbridge_cli.samples import demo_secret, load_event, sample_names
+from hookbridge_cli.template import ingest_function, source
 
 app = typer.Typer(help="The provider definitions: list, show, check a new one.", no_args_is_help=True)
 

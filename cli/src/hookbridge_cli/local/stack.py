@@ -48,9 +48,9 @@ from hookbridge_cli.local.names import (
     local_environment,
     local_function_environment,
 )
-from hookbridge_cli.local.template import HttpRoute, create_table, deployment, every_sender
 from hookbridge_cli.local.throttle import WriteLimits
 from hookbridge_cli.samples import demo_secret
+from hookbridge_cli.template import HttpRoute, create_table, deployment, every_sender
 
 
 def api_gateway_event(

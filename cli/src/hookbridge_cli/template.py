@@ -9,7 +9,7 @@ This covers what our templates use, with CloudFormation's documented semantics:
   ``Fn::FindInMap`` with ``DefaultValue``;
 - conditions (``Fn::Equals``, ``Not``, ``And``, ``Or``, ``Condition``) over ``Ref``, ``Fn::Join``,
   ``Fn::Split``, ``Fn::Select``, ``Fn::Sub`` and ``Fn::FindInMap``; ``Fn::If`` and ``AWS::NoValue``.
-scripts/sam_local_invoke.py holds it to SAM CLI's own expansion; tests/template runs the SAM
+tests/template/test_sam_cli.py holds it to SAM CLI's own expansion; tests/template runs the SAM
 translator on its output.
 """
 
@@ -456,7 +456,7 @@ class _Values:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """`python -m hookbridge_cli.local.template [SENDER,...]`: the template with its loops expanded, as
+    """`python -m hookbridge_cli.template [SENDER,...]`: the template with its loops expanded, as
     JSON, for tools that do not read AWS::LanguageExtensions (checkov, in .ci/run). Default: every sender."""
     import json
     import sys
