@@ -9,6 +9,9 @@ import botocore.session
 import pytest
 from hypothesis import HealthCheck, settings
 
+# The moto stack and the functions' fixtures (tests/support/stack.py), for every test that asks for them.
+pytest_plugins = ["tests.support.stack"]
+
 # Hypothesis' examples per property: a few dozen in the quick run; `--hypothesis-profile=thorough` (CI) tries
 # ten times as many. No deadline in either: on a shared 2-core machine a slow example is load, not a bug.
 settings.register_profile(

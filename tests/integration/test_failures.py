@@ -18,8 +18,8 @@ from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.settings import IngestSettings
-from tests.integration.conftest import EVENTS_TABLE, PREFIX, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, sample_names, signed
+from tests.support.stack import EVENTS_TABLE, PREFIX, Handler, Stack
 
 
 def _handler(stack: Stack, dynamodb: Any, secretsmanager: Any | None = None) -> Handler:

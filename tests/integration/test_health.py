@@ -19,10 +19,10 @@ from hookbridge.health.checker import HEALTH_DETAIL_TYPE, HealthChecker, LastEve
 from hookbridge.health.provider_api import JsonHttpClient, ProviderApiError, ZippexApi
 from hookbridge.publishing.dead_letters import DeadLetterQueue, StreamRecords, find_culprits
 from hookbridge.subscription import Subscription
-from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, on_failure_message, signed
 from tests.support.fake_providers import ProviderState, fake_provider_server
 from tests.support.functions import load_file, load_function
+from tests.support.stack import BUS, EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
 from tests.support.template import ROOT
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"])]

@@ -17,8 +17,8 @@ from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.model import StoredEvent
 from hookbridge.providers import load
 from hookbridge.settings import IngestSettings
-from tests.integration.conftest import EVENTS_TABLE, PAYLOAD_BUCKET, PREFIX, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, signed
+from tests.support.stack import EVENTS_TABLE, PAYLOAD_BUCKET, PREFIX, Handler, Stack
 
 ONE_MB = json.dumps({"id": "evt_large", "type": "delivery.created", "data": {"proof": "p" * 1_000_000}})
 

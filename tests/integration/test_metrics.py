@@ -15,9 +15,9 @@ from hookbridge.aws.registry import SubscriptionRegistry
 from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.metrics import DIMENSIONS, FROM_ACCESS_LOG, Metric
 from hookbridge.subscription import Subscription
-from tests.integration.conftest import EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, signed
 from tests.support.functions import load_function
+from tests.support.stack import EVENTS_TABLE, PREFIX, SUBSCRIPTIONS_TABLE, Handler, Stack
 
 Emitted = set[tuple[str, str, frozenset[str]]]
 

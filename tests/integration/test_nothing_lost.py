@@ -19,7 +19,6 @@ from hookbridge import providers
 from hookbridge.model import StoredEvent, is_publishable
 from hookbridge.samples import example_secret, fresh_event
 from hookbridge.subscription import SubscriptionSecret
-from tests.integration.conftest import Handler, Stack
 from tests.support.events import (
     LambdaContext,
     demo_secret,
@@ -29,6 +28,7 @@ from tests.support.events import (
     sample_names,
     signed,
 )
+from tests.support.stack import Handler, Stack
 
 DISTINCT_PER_PROVIDER = 60
 FORGED_PER_PROVIDER = 20

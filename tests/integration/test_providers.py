@@ -16,8 +16,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from hookbridge import providers
-from tests.integration.conftest import PREFIX, Handler, Stack
 from tests.support.events import demo_secret, sample_names, signed
+from tests.support.stack import PREFIX, Handler, Stack
 
 HANDSHAKES = {
     ("slack", "url_verification"),

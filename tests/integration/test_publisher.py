@@ -16,7 +16,6 @@ from hookbridge.model import StoredEvent
 from hookbridge.publishing.publisher import Publisher
 from hookbridge.publishing.stream import build_publisher_handler
 from hookbridge.settings import PublisherSettings
-from tests.integration.conftest import BUS, EVENTS_TABLE, PREFIX, Handler, Stack
 from tests.support.events import (
     EVENTS,
     LambdaContext,
@@ -26,6 +25,7 @@ from tests.support.events import (
     signed,
     stream_event,
 )
+from tests.support.stack import BUS, EVENTS_TABLE, PREFIX, Handler, Stack
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.conftest import EVENTS_TABLE, PAYLOAD_BUCKET, Handler, Stack
 from tests.support.events import demo_secret, signed, stream_event
+from tests.support.stack import EVENTS_TABLE, PAYLOAD_BUCKET, Handler, Stack
 
 Invoke = Callable[[Handler, dict[str, Any]], dict[str, Any]]
 

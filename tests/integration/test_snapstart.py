@@ -13,8 +13,8 @@ import pytest
 
 from hookbridge.assembly.ingest import ingest_handler
 from hookbridge.ingest.pipeline import IngestPipeline
-from tests.integration.conftest import Stack
 from tests.support.events import LambdaContext, demo_secret, signed
+from tests.support.stack import Stack
 from tests.support.template import function_environment
 
 

@@ -8,7 +8,7 @@ import boto3
 
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.model import StoredEvent
-from tests.integration.conftest import EVENTS_TABLE, Stack
+from tests.support.stack import EVENTS_TABLE, Stack
 from tests.support.stored import stored_event
 
 NOW = 1_800_000_000

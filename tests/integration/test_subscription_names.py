@@ -13,8 +13,8 @@ import boto3
 import pytest
 
 from hookbridge.settings import SUBSCRIPTIONS_MISS_INTERVAL_SECONDS
-from tests.integration.conftest import Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, signed
+from tests.support.stack import Handler, Stack
 
 
 @pytest.fixture

@@ -27,8 +27,8 @@ from hookbridge.aws.secrets import SecretStore
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.settings import IngestSettings
-from tests.integration.conftest import EVENTS_TABLE, PREFIX, Stack
 from tests.support.events import LambdaContext, demo_secret, signed
+from tests.support.stack import EVENTS_TABLE, PREFIX, Stack
 
 
 class _Raw:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from hookbridge.model import StoredEvent
-from tests.integration.conftest import Handler, Stack
 from tests.support.events import LambdaContext, demo_secret, signed
+from tests.support.stack import Handler, Stack
 from tests.support.template import function_environment
 
 TOKEN = demo_secret("zencargo")["signing_secrets"][0]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Handler, Stack
 from tests.support.events import signed
+from tests.support.stack import Handler, Stack
 
 SECRET = {
     "tokens": ["zinc_token_new", "zinc_token_old"],

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from hookbridge.model import StoredEvent
-from tests.integration.conftest import Handler, Stack
 from tests.support.events import load_event, signed
+from tests.support.stack import Handler, Stack
 
 TOKEN_IN_HEADER = {"tokens": ["tok_new", "tok_old"], "token_header": "X-Hookbridge-Token"}
 TOKEN_IN_QUERY = {"tokens": ["tok_new"]}

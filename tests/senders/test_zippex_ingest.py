@@ -17,9 +17,9 @@ import pytest
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.model import StoredEvent
 from hookbridge.settings import IngestSettings
-from tests.integration.conftest import EVENTS_TABLE, Handler, Stack
 from tests.support.events import demo_secret, load_event, sample_names
 from tests.support.events import signed as sign_sample
+from tests.support.stack import EVENTS_TABLE, Handler, Stack
 from tests.support.stored import stored_event
 
 OLD_SECRET = "whsec_previous_secret_still_listed"

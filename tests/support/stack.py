@@ -1,4 +1,5 @@
-"""A moto account with the stack's resources, built from template.yaml."""
+"""A moto account with the stack's resources, built from template.yaml: the fixtures of the tests that run the
+functions against AWS (integration/, senders/), a pytest plugin tests/conftest.py loads."""
 
 from __future__ import annotations
 
