@@ -21,6 +21,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from hookbridge_cli.local.atomic_writes import LOCKED_OPERATIONS
+from hookbridge_cli.local.index_queries import BACKEND_METHODS, TABLE_METHODS
 from hookbridge_cli.local.names import local_environment
 from hookbridge_cli.local.stack import LocalStack
 from moto.dynamodb.models import DynamoDBBackend
@@ -38,10 +39,11 @@ StartStack = Callable[..., LocalStack]
 @pytest.fixture
 def start_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[StartStack]:
     """Starts a local stack (Zippex's routes only); what it changes in this process (its AWS settings,
-    moto's locks and accounts, two loggers' levels) is undone after. moto keeps its accounts in the
-    process: `hookbridge dev` runs one stack per process, these run one at a time."""
-    for name in LOCKED_OPERATIONS:
-        monkeypatch.setattr(DynamoDBBackend, name, getattr(DynamoDBBackend, name))
+    moto's locks, index queries and accounts, two loggers' levels) is undone after. moto keeps its accounts
+    in the process: `hookbridge dev` runs one stack per process, these run one at a time."""
+    for owner, names in ((DynamoDBBackend, LOCKED_OPERATIONS + BACKEND_METHODS), (Table, TABLE_METHODS)):
+        for name in names:
+            monkeypatch.setattr(owner, name, getattr(owner, name))
     levels = {name: logging.getLogger(name).level for name in ("hookbridge", "werkzeug")}
     started: list[LocalStack] = []
 
@@ -179,6 +181,32 @@ def test_a_webhook_accepted_while_stopping_is_in_the_state_dir(
         post_genuine(stack)  # stopped: nothing answers
 
     assert start_stack(tmp_path).restored["events"] == 1
+
+
+def test_a_query_of_the_events_index_reads_its_partition_not_the_table(
+    start_stack: StartStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """moto walks the whole table for every index Query (the console's event list makes eight a page); the
+    local stack reads the partition (index_queries.py, whose own tests compare its answers with moto's)."""
+    stack = start_stack()
+    accepted = post_genuine(stack)
+    dynamodb = boto3.client("dynamodb")
+    stored = dynamodb.scan(TableName=stack.names.events_table)["Items"]
+    by_day = next(i["by_day"] for i in stored if i["id"]["S"] == accepted["id"])
+    walk = Table.all_items
+
+    def all_items(table: Table) -> Any:
+        assert table.name != stack.names.events_table, "an index Query walked the events table"
+        return walk(table)
+
+    monkeypatch.setattr(Table, "all_items", all_items)
+    found = dynamodb.query(
+        TableName=stack.names.events_table,
+        IndexName="by_subscription",
+        KeyConditionExpression="by_day = :d",
+        ExpressionAttributeValues={":d": by_day},
+    )["Items"]
+    assert [i["id"]["S"] for i in found] == [accepted["id"]]
 
 
 def test_a_write_waits_for_a_scan_walking_the_table(

@@ -4,7 +4,9 @@ moto's server stands in for AWS; the tables, bus and queues are created from tem
 server routes the template's HTTP API routes to the real handlers with API Gateway 2.0 events; a poller
 reads the events table's stream and drives the real publisher as Lambda would (retrying from the first
 failed record); and a tap queue behind a bus rule shows what reaches the bus. In front of moto, DynamoDB's
-write throttling waits for a load run to ask for it (throttle.py).
+write throttling waits for a load run to ask for it (throttle.py). moto's DynamoDB is made to keep two of
+DynamoDB's properties it lacks: conditional writes that are atomic (atomic_writes.py), and index Queries
+that read one partition of the index, not the whole table (index_queries.py).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from hookbridge.samples import DEMO_SUBSCRIPTION
 from hookbridge.subscription import Subscription
 from hookbridge_cli.local import snapshot
 from hookbridge_cli.local.atomic_writes import make_conditional_writes_atomic
+from hookbridge_cli.local.index_queries import make_index_queries_read_one_partition
 from hookbridge_cli.local.lambda_events import context, lambda_stream_event, on_failure_message
 from hookbridge_cli.local.names import (
     LOCAL,
@@ -210,6 +213,7 @@ class LocalStack:
             # The live view is the bus; the functions' own logs and metrics are there with --verbose.
             os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        make_index_queries_read_one_partition()  # as DynamoDB's: a Query of an index reads its partition
         make_conditional_writes_atomic()  # as DynamoDB's: invocations run at once here, as in Lambda
         try:
             # moto's ThreadedMotoServer binds inside its thread and waits, without a timeout, for a bind
