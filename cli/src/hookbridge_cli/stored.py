@@ -55,53 +55,87 @@ def newest(
     """One page of a subscription's index items in [since, until], newest first (received_at, then key),
     optionally of one event type: at most ``limit`` items strictly older than ``before`` (the received_at and
     key of the last item of the page before), and the cursor of the next page (None: no more). Each day is
-    read only while the page is not full; in a day, each shard's newest items are read and merged."""
-    dynamodb = t.client("dynamodb")
+    read only while the page is not full; in a day, the shards are merged reading each only as far as the
+    page needs (``_DayShards``)."""
     start, end = _stamp(since, ".000Z"), _stamp(until, ".999Z")
     if before is not None:
         end = min(end, before[0])
     found: list[dict[str, Any]] = []
     day = datetime.fromisoformat(end.replace("Z", "+00:00")).date()
-
-    def newest_of(shard: int) -> list[dict[str, Any]]:
-        """The shard's newest items of the day, past the cursor: enough for the page."""
-        query: dict[str, Any] = {
-            "TableName": t.events_table,
-            "IndexName": "by_subscription",
-            "KeyConditionExpression": "by_day = :d AND received_at BETWEEN :a AND :b",
-            "ExpressionAttributeValues": {
-                ":d": {"S": f"{provider}#{subscription}#{day.isoformat()}#{shard}"},
-                ":a": {"S": start},
-                ":b": {"S": end},
-            },
-            "ScanIndexForward": False,
-            # One more than the page, so that the page knows whether another follows, and one to see that
-            # the last is not one of several received in the same millisecond: one query a shard.
-            "PaginationConfig": {"PageSize": limit + 2 if event_type is None else max(limit + 2, 500)},
-        }
-        if event_type is not None:
-            query["FilterExpression"] = "event_type = :t"
-            query["ExpressionAttributeValues"][":t"] = {"S": event_type}
-        from_shard: list[dict[str, Any]] = []
-        pages = dynamodb.get_paginator("query").paginate(**query)
-        for i in (i for page in pages for i in page.get("Items", [])):
-            if before is not None and _order(i) >= before:
-                continue
-            # Past the page, only the items received in the same millisecond as the last one: a shard
-            # returns those in no order of key, and the merge orders them by it.
-            if len(from_shard) > limit and i["received_at"]["S"] != from_shard[-1]["received_at"]["S"]:
-                break
-            from_shard.append(i)
-        return from_shard
-
-    # The shards of a day are read at once: a page takes about one query's time, not one per shard.
+    # The shards of a day are read at once: a round takes about one query's time, not one per shard.
     with ThreadPoolExecutor(max_workers=t.index_shards) as pool:
         while day >= since.date() and len(found) <= limit:
-            merged = [i for items in pool.map(newest_of, range(t.index_shards)) for i in items]
-            found += sorted(merged, key=_order, reverse=True)
+            shards = _DayShards(
+                t, f"{provider}#{subscription}#{day.isoformat()}", (start, end), event_type, before
+            )
+            found += shards.newest(limit + 1 - len(found), pool)
             day -= timedelta(days=1)
     page = found[:limit]
     return page, (_order(page[-1]) if len(found) > limit else None)
+
+
+class _DayShards:
+    """A day's index shards merged newest first, each read only as far as the page needs: every shard is
+    first asked for its share of the page and two (so a page of 50 over 8 shards reads about 80 items, not
+    8 x 52), then only the shards that may still hold an item of the page are asked for more. A shard may
+    hold one while it is not exhausted and its oldest item read is no older than the page's last item (the
+    same millisecond too: a shard returns those in no order of key, and the merge orders them by it)."""
+
+    def __init__(
+        self,
+        t: Target,
+        partition: str,
+        window: tuple[str, str],
+        event_type: str | None,
+        before: tuple[str, str] | None,
+    ) -> None:
+        self._t, self._partition, self._window = t, partition, window
+        self._event_type, self._before = event_type, before
+        shards = t.index_shards
+        self._items: list[list[dict[str, Any]]] = [[] for _ in range(shards)]
+        self._next: list[dict[str, Any] | None] = [None] * shards  # each shard's LastEvaluatedKey
+        self._done = [False] * shards
+
+    def newest(self, wanted: int, pool: ThreadPoolExecutor) -> list[dict[str, Any]]:
+        """The day's items newest first, the first ``wanted`` of them exact."""
+        # A filter applies after the read: a type's items may be few in many, so a round reads more.
+        size = -(-wanted // len(self._items)) + 2 if self._event_type is None else max(wanted + 1, 500)
+        pending = list(range(len(self._items)))
+        while pending:
+            list(pool.map(lambda shard: self._read(shard, size), pending))
+            merged = sorted((i for items in self._items for i in items), key=_order, reverse=True)
+            last = merged[wanted - 1]["received_at"]["S"] if len(merged) >= wanted else None
+            pending = [
+                shard
+                for shard, items in enumerate(self._items)
+                if not self._done[shard]
+                and (last is None or not items or items[-1]["received_at"]["S"] >= last)
+            ]
+        return merged
+
+    def _read(self, shard: int, size: int) -> None:
+        query: dict[str, Any] = {
+            "TableName": self._t.events_table,
+            "IndexName": "by_subscription",
+            "KeyConditionExpression": "by_day = :d AND received_at BETWEEN :a AND :b",
+            "ExpressionAttributeValues": {
+                ":d": {"S": f"{self._partition}#{shard}"},
+                ":a": {"S": self._window[0]},
+                ":b": {"S": self._window[1]},
+            },
+            "ScanIndexForward": False,
+            "Limit": size,
+        }
+        if self._event_type is not None:
+            query["FilterExpression"] = "event_type = :t"
+            query["ExpressionAttributeValues"][":t"] = {"S": self._event_type}
+        if self._next[shard] is not None:
+            query["ExclusiveStartKey"] = self._next[shard]
+        answer = self._t.client("dynamodb").query(**query)
+        before = self._before
+        self._items[shard] += [i for i in answer.get("Items", []) if before is None or _order(i) < before]
+        self._next[shard] = answer.get("LastEvaluatedKey")
+        self._done[shard] = self._next[shard] is None
 
 
 def _stamp(when: datetime, whole_second: str) -> str:
