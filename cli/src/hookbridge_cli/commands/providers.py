@@ -41,7 +41,8 @@ class CheckFailed(Exception):
 
 
 def route(found: ProviderDefinition) -> str:
-    methods = "POST" if all(h.method == "POST" for h in found.handshakes) else "POST, GET"
+    others = sorted({h.method for h in found.handshakes} - {"POST"})
+    methods = ", ".join(["POST", *others])
     return f"{methods} /webhooks/{found.name}/{{subscription}}" + "".join(
         f"/{{{s.name}}}" for s in found.segments
     )
