@@ -16,6 +16,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "calendly",
         "discord",
         "docusign",
+        "dropbox",
         "github",
         "gitlab",
         "hubspot",

@@ -240,6 +240,17 @@ class DocusignData(_Open):
     data: dict[str, Any] | None = None
 
 
+class DropboxListFolder(_Open):
+    accounts: list[str] = Field(default_factory=list)  # the linked accounts whose files changed
+
+
+class DropboxData(_Open):
+    """A Dropbox notification: only which accounts changed (call files/list_folder/continue for them)."""
+
+    list_folder: DropboxListFolder
+    delta: dict[str, Any] | None = None  # the API v1 form: {"users": [...]}
+
+
 class BoxData(_Open):
     trigger: str
     id: str
@@ -614,6 +625,14 @@ class DocusignEvent(EventBridgeModel):
     detail: DocusignDetail  # narrows the parser's dict to the typed detail
 
 
+class DropboxDetail(_Detail):
+    data: DropboxData | None = None
+
+
+class DropboxEvent(EventBridgeModel):
+    detail: DropboxDetail  # narrows the parser's dict to the typed detail
+
+
 class BoxDetail(_Detail):
     data: BoxData | None = None
 
@@ -777,6 +796,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "postmark": PostmarkData,
     "calendly": CalendlyData,
     "docusign": DocusignData,
+    "dropbox": DropboxData,
     "box": BoxData,
     "telegram": TelegramData,
     "line": LineData,
@@ -822,6 +842,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "postmark": PostmarkDetail,
     "calendly": CalendlyDetail,
     "docusign": DocusignDetail,
+    "dropbox": DropboxDetail,
     "box": BoxDetail,
     "telegram": TelegramDetail,
     "line": LineDetail,
@@ -867,6 +888,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "postmark": PostmarkEvent,
     "calendly": CalendlyEvent,
     "docusign": DocusignEvent,
+    "dropbox": DropboxEvent,
     "box": BoxEvent,
     "telegram": TelegramEvent,
     "line": LineEvent,
