@@ -28,9 +28,10 @@ HANDSHAKES = {
     ("meta", "subscribe"),
     ("line", "verify"),  # LINE's Verify button: an empty batch, answered and never stored
     ("dropbox", "challenge"),  # an unsigned GET ?challenge=, echoed
+    ("trello", "head"),  # an unsigned HEAD when the webhook is created
 }
 # Handshakes the sender proves nothing of: answered from the request alone (no forged variant to refuse).
-UNPROVEN = {("dropbox", "challenge")}
+UNPROVEN = {("dropbox", "challenge"), ("trello", "head")}
 _ALL_SAMPLES = [(p, n) for p in providers.names() for n in sample_names(p) if (p, n) not in HANDSHAKES]
 # The quick run stores and publishes each sender's first sample; every other sample is in the slow set.
 SAMPLES = [
@@ -161,6 +162,7 @@ HANDSHAKE_ANSWERS = {
     ("meta", "subscribe"): (200, "text/plain", "1158201444"),
     ("line", "verify"): (200, None, ""),  # LINE asks only for a 200
     ("dropbox", "challenge"): (200, "text/plain", "pI1UCqTiHMUhgkcx0e2fg8FUq7YdtNcxzJOs1Efl3ZI"),
+    ("trello", "head"): (200, None, ""),  # Trello asks only for a 200
 }
 
 

@@ -101,13 +101,14 @@ def test_contract_routes() -> None:
     expected = {
         f"POST /webhooks/{name}/{{subscription}}": f"{name.replace('-', '')}Ingest"
         for name in providers.names()
-        if name not in ("zinc", "meta", "dropbox")
+        if name not in ("zinc", "meta", "dropbox", "trello")
     }
     expected["POST /webhooks/zinc/{subscription}/{event_type}"] = "zincIngest"
     # Meta's and Dropbox's handshakes are a GET on the same route: the route takes any method, the function
     # refuses what is not a POST or its GET (404).
     expected["ANY /webhooks/meta/{subscription}"] = "metaIngest"
     expected["ANY /webhooks/dropbox/{subscription}"] = "dropboxIngest"
+    expected["ANY /webhooks/trello/{subscription}"] = "trelloIngest"  # its HEAD
     assert http_routes() == expected
 
 

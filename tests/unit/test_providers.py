@@ -43,6 +43,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "svix",
         "telegram",
         "telnyx",
+        "trello",
         "twilio",
         "twitch",
         "typeform",

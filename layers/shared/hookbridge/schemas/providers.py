@@ -251,6 +251,21 @@ class DropboxData(_Open):
     delta: dict[str, Any] | None = None  # the API v1 form: {"users": [...]}
 
 
+class TrelloAction(_Open):
+    id: str
+    type: str
+    date: str | None = None  # ISO 8601
+    idMemberCreator: str | None = None  # the sender's field name
+    data: dict[str, Any] | None = None  # what the action touched: board, list, card, old values
+
+
+class TrelloData(_Open):
+    """A Trello notification: the action that changed the watched model, and that model now."""
+
+    action: TrelloAction
+    model: dict[str, Any] | None = None
+
+
 class BoxData(_Open):
     trigger: str
     id: str
@@ -633,6 +648,14 @@ class DropboxEvent(EventBridgeModel):
     detail: DropboxDetail  # narrows the parser's dict to the typed detail
 
 
+class TrelloDetail(_Detail):
+    data: TrelloData | None = None
+
+
+class TrelloEvent(EventBridgeModel):
+    detail: TrelloDetail  # narrows the parser's dict to the typed detail
+
+
 class BoxDetail(_Detail):
     data: BoxData | None = None
 
@@ -797,6 +820,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "calendly": CalendlyData,
     "docusign": DocusignData,
     "dropbox": DropboxData,
+    "trello": TrelloData,
     "box": BoxData,
     "telegram": TelegramData,
     "line": LineData,
@@ -843,6 +867,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "calendly": CalendlyDetail,
     "docusign": DocusignDetail,
     "dropbox": DropboxDetail,
+    "trello": TrelloDetail,
     "box": BoxDetail,
     "telegram": TelegramDetail,
     "line": LineDetail,
@@ -889,6 +914,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "calendly": CalendlyEvent,
     "docusign": DocusignEvent,
     "dropbox": DropboxEvent,
+    "trello": TrelloEvent,
     "box": BoxEvent,
     "telegram": TelegramEvent,
     "line": LineEvent,
