@@ -354,3 +354,15 @@ def test_an_unchecked_handshake_that_could_leak_or_mislead_is_refused(
         read_definition(path)
     assert "handshakes.0" in str(refused.value)
     assert said in str(refused.value)
+
+
+def test_a_get_proven_by_a_header_token_builds_and_one_by_a_signature_is_refused(tmp_path: Path) -> None:
+    """Okta's verification GET carries its header token: the auth proves it. A body signature cannot."""
+    token = UNCHECKED.replace(
+        'kind = "hmac", header = "X-Acme-Signature", encoding = "hex", prefix = "sha256="',
+        'kind = "token", header = "Authorization"',
+    ).replace('check = "none"\n', "")
+    [handshake] = providers.build(read_definition(write(tmp_path, token))).handshakes
+    assert (handshake.method, handshake.verified) == ("GET", True)
+    with pytest.raises(DefinitionError, match=r"handshakes\.0: a GET carries no signed body"):
+        read_definition(write(tmp_path, UNCHECKED.replace('check = "none"\n', "")))

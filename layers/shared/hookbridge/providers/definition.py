@@ -316,11 +316,11 @@ class HandshakeSpec(_Strict):
     # Every one must hold. A POST names what tells it from an event; a GET or HEAD may be told by its
     # method alone (Trello's HEAD).
     when: tuple[Match, ...] = ()
-    # How the request proves itself: the definition's auth (a signed POST), a verify token the
-    # subscription's secret holds (Meta's GET), or nothing (Dropbox's GET ?challenge=, Trello's HEAD: the
-    # sender signs no handshake). An unchecked handshake is a GET or HEAD whose answer is made of the
-    # request alone, never with the secret, and echoes only as text/plain or JSON: whoever asks learns
-    # nothing but that the subscription exists, and nothing changes.
+    # How the request proves itself: the definition's auth (a signed POST; a GET whose auth is a header
+    # token, as Okta's), a verify token the subscription's secret holds (Meta's GET), or nothing (Dropbox's
+    # GET ?challenge=, Trello's HEAD: the sender signs no handshake). An unchecked handshake is a GET or HEAD
+    # whose answer is made of the request alone, never with the secret, and echoes only as text/plain or
+    # JSON: whoever asks learns nothing but that the subscription exists, and nothing changes.
     check: Literal["auth", "verify_token", "none"] = "auth"
     verify_token: Source | None = None
     refused_status: Literal[401, 403] = 401  # what a failed check answers: Meta documents 403
@@ -330,8 +330,6 @@ class HandshakeSpec(_Strict):
     def _consistent(self) -> Self:
         if (self.check == "verify_token") != (self.verify_token is not None):
             raise ValueError("verify_token says where the token is exactly when check = 'verify_token'")
-        if self.method != "POST" and self.check == "auth":
-            raise ValueError(f"a {self.method} carries no signed body: check it with a verify_token")
         if self.method == "POST" and (self.check == "none" or not self.when):
             raise ValueError("a POST handshake is proven by the auth and told from an event by its when")
         if self.method == "HEAD" and (self.answer.body or self.answer.json_body is not None):
@@ -466,6 +464,7 @@ class ProviderDefinition(_Strict):
             raise ValueError("accepted: a fixed body (it answers every webhook alike)")
         if any(h.check == "auth" for h in self.handshakes) and self.auth is None:
             raise ValueError("handshakes: check = 'auth' needs the definition's auth")
+        self._check_bodiless_auth()
         self._check_signed_headers()
         window = self.dedupe_window_seconds
         if window is not None and window < self.replay_window_seconds:
@@ -474,6 +473,18 @@ class ProviderDefinition(_Strict):
                 f"({self.replay_window_seconds} s): a replay inside it would be published again"
             )
         return self
+
+    def _check_bodiless_auth(self) -> None:
+        """A GET or HEAD proven by the auth (Okta's verification GET carries its header) has no body to sign:
+        only a token in a header or basic auth can prove it."""
+        schemes = self.auth.schemes if self.auth else ()
+        bodiless = all(isinstance(s, BasicAuth) or (isinstance(s, Token) and s.header) for s in schemes)
+        for i, h in enumerate(self.handshakes):
+            if h.method != "POST" and h.check == "auth" and not bodiless:
+                raise ValueError(
+                    f"handshakes.{i}: a {h.method} carries no signed body: check it with a verify_token, or "
+                    "with an auth of header tokens or basic auth"
+                )
 
     def _check_event_paths(self) -> None:
         """Every route segment the event reads is one of the route's."""
