@@ -266,6 +266,19 @@ class TrelloData(_Open):
     model: dict[str, Any] | None = None
 
 
+class OktaData(_Open):
+    """One System Log event of an Okta event hook delivery (each of its `data.events` is published)."""
+
+    uuid: str
+    eventType: str  # the sender's field name
+    published: str | None = None  # ISO 8601
+    displayMessage: str | None = None
+    severity: str | None = None
+    actor: dict[str, Any] | None = None
+    target: list[dict[str, Any]] | None = None
+    outcome: dict[str, Any] | None = None
+
+
 class BoxData(_Open):
     trigger: str
     id: str
@@ -656,6 +669,14 @@ class TrelloEvent(EventBridgeModel):
     detail: TrelloDetail  # narrows the parser's dict to the typed detail
 
 
+class OktaDetail(_Detail):
+    data: OktaData | None = None
+
+
+class OktaEvent(EventBridgeModel):
+    detail: OktaDetail  # narrows the parser's dict to the typed detail
+
+
 class BoxDetail(_Detail):
     data: BoxData | None = None
 
@@ -821,6 +842,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "docusign": DocusignData,
     "dropbox": DropboxData,
     "trello": TrelloData,
+    "okta": OktaData,
     "box": BoxData,
     "telegram": TelegramData,
     "line": LineData,
@@ -868,6 +890,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "docusign": DocusignDetail,
     "dropbox": DropboxDetail,
     "trello": TrelloDetail,
+    "okta": OktaDetail,
     "box": BoxDetail,
     "telegram": TelegramDetail,
     "line": LineDetail,
@@ -915,6 +938,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "docusign": DocusignEvent,
     "dropbox": DropboxEvent,
     "trello": TrelloEvent,
+    "okta": OktaEvent,
     "box": BoxEvent,
     "telegram": TelegramEvent,
     "line": LineEvent,
