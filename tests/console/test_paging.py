@@ -122,3 +122,23 @@ def test_a_page_is_exact_however_the_events_fall_in_the_shards(target: Target, s
     expected = [i["pk"]["S"] for i in sorted(items, key=order, reverse=True)]
     for limit in (4, 50):
         assert walk(target, limit) == expected, limit
+
+
+def test_find_by_id_finds_by_id_key_or_element_id_and_asks_only_for_matches(target: Target) -> None:
+    """Found by its id, its key, or a batch element's bus id (the id, "-", the index), on any day of the
+    window; the index is asked to answer only the matching items, not the day's every item."""
+    items = [index_item(n, NOW - timedelta(minutes=17 * n)) for n in range(300)]  # three days
+    store(target, items)
+    answered: list[int] = []
+    client = target.client("dynamodb")
+    client.meta.events.register(
+        "after-call.dynamodb.Query", lambda parsed, **_: answered.append(parsed["Count"])
+    )
+    since = NOW - timedelta(days=7)
+    for wanted, key in (
+        ("id00250", "zippex#demo#id#evt_00250"),
+        ("zippex#demo#id#evt_00003", None),
+        ("id00120-2", "zippex#demo#id#evt_00120"),
+    ):
+        assert stored.find_by_id(target, "zippex", "demo", wanted, since, NOW) == (key or wanted)
+    assert max(answered) <= 1
