@@ -106,7 +106,6 @@ class Answer:
     content_type: str
     body: str
     stored: list[StoredEvent]
-    headers: dict[str, str] | None = None  # every header of the answer
 
     def json(self) -> Any:
         return parse_json(self.body.encode())
@@ -162,7 +161,6 @@ def answer(
         response.get("headers", {}).get("Content-Type", ""),
         response.get("body", ""),
         store.events,
-        response.get("headers", {}),
     )
 
 
