@@ -243,7 +243,7 @@ def sender_page(d: Any) -> str:
     lines.extend(_auth(d))
     lines.append("\n## Setting it up\n\n" + notes + "\n")
     if d.handshakes:
-        lines.append("\n## Handshakes\n\nAnswered once the request is proven, never stored or published:\n\n")
+        lines.append("\n## Handshakes\n\nAnswered as each says, never stored or published:\n\n")
         lines.extend(_handshake(h, d) for h in d.handshakes)
     lines.append("\n## What it publishes\n\n")
     lines.extend(_events(d))
@@ -358,7 +358,7 @@ def _replays(d: Any) -> Iterator[str]:
     from hookbridge.providers import coverage
 
     covered = coverage.of_definition(d)
-    yield _replay_window(d.replay_window_seconds)
+    yield _replay_window(d.replay_window_seconds, d.dedupe_window_seconds)
     yield _identified_by(d, covered)
     if d.dedupe_window_seconds:
         yield (
@@ -369,8 +369,13 @@ def _replays(d: Any) -> Iterator[str]:
     yield f"- its retries: {retries}\n" if retries else "- its retries: see Setting it up\n"
 
 
-def _replay_window(window: int) -> str:
+def _replay_window(window: int, dedupe_window: int | None = None) -> str:
     """How long a captured request is refused as a duplicate, by the signed timestamp's window."""
+    if not window and dedupe_window:
+        return (
+            f"- no timestamp is signed: a captured request is a duplicate for {dedupe_window} s (below), and "
+            "is accepted again after that\n"
+        )
     if window:
         return (
             f"- a request signed more than {window} s from our clock, either way, is refused; until then, "
@@ -448,16 +453,19 @@ def _sources(sources: Iterable[Any], within: str = "the body") -> str:
 
 def _handshake(h: Any, d: Any) -> str:
     when = " and ".join(f"{_source(m)} is `{m.equals}`" for m in h.when)
-    proof = (
-        f"its {_source(h.verify_token)} must be the secret's `verify_token` (else {h.refused_status})"
-        if h.check == "verify_token"
-        else "proven as any request (above)"
-    )
+    if h.check == "verify_token":
+        proof = f"its {_source(h.verify_token)} must be the secret's `verify_token` (else {h.refused_status})"
+    elif h.check == "none":
+        proof = "the sender proves nothing: answered from the request alone, never with the secret"
+    else:
+        proof = "proven as any request (above)"
     a = h.answer
     body = json.dumps(a.json_body) if a.json_body is not None else a.body
     answer = f"{a.status}" + (f" `{a.content_type}`" if a.content_type else "")
+    answer += "".join(f" with `{name}: {value}`" for name, value in a.headers.items())
     answer += f" `{body}`" if body else ""
-    return f"- `{h.name}`: a {h.method} where {when}; {proof}; answered {answer}.\n"
+    request = f"a {h.method} where {when}" if when else f"any {h.method}"
+    return f"- `{h.name}`: {request}; {proof}; answered {answer}.\n"
 
 
 def _events(d: Any) -> Iterator[str]:

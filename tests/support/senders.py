@@ -106,6 +106,7 @@ class Answer:
     content_type: str
     body: str
     stored: list[StoredEvent]
+    headers: dict[str, str] | None = None  # every header of the answer
 
     def json(self) -> Any:
         return parse_json(self.body.encode())
@@ -161,6 +162,7 @@ def answer(
         response.get("headers", {}).get("Content-Type", ""),
         response.get("body", ""),
         store.events,
+        response.get("headers", {}),
     )
 
 

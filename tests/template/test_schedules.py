@@ -37,7 +37,15 @@ def ingest_timeouts() -> set[int]:
 
 
 def test_the_providers_pages_are_read_into_their_definitions() -> None:
-    assert waits() == {"zippex": 10, "zencargo": 5, "box": 30, "calendly": 15, "gitlab": 10, "linear": 5}
+    assert waits() == {
+        "zippex": 10,
+        "zencargo": 5,
+        "box": 30,
+        "calendly": 15,
+        "gitlab": 10,
+        "linear": 5,
+        "dropbox": 10,
+    }
     zencargo = providers.definition("zencargo").delivery
     assert zencargo is not None
     assert "5 times over the next 5 hours" in zencargo.retries

@@ -101,12 +101,15 @@ def test_contract_routes() -> None:
     expected = {
         f"POST /webhooks/{name}/{{subscription}}": f"{name.replace('-', '')}Ingest"
         for name in providers.names()
-        if name not in ("zinc", "meta")
+        if name not in ("zinc", "meta", "dropbox", "trello", "okta")
     }
     expected["POST /webhooks/zinc/{subscription}/{event_type}"] = "zincIngest"
-    # Meta's handshake is a GET on the same route: the route takes any method, the function refuses
-    # what is not a POST or its GET (404).
+    # Meta's and Dropbox's handshakes are a GET on the same route: the route takes any method, the function
+    # refuses what is not a POST or its GET (404).
     expected["ANY /webhooks/meta/{subscription}"] = "metaIngest"
+    expected["ANY /webhooks/dropbox/{subscription}"] = "dropboxIngest"
+    expected["ANY /webhooks/trello/{subscription}"] = "trelloIngest"  # its HEAD
+    expected["ANY /webhooks/okta/{subscription}"] = "oktaIngest"
     assert http_routes() == expected
 
 
@@ -140,8 +143,9 @@ def test_every_definition_has_its_function_route_log_group_and_events(provider: 
     props = resource(function)["Properties"]
     assert props["Environment"]["Variables"]["PROVIDER"] == provider
     [route] = [r for r, fn in http_routes().items() if fn == function]
-    # A sender whose handshake comes as a GET takes any method on its route (Meta); the others POST only.
-    method = "ANY" if any(h.method == "GET" for h in providers.load(provider).handshakes) else "POST"
+    # A sender whose handshake comes as a GET or HEAD takes any method on its route (Meta, Dropbox); the
+    # others POST only.
+    method = "ANY" if any(h.method != "POST" for h in providers.load(provider).handshakes) else "POST"
     assert route.startswith(f"{method} /webhooks/{provider}/{{subscription}}")
     extra = re.findall(r"\{(\w+)\}", route.removeprefix(f"{method} /webhooks/{provider}/{{subscription}}"))
     assert extra == list(providers.load(provider).path_values), "route and provider path_values differ"

@@ -304,3 +304,65 @@ def test_a_timestamp_in_the_signed_body_is_checked_and_set_when_signing(tmp_path
     unstamped = b'{"type":"thing.created"}'
     with pytest.raises(Unauthorized):
         provider.verify(request(unstamped), secret, 1_773_153_901)
+
+
+# A handshake the sender proves nothing of (Dropbox's GET ?challenge=, Trello's HEAD): answered from the
+# request alone, never with the secret, an echo never as a type a browser runs.
+UNCHECKED = (
+    GOOD
+    + """
+[[handshakes]]
+name = "challenge"
+method = "GET"
+check = "none"
+answer = { status = 200, content_type = "text/plain", body = "{query:challenge}", headers = { "X-Content-Type-Options" = "nosniff" } }
+"""  # noqa: E501 (a TOML inline table is one line)
+)
+
+
+def test_an_unchecked_handshake_builds_and_answers_with_its_headers(tmp_path: Path) -> None:
+    provider = providers.build(read_definition(write(tmp_path, UNCHECKED)))
+    [handshake] = provider.handshakes
+    request = WebhookRequest("acme", "demo", {}, {"challenge": "c1"}, {}, b"", 1_000_000, method="GET")
+    assert handshake.matches(request, None)
+    found = handshake.answer(request, None, SubscriptionSecret.model_validate({}))
+    assert (found.status, found.body, found.content_type) == (200, "c1", "text/plain")
+    assert found.headers == (("X-Content-Type-Options", "nosniff"),)
+    assert provider.methods == {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        # Unproven, it would be a signing oracle for anyone (Zoom's answer is an HMAC with the secret).
+        (lambda t: t.replace("{query:challenge}", "{hmac_sha256_hex:query:challenge}"), "signing secret"),
+        (lambda t: t.replace('content_type = "text/plain"', 'content_type = "text/html"'), "text/plain"),
+        (lambda t: t.replace('content_type = "text/plain", ', ""), "text/plain"),
+        (lambda t: t.replace('method = "GET"', 'method = "POST"'), "a POST handshake"),
+        (lambda t: t.replace('method = "GET"', 'method = "HEAD"'), "without a body"),
+        (lambda t: t.replace('check = "none"', 'check = "auth"'), "carries no signed body"),
+        (lambda t: t.replace('"X-Content-Type-Options"', '"Content-Type"'), "headers"),
+        (lambda t: t.replace('"nosniff"', '"{query:challenge}"'), "headers"),
+        (lambda t: t.replace('"X-Content-Type-Options"', '"X Bad"'), "headers"),
+    ],
+)
+def test_an_unchecked_handshake_that_could_leak_or_mislead_is_refused(
+    tmp_path: Path, change: object, said: str
+) -> None:
+    path = write(tmp_path, change(UNCHECKED))  # type: ignore[operator]
+    with pytest.raises(DefinitionError) as refused:
+        read_definition(path)
+    assert "handshakes.0" in str(refused.value)
+    assert said in str(refused.value)
+
+
+def test_a_get_proven_by_a_header_token_builds_and_one_by_a_signature_is_refused(tmp_path: Path) -> None:
+    """Okta's verification GET carries its header token: the auth proves it. A body signature cannot."""
+    token = UNCHECKED.replace(
+        'kind = "hmac", header = "X-Acme-Signature", encoding = "hex", prefix = "sha256="',
+        'kind = "token", header = "Authorization"',
+    ).replace('check = "none"\n', "")
+    [handshake] = providers.build(read_definition(write(tmp_path, token))).handshakes
+    assert (handshake.method, handshake.verified) == ("GET", True)
+    with pytest.raises(DefinitionError, match=r"handshakes\.0: a GET carries no signed body"):
+        read_definition(write(tmp_path, UNCHECKED.replace('check = "none"\n', "")))

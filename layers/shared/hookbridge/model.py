@@ -102,6 +102,7 @@ class Answer:
     status: int
     body: str = ""
     content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # fixed headers the sender requires (Dropbox's nosniff)
 
 
 @dataclass(frozen=True, slots=True)

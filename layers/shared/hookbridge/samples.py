@@ -46,14 +46,15 @@ def fresh_event(
     context["time"] = datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     headers = fresh.setdefault("headers", {})
     method = context.get("http", {}).get("method", "POST")
-    if method != "POST":  # a handshake a token proves: the subscription's token, as its sender sends it
+    proven = any(h.verified for h in provider.handshakes if h.method == method)
+    if method != "POST" and not proven:  # a handshake a verify token proves, as its sender sends it
         tokens = {h.token_parameter for h in provider.handshakes if h.method == method and h.token_parameter}
         if tokens and secret.verify_token is not None:
             query = dict(fresh.get("queryStringParameters") or {})
             query.update(dict.fromkeys(tokens, secret.verify_token.get_secret_value()))
             fresh["queryStringParameters"], fresh["rawQueryString"] = query, urlencode(query)
         return fresh
-    if provider.id_header is not None:
+    if provider.id_header is not None and method == "POST":
         # Each distinct body is a delivery of its own, as the sender would number it.
         headers[provider.id_header.lower()] = delivery_id(raw)
     credentials = provider.sign(secret, raw, int(now), received_url(fresh), headers)

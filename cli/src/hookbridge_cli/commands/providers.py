@@ -41,7 +41,8 @@ class CheckFailed(Exception):
 
 
 def route(found: ProviderDefinition) -> str:
-    methods = "POST" if all(h.method == "POST" for h in found.handshakes) else "POST, GET"
+    others = sorted({h.method for h in found.handshakes} - {"POST"})
+    methods = ", ".join(["POST", *others])
     return f"{methods} /webhooks/{found.name}/{{subscription}}" + "".join(
         f"/{{{s.name}}}" for s in found.segments
     )
@@ -122,10 +123,13 @@ def _not_in_template(found: ProviderDefinition) -> list[str]:
     missing = []
     if found.name not in written["Parameters"]["Providers"]["AllowedValues"]:
         missing.append(f"{found.name!r} to the Providers parameter's AllowedValues")
-    if written["Mappings"]["Senders"].get(sender_id, {}).get("Name") != found.name:
+    row = written["Mappings"]["Senders"].get(sender_id, {})
+    # A handshake that is no POST (Meta's GET, Trello's HEAD) needs the route to take any method.
+    method = ", Method: ANY" if any(h.method != "POST" for h in found.handshakes) else ""
+    if row.get("Name") != found.name or (method and row.get("Method") != "ANY"):
         path = route(found).rsplit(" ", 1)[1]
         missing.append(
-            f'the row {sender_id}: {{ Name: {found.name}, Route: "{path}" }} to the Senders mapping'
+            f'the row {sender_id}: {{ Name: {found.name}, Route: "{path}"{method} }} to the Senders mapping'
         )
     for section in ("Conditions", "Resources"):
         loops = [v for k, v in written[section].items() if k.startswith("Fn::ForEach::")]

@@ -143,7 +143,12 @@ def _raw_body(body: str | None, is_base64: bool, pipeline: IngestPipeline) -> by
 
 
 def _answer(answer: Answer) -> Response[str]:
-    return Response(status_code=answer.status, content_type=answer.content_type, body=answer.body)
+    return Response(
+        status_code=answer.status,
+        content_type=answer.content_type,
+        body=answer.body,
+        headers=dict(answer.headers) or None,
+    )
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[str]:

@@ -132,11 +132,15 @@ class IngestPipeline:
         return replace(description, elements=tuple(elements), proven_ids=())
 
     def _unsigned_handshake(self, request: WebhookRequest) -> IngestResult:
-        """A GET (or another method) is only ever a handshake the sender checks by a verify token."""
-        candidates = [h for h in self.provider.handshakes if not h.verified and h.method == request.method]
+        """A GET (or another method) is only ever a handshake: checked by a verify token, by the auth where
+        that is a header token (Okta's), or by nothing where the sender proves none (Dropbox, Trello)."""
+        candidates = [h for h in self.provider.handshakes if h.method == request.method]
         if not candidates:
             raise NotFound(f"no {request.method} on this route")
-        secret = self._secrets.get(self.provider.name, request.subscription)
+        if any(h.verified for h in candidates):
+            _, secret = self._verify(request)
+        else:
+            secret = self._secrets.get(self.provider.name, request.subscription)
         for handshake in candidates:
             if handshake.matches(request, NOT_JSON):
                 return IngestResult(None, handshake.name, self._answer_checked(handshake, request, secret))

@@ -32,6 +32,9 @@ JSON_PATH = r"^(\[\]|[A-Za-z0-9_$@-]+(\[\])?)(\.[A-Za-z0-9_$@-]+(\[\])?)*$"
 # Placeholders of an answer: a value of the request, or hex HMAC-SHA256 of one with the signing secret.
 # Groups: the HMAC prefix (or None), where the value is, its name (a JSON path, parameter or header).
 ANSWER_PLACEHOLDER = re.compile(r"\{(hmac_sha256_hex:)?(json|query|header):([^{}]+)\}")
+_FIXED_HEADER_VALUE = re.compile(r"[ -z|~]{1,100}")  # printable ASCII without { and }
+# What an unchecked handshake's echo may be sent as: never a type a browser would run (text/html).
+ECHO_CONTENT_TYPES = ("text/plain", "application/json")
 
 
 class DefinitionError(ValueError):
@@ -277,6 +280,8 @@ class AnswerSpec(_Strict):
     content_type: str | None = Field(None, max_length=60)
     body: str = Field("", max_length=200)
     json_body: dict[str, str] | None = Field(None, alias="json")
+    # Fixed headers the sender requires on the answer (Dropbox's X-Content-Type-Options: nosniff).
+    headers: dict[str, str] = Field({}, max_length=5)
 
     @model_validator(mode="after")
     def _templates(self) -> Self:
@@ -285,7 +290,21 @@ class AnswerSpec(_Strict):
         for text in (self.body, *(self.json_body or {}).values()):
             if ANSWER_PLACEHOLDER.sub("", text).count("{"):
                 raise ValueError(f"{text!r}: placeholders are {{json:..}}, {{query:..}}, {{header:..}}")
+        for name, value in self.headers.items():
+            if not re.fullmatch(HEADER_NAME, name) or name.lower() == "content-type":
+                raise ValueError(f"headers: {name!r} is not a header name (Content-Type: set content_type)")
+            if not _FIXED_HEADER_VALUE.fullmatch(value):
+                raise ValueError(f"headers: {name}'s value is fixed printable text without braces")
         return self
+
+    def echoes(self) -> bool:
+        """Whether the answer holds a value of the request."""
+        return any(ANSWER_PLACEHOLDER.search(text) for text in (self.body, *(self.json_body or {}).values()))
+
+    def keyed(self) -> bool:
+        """Whether the answer holds a value made with the subscription's signing secret."""
+        texts = (self.body, *(self.json_body or {}).values())
+        return any(found.group(1) for text in texts for found in ANSWER_PLACEHOLDER.finditer(text))
 
 
 class HandshakeSpec(_Strict):
@@ -293,11 +312,16 @@ class HandshakeSpec(_Strict):
     stored or published."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
-    method: Literal["GET", "POST"] = "POST"
-    when: tuple[Match, ...] = Field(min_length=1)  # every one must hold
-    # How the request proves itself: the definition's auth (a signed POST), or a verify token the
-    # subscription's secret holds (Meta's GET).
-    check: Literal["auth", "verify_token"] = "auth"
+    method: Literal["GET", "HEAD", "POST"] = "POST"
+    # Every one must hold. A POST names what tells it from an event; a GET or HEAD may be told by its
+    # method alone (Trello's HEAD).
+    when: tuple[Match, ...] = ()
+    # How the request proves itself: the definition's auth (a signed POST; a GET whose auth is a header
+    # token, as Okta's), a verify token the subscription's secret holds (Meta's GET), or nothing (Dropbox's
+    # GET ?challenge=, Trello's HEAD: the sender signs no handshake). An unchecked handshake is a GET or HEAD
+    # whose answer is made of the request alone, never with the secret, and echoes only as text/plain or
+    # JSON: whoever asks learns nothing but that the subscription exists, and nothing changes.
+    check: Literal["auth", "verify_token", "none"] = "auth"
     verify_token: Source | None = None
     refused_status: Literal[401, 403] = 401  # what a failed check answers: Meta documents 403
     answer: AnswerSpec
@@ -306,9 +330,22 @@ class HandshakeSpec(_Strict):
     def _consistent(self) -> Self:
         if (self.check == "verify_token") != (self.verify_token is not None):
             raise ValueError("verify_token says where the token is exactly when check = 'verify_token'")
-        if self.method == "GET" and self.check == "auth":
-            raise ValueError("a GET carries no signed body: check it with a verify_token")
+        if self.method == "POST" and (self.check == "none" or not self.when):
+            raise ValueError("a POST handshake is proven by the auth and told from an event by its when")
+        if self.method == "HEAD" and (self.answer.body or self.answer.json_body is not None):
+            raise ValueError("a HEAD is answered without a body")
+        if self.check == "none":
+            self._check_unchecked()
         return self
+
+    def _check_unchecked(self) -> None:
+        if self.answer.keyed():
+            raise ValueError("check = 'none': an unproven request is never answered with the signing secret")
+        content_type = (self.answer.content_type or "").split(";")[0].strip().lower()
+        if self.answer.echoes() and content_type not in ECHO_CONTENT_TYPES:
+            raise ValueError(
+                "check = 'none': an echo is answered as " + " or ".join(ECHO_CONTENT_TYPES) + " only"
+            )
 
 
 class Body(_Strict):
@@ -427,6 +464,7 @@ class ProviderDefinition(_Strict):
             raise ValueError("accepted: a fixed body (it answers every webhook alike)")
         if any(h.check == "auth" for h in self.handshakes) and self.auth is None:
             raise ValueError("handshakes: check = 'auth' needs the definition's auth")
+        self._check_bodiless_auth()
         self._check_signed_headers()
         window = self.dedupe_window_seconds
         if window is not None and window < self.replay_window_seconds:
@@ -435,6 +473,18 @@ class ProviderDefinition(_Strict):
                 f"({self.replay_window_seconds} s): a replay inside it would be published again"
             )
         return self
+
+    def _check_bodiless_auth(self) -> None:
+        """A GET or HEAD proven by the auth (Okta's verification GET carries its header) has no body to sign:
+        only a token in a header or basic auth can prove it."""
+        schemes = self.auth.schemes if self.auth else ()
+        bodiless = all(isinstance(s, BasicAuth) or (isinstance(s, Token) and s.header) for s in schemes)
+        for i, h in enumerate(self.handshakes):
+            if h.method != "POST" and h.check == "auth" and not bodiless:
+                raise ValueError(
+                    f"handshakes.{i}: a {h.method} carries no signed body: check it with a verify_token, or "
+                    "with an auth of header tokens or basic auth"
+                )
 
     def _check_event_paths(self) -> None:
         """Every route segment the event reads is one of the route's."""

@@ -2,7 +2,9 @@
 url_verification, Zoom's endpoint.url_validation, Twitch's webhook_callback_verification, Discord's PING,
 Meta's subscribe GET), recognized and answered exactly as the sender requires. They are never stored or
 published. A signed handshake is answered only once the provider's auth has passed; Meta's GET is checked
-against the verify token the subscription's secret holds."""
+against the verify token the subscription's secret holds. A sender that proves no handshake (Dropbox's GET
+?challenge=, Trello's HEAD) is answered from the request alone: an echo as text/plain or JSON, never a value
+made with the secret (definition.HandshakeSpec)."""
 
 from __future__ import annotations
 
@@ -86,6 +88,7 @@ def _echo(value: object) -> str | None:
 
 def _renderer(spec: AnswerSpec) -> Render:
     content_type = spec.content_type or ("application/json" if spec.json_body is not None else None)
+    headers = tuple(spec.headers.items())
 
     def fill(text: str, request: WebhookRequest, payload: Any, secret: SubscriptionSecret) -> str:
         def value(found: re.Match[str]) -> str:
@@ -108,7 +111,7 @@ def _renderer(spec: AnswerSpec) -> Render:
             body = json.dumps({k: fill(v, request, payload, secret) for k, v in spec.json_body.items()})
         else:
             body = fill(spec.body, request, payload, secret)
-        return Answer(spec.status, body, content_type)
+        return Answer(spec.status, body, content_type, headers)
 
     return render
 
@@ -121,4 +124,4 @@ def accepted_answer(spec: AnswerSpec | None) -> Answer | None:
     """The fixed answer a sender asks for a stored webhook (Adyen's "[accepted]", Discord's 204)."""
     if spec is None:
         return None
-    return Answer(spec.status, spec.body, spec.content_type)
+    return Answer(spec.status, spec.body, spec.content_type, tuple(spec.headers.items()))

@@ -240,6 +240,45 @@ class DocusignData(_Open):
     data: dict[str, Any] | None = None
 
 
+class DropboxListFolder(_Open):
+    accounts: list[str] = Field(default_factory=list)  # the linked accounts whose files changed
+
+
+class DropboxData(_Open):
+    """A Dropbox notification: only which accounts changed (call files/list_folder/continue for them)."""
+
+    list_folder: DropboxListFolder
+    delta: dict[str, Any] | None = None  # the API v1 form: {"users": [...]}
+
+
+class TrelloAction(_Open):
+    id: str
+    type: str
+    date: str | None = None  # ISO 8601
+    idMemberCreator: str | None = None  # the sender's field name
+    data: dict[str, Any] | None = None  # what the action touched: board, list, card, old values
+
+
+class TrelloData(_Open):
+    """A Trello notification: the action that changed the watched model, and that model now."""
+
+    action: TrelloAction
+    model: dict[str, Any] | None = None
+
+
+class OktaData(_Open):
+    """One System Log event of an Okta event hook delivery (each of its `data.events` is published)."""
+
+    uuid: str
+    eventType: str  # the sender's field name
+    published: str | None = None  # ISO 8601
+    displayMessage: str | None = None
+    severity: str | None = None
+    actor: dict[str, Any] | None = None
+    target: list[dict[str, Any]] | None = None
+    outcome: dict[str, Any] | None = None
+
+
 class BoxData(_Open):
     trigger: str
     id: str
@@ -614,6 +653,30 @@ class DocusignEvent(EventBridgeModel):
     detail: DocusignDetail  # narrows the parser's dict to the typed detail
 
 
+class DropboxDetail(_Detail):
+    data: DropboxData | None = None
+
+
+class DropboxEvent(EventBridgeModel):
+    detail: DropboxDetail  # narrows the parser's dict to the typed detail
+
+
+class TrelloDetail(_Detail):
+    data: TrelloData | None = None
+
+
+class TrelloEvent(EventBridgeModel):
+    detail: TrelloDetail  # narrows the parser's dict to the typed detail
+
+
+class OktaDetail(_Detail):
+    data: OktaData | None = None
+
+
+class OktaEvent(EventBridgeModel):
+    detail: OktaDetail  # narrows the parser's dict to the typed detail
+
+
 class BoxDetail(_Detail):
     data: BoxData | None = None
 
@@ -777,6 +840,9 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "postmark": PostmarkData,
     "calendly": CalendlyData,
     "docusign": DocusignData,
+    "dropbox": DropboxData,
+    "trello": TrelloData,
+    "okta": OktaData,
     "box": BoxData,
     "telegram": TelegramData,
     "line": LineData,
@@ -822,6 +888,9 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "postmark": PostmarkDetail,
     "calendly": CalendlyDetail,
     "docusign": DocusignDetail,
+    "dropbox": DropboxDetail,
+    "trello": TrelloDetail,
+    "okta": OktaDetail,
     "box": BoxDetail,
     "telegram": TelegramDetail,
     "line": LineDetail,
@@ -867,6 +936,9 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "postmark": PostmarkEvent,
     "calendly": CalendlyEvent,
     "docusign": DocusignEvent,
+    "dropbox": DropboxEvent,
+    "trello": TrelloEvent,
+    "okta": OktaEvent,
     "box": BoxEvent,
     "telegram": TelegramEvent,
     "line": LineEvent,
