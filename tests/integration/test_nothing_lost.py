@@ -83,7 +83,7 @@ def iso_s(epoch_seconds: int) -> str:
 
 
 class Faults:
-    """Injects failures into every client the functions create: DynamoDB PutItem failing before the write
+    """Injects failures into every client the functions create: DynamoDB's write failing before it is made
     (botocore retries those) and after it (the write happened, the answer was lost), and PutEvents failing."""
 
     def __init__(self, seed: int) -> None:
@@ -95,9 +95,10 @@ class Faults:
 
         def client(session: Any, name: str, *args: Any, **kwargs: Any) -> Any:
             made = original(session, name, *args, **kwargs)
-            if name == "dynamodb":
-                made.meta.events.register("before-send.dynamodb.PutItem", self._before_put)
-                made.meta.events.register("after-call.dynamodb.PutItem", self._after_put)
+            if name == "dynamodb":  # a PutItem, or the transaction of content remembered for a window
+                for operation in ("PutItem", "TransactWriteItems"):
+                    made.meta.events.register(f"before-send.dynamodb.{operation}", self._before_put)
+                    made.meta.events.register(f"after-call.dynamodb.{operation}", self._after_put)
             if name == "events":
                 made.meta.events.register("before-send.events.PutEvents", self._put_events)
             return made
