@@ -2,7 +2,10 @@
 nothing either); its page "Webhooks" says the secret token entered for the webhook arrives as
 ``X-Gitlab-Token``, and the receiver compares it. The event is the body's ``object_kind``; the
 ``Idempotency-Key`` a retry keeps (GitLab 17.4 and later) is the dedupe key, proven by the token as much as
-the rest of the request; without it the body identifies a delivery (``X-Gitlab-Event-UUID`` is metadata)."""
+the rest of the request; without it the body identifies a delivery (``X-Gitlab-Event-UUID`` is metadata).
+
+Searched for a library or published vector: python-gitlab (PyPI) has no webhook receiver; the docs,
+pages and code corpora hold only re-implementations of the token comparison."""
 
 from __future__ import annotations
 
