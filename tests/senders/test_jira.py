@@ -58,11 +58,13 @@ def test_an_issue_created_webhook_is_accepted_stored_and_described() -> None:
 
 
 def test_a_connect_apps_jwt_is_not_a_signature_here() -> None:
-    """A Connect app's webhook as atlassian-jwt signs it (its qsh over POST and the URL), with the very
-    secret as the app's shared secret: not a proof an admin webhook makes, so refused."""
+    """A Connect app's webhook as atlassian-jwt signs it (its qsh over POST and the URL), its shared secret
+    stored among the subscription's secrets too: not a proof an admin webhook makes, so refused."""
     url = url_for("jira")
-    token = atlassian_jwt.encode_token("POST", url, "jira:1c3f5b7a", WEBHOOK_SECRET)
-    assert refused(answer("jira", SECRET, {"Authorization": f"JWT {token}"}, BODY, url=url))
+    shared = "jira_connect_demo_shared_secret_of_32_bytes"
+    token = atlassian_jwt.encode_token("POST", url, "jira:1c3f5b7a", shared)
+    secret = {"signing_secrets": [WEBHOOK_SECRET, shared]}
+    assert refused(answer("jira", secret, {"Authorization": f"JWT {token}"}, BODY, url=url))
 
 
 @pytest.mark.parametrize("variant", ["tampered body", "other secret", "no signature", "without sha256="])
