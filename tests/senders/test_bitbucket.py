@@ -1,7 +1,11 @@
 """Bitbucket, against its documentation: Atlassian publishes no Python library that verifies a Bitbucket
 webhook; its page "Manage webhooks" (Secure webhooks) gives the scheme, computed here independently of our
 definition: with a secret set, ``X-Hub-Signature: sha256=`` + hex HMAC-SHA256 of the raw body. The event is
-the ``X-Event-Key`` header; ``X-Request-UUID`` is not signed: published, never what identifies a request."""
+the ``X-Event-Key`` header; ``X-Request-UUID`` is not signed: published, never what identifies a request.
+
+Searched for a library or published vector (PyPI: atlassian-python-api, bitbucket-api and the like are
+API clients; the docs, pages and code corpora): only third-party re-implementations, no signature/body pair
+of Atlassian's."""
 
 from __future__ import annotations
 

@@ -2,7 +2,10 @@
 no SDK verification helper"), so the signature is computed here exactly as its page "Webhook Signatures"
 states, independently of our signer: Calendly-Webhook-Signature: ``t=<unix>,v1=<hex>``, v1 the hex
 HMAC-SHA256 of ``{t}.{body}`` with the subscription's signing key, and a t older than three minutes
-refused (the page's ``three_minutes``). Calendly sends no event id: dedupe is on the signed content."""
+refused (the page's ``three_minutes``). Calendly sends no event id: dedupe is on the signed content.
+
+Searched for a library or published vector (PyPI: calendly, calendly-py, calendly-python, all API
+clients; the docs, pages and code corpora): only third-party re-implementations, no signature/body pair."""
 
 from __future__ import annotations
 

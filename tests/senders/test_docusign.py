@@ -2,7 +2,12 @@
 the signature is computed here as Docusign's page "How to validate an HMAC signature" states, independently
 of our signer: X-DocuSign-Signature-1 is the base64 HMAC-SHA256 of the raw body with the Connect key; with
 several keys active, Connect sends one header per key (-1, -2), and one matching is enough. No timestamp is
-signed and no event id sent: a redelivery is a duplicate of its content."""
+signed and no event id sent: a redelivery is a duplicate of its content.
+
+Searched for a library or published vector (PyPI: docusign-esign and the other Docusign SDKs; the docs,
+pages and code corpora): Docusign's own code-examples (docusign/code-examples-python,
+``app/connect/examples/eg001_validate_webhook_message.py``; the PHP and Node ones alike) compute the
+same base64 HMAC-SHA256 of the payload, with no signature/body pair to check against."""
 
 from __future__ import annotations
 

@@ -2,7 +2,13 @@
 library that verifies a Jira webhook; its page "Webhooks" (Secure admin webhooks) gives the scheme, computed
 here independently of our definition: ``X-Hub-Signature: sha256=`` + hex HMAC-SHA256 of the raw body with
 the webhook's secret. A Connect app's JWT (with its query string hash) is not received here: such a request
-carries no ``X-Hub-Signature`` and is refused."""
+carries no ``X-Hub-Signature`` and is refused: a genuine one, made by Atlassian's ``atlassian-jwt`` (a dev
+dependency; what Atlassian's Connect Python frameworks use), is refused below.
+
+Searched for a library or published vector for the admin webhooks' ``X-Hub-Signature``: PyPI (atlassian-jwt
+and atlassian-jwt-auth cover Connect and service-to-service JWTs only), Atlassian's page (the algorithm, no
+signature/body pair), the docs, pages and code corpora; found only third-party re-implementations
+(jira.js's ``verifyWebhookSignature``, a JavaScript package; Trigger.dev; n8n), none with vectors."""
 
 from __future__ import annotations
 
@@ -10,9 +16,10 @@ import hashlib
 import hmac
 import json
 
+import atlassian_jwt
 import pytest
 
-from tests.support.senders import answer, describe, refused, verify, webhook_request
+from tests.support.senders import answer, describe, refused, url_for, verify, webhook_request
 
 WEBHOOK_SECRET = "jira_demo_webhook_secret"
 SECRET = {"signing_secrets": [WEBHOOK_SECRET]}
@@ -51,8 +58,13 @@ def test_an_issue_created_webhook_is_accepted_stored_and_described() -> None:
 
 
 def test_a_connect_apps_jwt_is_not_a_signature_here() -> None:
-    headers = {"Authorization": "JWT eyJhbGciOiJIUzI1NiJ9.eyJxc2giOiJ4In0.c2lnbmF0dXJl"}
-    assert refused(answer("jira", SECRET, headers, BODY))
+    """A Connect app's webhook as atlassian-jwt signs it (its qsh over POST and the URL), its shared secret
+    stored among the subscription's secrets too: not a proof an admin webhook makes, so refused."""
+    url = url_for("jira")
+    shared = "jira_connect_demo_shared_secret_of_32_bytes"
+    token = atlassian_jwt.encode_token("POST", url, "jira:1c3f5b7a", shared)
+    secret = {"signing_secrets": [WEBHOOK_SECRET, shared]}
+    assert refused(answer("jira", secret, {"Authorization": f"JWT {token}"}, BODY, url=url))
 
 
 @pytest.mark.parametrize("variant", ["tampered body", "other secret", "no signature", "without sha256="])

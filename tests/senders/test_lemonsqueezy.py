@@ -2,7 +2,10 @@
 webhook (the ``lemonsqueezy`` package on PyPI is unofficial), so the signature is computed here as its page
 "Signing requests" states, independently of our signer: X-Signature is the hex HMAC-SHA256 of the raw body
 with the webhook's signing secret. No timestamp is signed, and no event id sent: a retry is a duplicate of
-its content. The event's name is meta.event_name (the unsigned X-Event-Name header is not read)."""
+its content. The event's name is meta.event_name (the unsigned X-Event-Name header is not read).
+
+Searched for a library or published vector (PyPI: ``lemonsqueezy``, unofficial; the docs, pages and
+code corpora): only third-party re-implementations, no signature/body pair of Lemon Squeezy's."""
 
 from __future__ import annotations
 

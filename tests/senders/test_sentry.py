@@ -3,7 +3,11 @@ webhook; the page "Webhooks" of Sentry's integration platform gives the scheme, 
 of our definition: ``Sentry-Hook-Signature`` = hex HMAC-SHA256 of the raw body with the integration's Client
 Secret (its Node example: ``crypto.createHmac('sha256', secret).update(body, 'utf8').digest('hex')``). The
 resource is the ``Sentry-Hook-Resource`` header; ``Sentry-Hook-Timestamp`` and ``Request-ID`` are not
-signed: published, never what identifies a request."""
+signed: published, never what identifies a request.
+
+Searched for a library or published vector (PyPI: sentry-sdk; the docs, pages and code corpora):
+only third-party receivers; Sentry's signer lives in its server (getsentry/sentry), not a library a
+test can call, and no signature/body pair is published."""
 
 from __future__ import annotations
 

@@ -2,7 +2,11 @@
 "Webhooks API" (securing webhooks) gives the scheme, computed here independently of our definition:
 ``x-vercel-signature`` = hex HMAC-SHA1 of the raw body with the webhook's secret (an integration's: its
 Client Secret), as its Node example does (``crypto.createHmac('sha1', secret).update(rawBody)
-.digest('hex')``). No timestamp is signed: the event's id is the dedupe key."""
+.digest('hex')``). No timestamp is signed: the event's id is the dedupe key.
+
+Searched for a library or published vector (PyPI: ``vercel``, the Python SDK, is an API client; the
+docs, pages and code corpora; Vercel's pages): only Node snippets and third-party re-implementations, no
+signature/body pair."""
 
 from __future__ import annotations
 

@@ -4,7 +4,11 @@ independently of our definition: ``X-Zendesk-Webhook-Signature`` = base64(HMAC-S
 X-Zendesk-Webhook-Signature-Timestamp + raw body)), the secret used as text (its Node example:
 ``crypto.createHmac("sha256", SIGNING_SECRET).update(timestamp + body).digest("base64")``). A webhook's
 "Test webhook" before it exists is signed with the static secret the page publishes. Zendesk sets no window:
-ours is an hour either way."""
+ours is an hour either way.
+
+Searched for a library or published vector: PyPI (zenpy, zendesk, zendesk-api: API clients, none verifies),
+the docs, pages and code corpora. The one pair found, on an earlier revision of Zendesk's page, is signed in
+the other order (the last test records it)."""
 
 from __future__ import annotations
 
@@ -117,3 +121,37 @@ def test_forged_and_tampered_requests_are_refused_with_401(variant: str) -> None
             SIGNING_SECRET.encode(), stamp.encode() + BODY, hashlib.sha256
         ).hexdigest()
     assert refused(answer("zendesk", SECRET, headers, body))
+
+
+# The only signature/body pair Zendesk has published, from an earlier revision of its page
+# https://developer.zendesk.com/documentation/event-connectors/webhooks/verifying/ (its "NodeJS verification
+# example", under the formula it then gave, "base64(HMACSHA256((BODY)(TIMESTAMP)))"). The page now gives
+# "base64(HMACSHA256(TIMESTAMP + BODY))" and a Node example without a signature; no SDK of Zendesk's verifies.
+PAGE_SECRET = "HRkRd4BeOAoUkfZr-mhauJT64rvBASlJRoIyPsd3zeA="
+PAGE_BODY = b'{"say": "hello"}'
+PAGE_TIMESTAMP = "2021-07-25T10:00:00Z"
+PAGE_SIGNATURE = "tRDSF7URY8BLCDlaBcQ7FHu051Zk+aAB0NKMP53teMw="
+
+
+def test_the_pages_earlier_worked_example_is_signed_body_first_and_we_refuse_it() -> None:
+    """A discrepancy recorded, not a proof: Zendesk's one published pair verifies as HMAC(body + timestamp),
+    the order its page gave then, and not as HMAC(timestamp + body), the order it gives now and our
+    definition follows. Our definition refuses it (at the pair's own time, so only the order is at stake),
+    and accepts the same body signed in the current order. Which order real deliveries use is settled only
+    by a captured delivery; until then the current page is followed."""
+    body_first = hmac.new(PAGE_SECRET.encode(), PAGE_BODY + PAGE_TIMESTAMP.encode(), hashlib.sha256).digest()
+    assert base64.b64encode(body_first).decode() == PAGE_SIGNATURE
+    at = datetime.fromisoformat(PAGE_TIMESTAMP).timestamp()
+    secret = {"signing_secrets": [PAGE_SECRET]}
+    headers = {
+        "X-Zendesk-Webhook-Signature": PAGE_SIGNATURE,
+        "X-Zendesk-Webhook-Signature-Timestamp": PAGE_TIMESTAMP,
+    }
+    with pytest.raises(Unauthorized):
+        verify("zendesk", secret, webhook_request("zendesk", headers, PAGE_BODY, at=at), now=at)
+    current = hmac.new(PAGE_SECRET.encode(), PAGE_TIMESTAMP.encode() + PAGE_BODY, hashlib.sha256).digest()
+    headers["X-Zendesk-Webhook-Signature"] = base64.b64encode(current).decode()
+    assert (
+        verify("zendesk", secret, webhook_request("zendesk", headers, PAGE_BODY, at=at), now=at)
+        == "hmac-sha256"
+    )

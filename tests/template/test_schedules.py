@@ -43,6 +43,7 @@ def test_the_providers_pages_are_read_into_their_definitions() -> None:
         "box": 30,
         "calendly": 15,
         "gitlab": 10,
+        "bitbucket": 10,
         "linear": 5,
         "dropbox": 10,
     }
