@@ -38,7 +38,8 @@ def schemes(provider: str) -> tuple[Any, ...]:
 
 def signs_url(provider: str) -> bool:
     return any(
-        "{url}" in getattr(s, "signed", "") or getattr(s, "audience", None) == "url" for s in schemes(provider)
+        "{url}" in getattr(s, "signed", "") or getattr(s, "audience", None) == "url"
+        for s in schemes(provider)
     )
 
 
@@ -49,7 +50,9 @@ SIGNED_IN_THE_BODY = {p for p in providers.names() if any(isinstance(s, BodyHmac
 BODY_IS_SIGNED = {"zippex", "zencargo", "zonos"} | {
     p
     for p in providers.names()
-    if any(isinstance(s, Hmac | PublicKey) or (isinstance(s, Jwt) and s.body_sha256_claim) for s in schemes(p))
+    if any(
+        isinstance(s, Hmac | PublicKey) or (isinstance(s, Jwt) and s.body_sha256_claim) for s in schemes(p)
+    )
 }
 # Senders whose signed body carries its timestamp (Linear): their bodies are JSON objects.
 BODY_STAMPED = {p for p in providers.names() if any(getattr(s, "body_timestamp", None) for s in schemes(p))}

@@ -35,7 +35,9 @@ BODY = json.dumps(
 ).encode()
 
 
-def vonage_token(body: bytes, *, secret: str = SIGNATURE_SECRET, at: float | None = None, **claims: Any) -> str:
+def vonage_token(
+    body: bytes, *, secret: str = SIGNATURE_SECRET, at: float | None = None, **claims: Any
+) -> str:
     """A token as Vonage makes one (its page's claims), with PyJWT."""
     payload = {
         "iat": int(time.time() if at is None else at),
