@@ -330,10 +330,29 @@ def _scheme(s: Any) -> str:
         if s.nonce is not None:
             text += f"; `{s.nonce}` made anew for each request, which identifies it"
         return text + " (the rest of it is not signed)."
+    if s.kind == "jwt":
+        return _jwt(s)
     if s.kind == "token":
         where = f"header `{s.header}`" if s.header else f"query parameter `{s.query}`"
         return f"a token in {where}, one of `tokens` (compared in constant time)."
     return "HTTP basic auth, one of `basic_auth` (compared in constant time)."
+
+
+def _jwt(s: Any) -> str:
+    after = f", after `{s.prefix}`" + ("" if s.prefix_required else " when present") if s.prefix else ""
+    where = f"header `{s.header}`{after}"
+    text = (
+        f"{where}: a JWT signed {s.algorithm} (only: any other `alg`, `none` included, is refused) with a "
+        f"`signing_secrets` key (as UTF-8), checked in constant time; its `iat` required and refused more "
+        f"than {s.timestamp.tolerance_seconds} s from our clock; `exp` and `nbf` honoured when present"
+    )
+    if s.expires:
+        text += ", `exp` required"
+    if s.audience == "url":
+        text += "; its `aud` must be the URL called (the secret's `url`, else `https://{Host}{path}`)"
+    if s.body_sha256_claim:
+        return text + f"; its `{s.body_sha256_claim}` claim must be the hex SHA-256 of the body."
+    return text + "; the body is not signed (the token proves the sender knows the secret, as a token)."
 
 
 def _timestamp(t: Any) -> str:
@@ -452,7 +471,9 @@ def _sources(sources: Iterable[Any], within: str = "the body") -> str:
 
 
 def _handshake(h: Any, d: Any) -> str:
-    when = " and ".join(f"{_source(m)} is `{m.equals}`" for m in h.when)
+    when = " and ".join(
+        f"{_source(m)} is present" if m.equals is None else f"{_source(m)} is `{m.equals}`" for m in h.when
+    )
     if h.check == "verify_token":
         proof = f"its {_source(h.verify_token)} must be the secret's `verify_token` (else {h.refused_status})"
     elif h.check == "none":

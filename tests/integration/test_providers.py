@@ -30,6 +30,7 @@ HANDSHAKES = {
     ("dropbox", "challenge"),  # an unsigned GET ?challenge=, echoed
     ("trello", "head"),  # an unsigned HEAD when the webhook is created
     ("okta", "verification"),  # a GET carrying the hook's Authorization header
+    ("monday", "url_verification"),  # {"challenge": c} with the app's JWT, echoed as the same JSON
 }
 # Handshakes the sender proves nothing of: answered from the request alone (no forged variant to refuse).
 UNPROVEN = {("dropbox", "challenge"), ("trello", "head")}
@@ -174,6 +175,11 @@ HANDSHAKE_ANSWERS = {
         "application/json",
         '{"verification": "PhYyfDIJuWSt7cmg6pBhxHXqZrjcFKLV7WMd3yr7Xq0Z"}',
     ),
+    ("monday", "url_verification"): (
+        200,
+        "application/json",
+        '{"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}',
+    ),
 }
 
 
@@ -202,7 +208,7 @@ def test_a_forged_handshake_is_refused_and_answers_nothing(
     HMAC with the secret)."""
     stack.add_secret(provider, "demo", demo_secret(provider))
     event = signed(provider, name)
-    if provider == "okta":  # a GET whose proof is its Authorization header
+    if provider in ("okta", "monday"):  # a proof in the Authorization header (Okta's GET; monday's JWT)
         event["headers"]["authorization"] = "guessed"
     else:
         event["body"] = event["body"].replace('"', "'", 1) if provider != "discord" else event["body"] + " "

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hookbridge import providers
 from hookbridge.errors import Unauthorized
 from hookbridge.model import WebhookRequest
-from hookbridge.providers.definition import BodyHmac, Hmac, PublicKey
+from hookbridge.providers.definition import BodyHmac, Hmac, Jwt, PublicKey
 from hookbridge.subscription import SubscriptionSecret
 from tests.support.fakes import MemorySecrets, MemoryStore, secret_layout
 from tests.support.settings import ingest_settings
@@ -37,7 +37,10 @@ def schemes(provider: str) -> tuple[Any, ...]:
 
 
 def signs_url(provider: str) -> bool:
-    return any("{url}" in getattr(s, "signed", "") for s in schemes(provider))
+    return any(
+        "{url}" in getattr(s, "signed", "") or getattr(s, "audience", None) == "url"
+        for s in schemes(provider)
+    )
 
 
 # Senders whose signature is carried in the body and covers some of its fields only (Adyen, Mailgun).
@@ -45,7 +48,11 @@ SIGNED_IN_THE_BODY = {p for p in providers.names() if any(isinstance(s, BodyHmac
 # Every definition with a signature over the body (an HMAC, a public-key signature; Twilio's over a
 # non-form body through bodySHA256). Zinc is unsigned: its token is in the URL.
 BODY_IS_SIGNED = {"zippex", "zencargo", "zonos"} | {
-    p for p in providers.names() if any(isinstance(s, Hmac | PublicKey) for s in schemes(p))
+    p
+    for p in providers.names()
+    if any(
+        isinstance(s, Hmac | PublicKey) or (isinstance(s, Jwt) and s.body_sha256_claim) for s in schemes(p)
+    )
 }
 # Senders whose signed body carries its timestamp (Linear): their bodies are JSON objects.
 BODY_STAMPED = {p for p in providers.names() if any(getattr(s, "body_timestamp", None) for s in schemes(p))}

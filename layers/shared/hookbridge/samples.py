@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hookbridge.model import Provider
-from hookbridge.providers.definition import BodyHmac, Hmac, ProviderDefinition, PublicKey, Token
+from hookbridge.providers.definition import BodyHmac, Hmac, Jwt, ProviderDefinition, PublicKey, Token
 from hookbridge.providers.scheme_parts import delivery_id
 from hookbridge.subscription import SubscriptionSecret
 
@@ -86,7 +86,7 @@ def example_secret(definition: ProviderDefinition, key: str) -> dict[str, Any]:
     signer needs; the verify token a handshake checks)."""
     layout: dict[str, Any] = {}
     for scheme in definition.auth.schemes if definition.auth else ():
-        if isinstance(scheme, Hmac | BodyHmac):
+        if isinstance(scheme, Hmac | BodyHmac | Jwt):
             shown = {
                 "utf8": key,
                 "base64": base64.b64encode(key.encode()).decode(),

@@ -19,6 +19,7 @@ from hookbridge.providers.definition import (
     BodyHmac,
     DefinitionError,
     Hmac,
+    Jwt,
     ProviderDefinition,
     PublicKey,
     read_definition,
@@ -176,7 +177,10 @@ def check(found: ProviderDefinition, provider: Provider) -> dict[str, Any]:
     except Unauthorized:
         changed_body_refused = True
     signed = found.auth.schemes if found.auth else ()
-    if not changed_body_refused and any(isinstance(s, Hmac | PublicKey) for s in signed):
+    signs_body = any(
+        isinstance(s, Hmac | PublicKey) or (isinstance(s, Jwt) and s.body_sha256_claim) for s in signed
+    )
+    if not changed_body_refused and signs_body:
         raise CheckFailed("a changed body still verifies")
     payload, _ = provider.parse(request)
     described = provider.describe(request, payload)

@@ -12,6 +12,8 @@ proves, per kind of scheme:
 - an HMAC or a public-key signature over ``{body}`` proves the body's bytes, and the headers, URL (path and
   query) and method its template names; over ``{params}`` (Twilio) the form's parameters as a set of
   name-value pairs, which is what the request is then identified by;
+- a JWT under the shared secret proves the body when a claim holds its SHA-256 (Vonage's payload_hash),
+  else binds nothing, as a token;
 - an HMAC inside the body proves the fields it names, of the body (Mailgun: a timestamp and a one-time
   token, which then identify the request) or of each item (Adyen: each item is published on its own and
   identified by its signed fields, the items no signature covers are refused).
@@ -33,6 +35,7 @@ from hookbridge.providers.definition import (
     BodyHmac,
     DefinitionError,
     Hmac,
+    Jwt,
     ProviderDefinition,
     PublicKey,
     Scheme,
@@ -132,6 +135,12 @@ def _of_scheme(scheme: Scheme) -> Coverage:
         return Coverage(everything=True)
     if isinstance(scheme, BodyHmac):
         return Coverage(fields=scheme.fields, items=scheme.items)
+    if isinstance(scheme, Jwt):
+        # A token over the body's hash proves the body; one without proves the sender knows the secret and
+        # binds nothing (monday.com's): whoever holds the secret is the sender, as with a token.
+        if scheme.body_sha256_claim is None:
+            return Coverage(everything=True)
+        return Coverage(body=True, url=scheme.audience == "url")
     assert isinstance(scheme, Hmac | PublicKey)
     headers = {h.lower() for h in scheme.signed_headers()}
     if scheme.timestamp is not None and scheme.timestamp.header is not None:

@@ -212,6 +212,47 @@ class BodyHmac(_Strict):
         return self
 
 
+class JwtIssuedAt(_Strict):
+    """A JWT's ``iat`` claim: required, and refused more than ``tolerance_seconds`` from now either way."""
+
+    claim: Literal["iat"] = "iat"
+    tolerance_seconds: int = Field(300, ge=1, le=86_400)
+
+
+class Jwt(_Strict):
+    """A JSON Web Token (RFC 7519) the sender signs with the shared secret, HMAC only (HS256/384/512), in a
+    header (Vonage's ``Authorization: Bearer``, monday.com's ``Authorization``).
+
+    Strict by construction: the algorithm is the definition's, never the token's (a token whose header names
+    another ``alg``, ``none`` included, is refused before any key is used: no algorithm confusion); a ``crit``
+    header is refused (no extension is understood); the signature is compared in constant time under every
+    ``signing_secrets`` key (rotation) before a claim is read; ``iat`` is required and inside its window,
+    ``exp`` and ``nbf`` are honoured when present (``exp`` required with ``expires``); the token is never
+    logged or echoed. What it proves of the request: the body, when ``body_sha256_claim`` names the claim
+    that holds its hex SHA-256 (Vonage's ``payload_hash``); else nothing but the secret, as a token."""
+
+    kind: Literal["jwt"]
+    header: str = Field("Authorization", pattern=HEADER_NAME)
+    # Before the token ("Bearer ", compared case-insensitively): required (Vonage always sends it), or
+    # removed only when present (monday.com documents the bare token; some of its requests carry "Bearer ").
+    prefix: str = Field("", max_length=20)
+    prefix_required: bool = True
+    algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    timestamp: JwtIssuedAt = JwtIssuedAt()
+    expires: bool = False  # the token must carry exp (monday.com's), refused once past
+    # The claim holding the hex SHA-256 of the raw body: the body is then proven like an HMAC's {body}.
+    body_sha256_claim: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,40}$")
+    # "url": the aud claim must be the URL the sender called (the secret's url, else https://{Host}{path}),
+    # as monday.com asks its apps to check.
+    audience: Literal["url"] | None = None
+    key_encoding: Literal["utf8"] = "utf8"  # the signing_secrets values as the sender shows them, as UTF-8
+
+    @property
+    def hash_name(self) -> str:
+        """The hashlib name of the HMAC."""
+        return "sha" + self.algorithm[2:]
+
+
 class Token(_Strict):
     """A shared token in a header or a query parameter, compared with the subscription's ``tokens``."""
 
@@ -232,7 +273,7 @@ class BasicAuth(_Strict):
     kind: Literal["basic"]
 
 
-Scheme = Annotated[Hmac | PublicKey | BodyHmac | Token | BasicAuth, Field(discriminator="kind")]
+Scheme = Annotated[Hmac | PublicKey | BodyHmac | Jwt | Token | BasicAuth, Field(discriminator="kind")]
 
 
 class Auth(_Strict):
@@ -268,7 +309,15 @@ class Source(_Strict):
 class Match(Source):
     """A value of the request that must be this (a handshake's marker)."""
 
-    equals: str = Field(max_length=100)
+    equals: str | None = Field(None, max_length=100)
+    # Or only that the value is there, whatever it is (monday.com's {"challenge": c}).
+    present: bool = False
+
+    @model_validator(mode="after")
+    def _one_test(self) -> Self:
+        if (self.equals is None) == (not self.present):
+            raise ValueError("set exactly one of equals or present = true")
+        return self
 
 
 class AnswerSpec(_Strict):
@@ -517,6 +566,8 @@ class ProviderDefinition(_Strict):
                 parts.append(f"{scheme.kind} {scheme.encoding} in {scheme.header}, public_keys")
             elif isinstance(scheme, BodyHmac):
                 parts.append(f"hmac-{scheme.algorithm} {scheme.encoding} in the body at {scheme.signature}")
+            elif isinstance(scheme, Jwt):
+                parts.append(f"jwt-{scheme.algorithm.lower()} in {scheme.header}")
             elif isinstance(scheme, Token):
                 where = f"header {scheme.header}" if scheme.header else f"query {scheme.query}"
                 parts.append(f"token in {where}")

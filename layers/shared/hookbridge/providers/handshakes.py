@@ -72,6 +72,8 @@ def _condition(match: Match) -> Callable[[WebhookRequest, Any], bool]:
 
     def holds(request: WebhookRequest, payload: Any) -> bool:
         value = read(request, payload)
+        if wanted is None:  # present = true: there, whatever it is (an echo's value is then checked by _echo)
+            return value is not None
         # A JSON number or boolean is compared as it is written (Discord's PING is "type": 0), and so is an
         # empty list (LINE's verification is a batch of no event: "events": []).
         text = json.dumps(value) if isinstance(value, bool | int | float) or value == [] else value

@@ -25,6 +25,7 @@ from hookbridge.providers.definition import (
     BodyHmac,
     BodyTimestamp,
     Hmac,
+    Jwt,
     ProviderDefinition,
     PublicKey,
     Scheme,
@@ -137,6 +138,10 @@ def _verifier(scheme: Scheme) -> Verify:
         from hookbridge.providers.body_signatures import build_verify as body_verify
 
         return body_verify(scheme)
+    if isinstance(scheme, Jwt):
+        from hookbridge.providers.jwts import build_verify as jwt_verify
+
+        return jwt_verify(scheme)
     if isinstance(scheme, Token):
         return _token_verifier(scheme)
     return _basic_verifier()
@@ -316,6 +321,10 @@ def _signer(scheme: Scheme, id_header: str | None) -> Signer:
         from hookbridge.providers.body_signatures import build_sign as body_sign
 
         return body_sign(scheme)
+    if isinstance(scheme, Jwt):
+        from hookbridge.providers.jwts import build_sign as jwt_sign
+
+        return jwt_sign(scheme)
     if isinstance(scheme, Token):
         return _token_signer(scheme)
     return _basic_signer

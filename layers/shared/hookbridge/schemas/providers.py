@@ -279,6 +279,41 @@ class OktaData(_Open):
     outcome: dict[str, Any] | None = None
 
 
+class VonageData(_Open):
+    """A Vonage Messages API webhook: a message's status (``status``) or an inbound message
+    (``message_type``)."""
+
+    message_uuid: str | None = None
+    to: str | None = None
+    from_: str | None = Field(None, alias="from")
+    timestamp: str | None = None  # ISO 8601
+    channel: str | None = None
+    status: str | None = None
+    message_type: str | None = None
+    text: str | None = None
+    error: dict[str, Any] | None = None
+    usage: dict[str, Any] | None = None
+
+
+class MondayBoardEvent(_Open):
+    type: str
+    triggerUuid: str | None = None  # the sender's field names
+    triggerTime: str | None = None  # ISO 8601
+    boardId: int | None = None
+    pulseId: int | None = None
+    userId: int | None = None
+    subscriptionId: int | None = None
+    columnId: str | None = None
+    value: dict[str, Any] | None = None
+    previousValue: dict[str, Any] | None = None
+
+
+class MondayData(_Open):
+    """A monday.com board webhook: the ``event`` that happened on the board."""
+
+    event: MondayBoardEvent
+
+
 class BoxData(_Open):
     trigger: str
     id: str
@@ -677,6 +712,22 @@ class OktaEvent(EventBridgeModel):
     detail: OktaDetail  # narrows the parser's dict to the typed detail
 
 
+class VonageDetail(_Detail):
+    data: VonageData | None = None
+
+
+class VonageEvent(EventBridgeModel):
+    detail: VonageDetail  # narrows the parser's dict to the typed detail
+
+
+class MondayDetail(_Detail):
+    data: MondayData | None = None
+
+
+class MondayEvent(EventBridgeModel):
+    detail: MondayDetail  # narrows the parser's dict to the typed detail
+
+
 class BoxDetail(_Detail):
     data: BoxData | None = None
 
@@ -843,6 +894,8 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "dropbox": DropboxData,
     "trello": TrelloData,
     "okta": OktaData,
+    "vonage": VonageData,
+    "monday": MondayData,
     "box": BoxData,
     "telegram": TelegramData,
     "line": LineData,
@@ -891,6 +944,8 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "dropbox": DropboxDetail,
     "trello": TrelloDetail,
     "okta": OktaDetail,
+    "vonage": VonageDetail,
+    "monday": MondayDetail,
     "box": BoxDetail,
     "telegram": TelegramDetail,
     "line": LineDetail,
@@ -939,6 +994,8 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "dropbox": DropboxEvent,
     "trello": TrelloEvent,
     "okta": OktaEvent,
+    "vonage": VonageEvent,
+    "monday": MondayEvent,
     "box": BoxEvent,
     "telegram": TelegramEvent,
     "line": LineEvent,
