@@ -7,6 +7,7 @@ and never stored, and nothing is acknowledged before the conditional write has s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -202,11 +203,10 @@ class IngestPipeline:
                 "secret_version": version,
             },
         )
-        # The cached copy still awaits: the next event verifies with the learned secret.
-        try:
+        # The cached copy still awaits: the next event verifies with the learned secret (on a failure here,
+        # the rotation retry in _verify reads it then).
+        with contextlib.suppress(WebhookError):
             self._secrets.get(provider, subscription, force_fetch=True)
-        except WebhookError:
-            pass  # the rotation retry in _verify reads it then
         return SubscriptionSecret()  # the answer is made of the request alone (HandshakeSpec)
 
     def _refuse_learning(self, handshake: Handshake, request: WebhookRequest, reason: str) -> NoReturn:
