@@ -279,6 +279,23 @@ class OktaData(_Open):
     outcome: dict[str, Any] | None = None
 
 
+class AsanaResource(_Open):
+    gid: str
+    resource_type: str
+    resource_subtype: str | None = None
+
+
+class AsanaData(_Open):
+    """One event of an Asana webhook delivery (each of its `events` is published): no id of its own."""
+
+    action: str  # added, changed, removed, deleted, undeleted
+    resource: AsanaResource
+    created_at: str | None = None  # ISO 8601
+    user: dict[str, Any] | None = None
+    parent: AsanaResource | None = None
+    change: dict[str, Any] | None = None
+
+
 class BoxData(_Open):
     trigger: str
     id: str
@@ -677,6 +694,14 @@ class OktaEvent(EventBridgeModel):
     detail: OktaDetail  # narrows the parser's dict to the typed detail
 
 
+class AsanaDetail(_Detail):
+    data: AsanaData | None = None
+
+
+class AsanaEvent(EventBridgeModel):
+    detail: AsanaDetail  # narrows the parser's dict to the typed detail
+
+
 class BoxDetail(_Detail):
     data: BoxData | None = None
 
@@ -843,6 +868,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "dropbox": DropboxData,
     "trello": TrelloData,
     "okta": OktaData,
+    "asana": AsanaData,
     "box": BoxData,
     "telegram": TelegramData,
     "line": LineData,
@@ -891,6 +917,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "dropbox": DropboxDetail,
     "trello": TrelloDetail,
     "okta": OktaDetail,
+    "asana": AsanaDetail,
     "box": BoxDetail,
     "telegram": TelegramDetail,
     "line": LineDetail,
@@ -939,6 +966,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "dropbox": DropboxEvent,
     "trello": TrelloEvent,
     "okta": OktaEvent,
+    "asana": AsanaEvent,
     "box": BoxEvent,
     "telegram": TelegramEvent,
     "line": LineEvent,
