@@ -368,6 +368,8 @@ class HandshakeSpec(_Strict):
             raise ValueError("check = 'learn': an unproven request is never answered with the signing secret")
 
     def _check_unchecked(self) -> None:
+        if any(ANSWER_PLACEHOLDER.search(value) for value in self.answer.headers.values()):
+            raise ValueError("check = 'none': an unproven request's values are never put in headers")
         if self.answer.keyed():
             raise ValueError("check = 'none': an unproven request is never answered with the signing secret")
         content_type = (self.answer.content_type or "").split(";")[0].strip().lower()
