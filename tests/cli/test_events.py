@@ -24,7 +24,7 @@ HANDSHAKES = {
     "zoom": "endpoint.url_validation",
     "meta": "subscribe",
 }
-HANDSHAKES |= {"twitch": "webhook_callback_verification", "asana": "hook_secret"}
+HANDSHAKES |= {"twitch": "webhook_callback_verification", "asana": "hook_secret", "notion": "verification"}
 # Senders that want an answer of their own shape: the stored event's id is not in it.
 # Senders whose signature is a one-time token in the body: each send is signed anew, so a new request.
 SIGNED_ANEW = {"mailgun"}

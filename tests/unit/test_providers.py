@@ -30,6 +30,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "meta",
         "mollie",
         "mux",
+        "notion",
         "okta",
         "paddle",
         "pagerduty",

@@ -296,6 +296,26 @@ class AsanaData(_Open):
     change: dict[str, Any] | None = None
 
 
+class NotionEntity(_Open):
+    id: str
+    type: str  # page, database, data_source, comment
+
+
+class NotionData(_Open):
+    """A Notion webhook event: what happened (type) to which entity, in which workspace."""
+
+    id: str
+    type: str
+    timestamp: str | None = None  # ISO 8601
+    workspace_id: str | None = None
+    subscription_id: str | None = None
+    integration_id: str | None = None
+    entity: NotionEntity | None = None
+    authors: list[dict[str, Any]] | None = None
+    attempt_number: int | None = None
+    data: dict[str, Any] | None = None
+
+
 class BoxData(_Open):
     trigger: str
     id: str
@@ -702,6 +722,14 @@ class AsanaEvent(EventBridgeModel):
     detail: AsanaDetail  # narrows the parser's dict to the typed detail
 
 
+class NotionDetail(_Detail):
+    data: NotionData | None = None
+
+
+class NotionEvent(EventBridgeModel):
+    detail: NotionDetail  # narrows the parser's dict to the typed detail
+
+
 class BoxDetail(_Detail):
     data: BoxData | None = None
 
@@ -869,6 +897,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "trello": TrelloData,
     "okta": OktaData,
     "asana": AsanaData,
+    "notion": NotionData,
     "box": BoxData,
     "telegram": TelegramData,
     "line": LineData,
@@ -918,6 +947,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "trello": TrelloDetail,
     "okta": OktaDetail,
     "asana": AsanaDetail,
+    "notion": NotionDetail,
     "box": BoxDetail,
     "telegram": TelegramDetail,
     "line": LineDetail,
@@ -967,6 +997,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "trello": TrelloEvent,
     "okta": OktaEvent,
     "asana": AsanaEvent,
+    "notion": NotionEvent,
     "box": BoxEvent,
     "telegram": TelegramEvent,
     "line": LineEvent,
