@@ -21,6 +21,7 @@ class FakeDynamoDB:
     def __init__(self, calls: Calls) -> None:
         self.calls = calls
         self.items: dict[str, dict[str, Any]] = {}
+        self.last_write: tuple[str, dict[str, Any]] = ("", {})  # the operation and its request
 
     def put_item(
         self,
@@ -31,6 +32,15 @@ class FakeDynamoDB:
         ReturnValuesOnConditionCheckFailure: str,
     ) -> dict[str, Any]:
         self.calls["dynamodb.PutItem"] += 1
+        self.last_write = (
+            "put_item",
+            {
+                "TableName": TableName,
+                "Item": Item,
+                "ConditionExpression": ConditionExpression,
+                "ReturnValuesOnConditionCheckFailure": ReturnValuesOnConditionCheckFailure,
+            },
+        )
         key = Item["pk"]["S"]
         if key in self.items:
             raise ClientError(
@@ -38,6 +48,27 @@ class FakeDynamoDB:
                 "PutItem",
             )
         self.items[key] = Item  # sized after the run: not the warm path's cost
+        return {}
+
+    def transact_write_items(self, *, TransactItems: list[dict[str, Any]], **request: Any) -> dict[str, Any]:
+        """The windowed content dedupe's transaction (hookbridge.aws.storage): a condition on the previous
+        slot's item and a conditional put, both as DynamoDB evaluates them."""
+        self.calls["dynamodb.TransactWriteItems"] += 1
+        self.last_write = ("transact_write_items", {"TransactItems": TransactItems, **request})
+        [check], [put] = TransactItems[0].values(), TransactItems[1].values()
+        previous = self.items.get(check["Key"]["pk"]["S"])
+        now = int(check["ExpressionAttributeValues"][":now"]["N"])
+        key = put["Item"]["pk"]["S"]
+        failed = [
+            previous if previous is not None and int(previous["dedupe_until"]["N"]) > now else None,
+            self.items.get(key),
+        ]
+        if any(failed):
+            none = {"Code": "None"}
+            reasons = [{"Code": "ConditionalCheckFailed", "Item": f} if f else none for f in failed]
+            answer: Any = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+            raise ClientError(answer, "TransactWriteItems")
+        self.items[key] = put["Item"]
         return {}
 
     def item_sizes(self) -> list[int]:
@@ -81,6 +112,11 @@ class BotocoreDynamoDB(FakeDynamoDB):
     def put_item(self, **request: Any) -> dict[str, Any]:
         answer = super().put_item(**request)
         self.client.put_item(**request)
+        return answer
+
+    def transact_write_items(self, **request: Any) -> dict[str, Any]:
+        answer = super().transact_write_items(**request)
+        self.client.transact_write_items(**request)
         return answer
 
 

@@ -157,10 +157,11 @@ def bare_handler(provider: str) -> Callable[..., Any]:
 
 
 def powertools_handler(
-    provider: str, items: dict[str, dict[str, Any]] | None = None, compress: bool = False
+    provider: str, items: dict[str, tuple[str, dict[str, Any]]] | None = None, compress: bool = False
 ) -> Callable[..., Any]:
-    """The minimal Powertools handler; given ``items`` (our item for each body), it also makes the same
-    conditional PutItem as ours, and with ``compress`` first compresses the body when our item holds it."""
+    """The minimal Powertools handler; given ``items`` (our write for each body: the operation, its request),
+    it also makes the very same conditional write as ours (a PutItem; for content remembered for a window, a
+    transaction), and with ``compress`` first compresses the body when our item holds it."""
     secret = demo_secret(provider)
     app = APIGatewayHttpResolver()
     route = providers.load(provider).route
@@ -174,15 +175,11 @@ def powertools_handler(
             return Response(401, "application/json", '{"message":"Unauthorized"}')
         json.loads(body)
         if dynamodb is not None and items is not None:
-            item = items[event["body"]]
+            operation, request = items[event["body"]]
+            item = request["Item"] if "Item" in request else request["TransactItems"][-1]["Put"]["Item"]
             if compress and "payload_s3_key" not in item:  # ours compresses every body its item holds
                 deflate(body)
-            dynamodb.put_item(
-                TableName="events",
-                Item=item,
-                ConditionExpression="attribute_not_exists(pk)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+            getattr(dynamodb, operation)(**request)
         return Response(200, "application/json", '{"status":"accepted"}')
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -230,13 +227,13 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _our_items(provider: str, prepared: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The item ours stores for each request's body, from a run of its own (untimed)."""
+def _our_items(provider: str, prepared: list[dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The write ours makes for each request's body, from a run of its own (untimed)."""
     handler, dynamodb = our_handler(provider, Calls())
     items = {}
     for event in prepared:
         assert handler(event, LambdaContext())["statusCode"] == 200
-        items[event["body"]] = list(dynamodb.items.values())[-1]
+        items[event["body"]] = dynamodb.last_write
     return items
 
 
