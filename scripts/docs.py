@@ -478,6 +478,12 @@ def _handshake(h: Any, d: Any) -> str:
         proof = f"its {_source(h.verify_token)} must be the secret's `verify_token` (else {h.refused_status})"
     elif h.check == "none":
         proof = "the sender proves nothing: answered from the request alone, never with the secret"
+    elif h.check == "learn":
+        proof = (
+            f"hands the signing secret over in its {_source(h.learns)}: stored once, only while the "
+            "subscription awaits it (`hookbridge subscriptions create ... --await-handshake WINDOW`), the "
+            "change audited in the log without the value; refused (401), changing nothing, otherwise"
+        )
     else:
         proof = "proven as any request (above)"
     a = h.answer
@@ -486,6 +492,8 @@ def _handshake(h: Any, d: Any) -> str:
     answer += "".join(f" with `{name}: {value}`" for name, value in a.headers.items())
     answer += f" `{body}`" if body else ""
     request = f"a {h.method} where {when}" if when else f"any {h.method}"
+    if h.check == "learn" and not when:
+        request = f"a {h.method} with its {_source(h.learns)}"
     return f"- `{h.name}`: {request}; {proof}; answered {answer}.\n"
 
 

@@ -38,6 +38,7 @@ def ingest_timeouts() -> set[int]:
 
 def test_the_providers_pages_are_read_into_their_definitions() -> None:
     assert waits() == {
+        "asana": 10,
         "zippex": 10,
         "zencargo": 5,
         "box": 30,

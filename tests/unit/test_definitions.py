@@ -366,3 +366,55 @@ def test_a_get_proven_by_a_header_token_builds_and_one_by_a_signature_is_refused
     assert (handshake.method, handshake.verified) == ("GET", True)
     with pytest.raises(DefinitionError, match=r"handshakes\.0: a GET carries no signed body"):
         read_definition(write(tmp_path, UNCHECKED.replace('check = "none"\n', "")))
+
+
+# A handshake that hands the signing secret over (Asana's X-Hook-Secret, Notion's verification_token): told
+# from an event by the secret being there, never answered with the signing secret.
+LEARNING = (
+    GOOD
+    + """
+[[handshakes]]
+name = "hook_secret"
+check = "learn"
+learns = { header = "X-Hook-Secret" }
+answer = { status = 200, headers = { "X-Hook-Secret" = "{header:X-Hook-Secret}" } }
+"""
+)
+
+
+def test_a_learning_handshake_builds_reads_its_secret_and_echoes_it_in_a_header(tmp_path: Path) -> None:
+    provider = providers.build(read_definition(write(tmp_path, LEARNING)))
+    [handshake] = provider.learning
+    assert not handshake.verified
+    assert handshake.learns is not None
+    request = WebhookRequest("acme", "demo", {"x-hook-secret": "s3cr3t"}, {}, {}, b"", 1_000_000)
+    assert handshake.learns(request, None) == "s3cr3t"
+    found = handshake.answer(request, None, SubscriptionSecret.model_validate({}))
+    assert (found.status, found.body, found.headers) == (200, "", (("X-Hook-Secret", "s3cr3t"),))
+    # A value that is no header's text (a line break: a second header) is neither learned nor echoed.
+    split = WebhookRequest("acme", "demo", {"x-hook-secret": "a\r\nSet-Cookie: x"}, {}, {}, b"", 1_000_000)
+    assert handshake.learns(split, None) is None
+    with pytest.raises(Unauthorized):
+        handshake.answer(split, None, SubscriptionSecret.model_validate({}))
+    assert providers.build(read_definition(write(tmp_path, GOOD))).learning == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda t: t.replace('learns = { header = "X-Hook-Secret" }\n', ""), "learns says where"),
+        (lambda t: t.replace('check = "learn"\n', ""), "learns says where"),
+        (lambda t: t.replace('check = "learn"', 'check = "learn"\nmethod = "GET"'), "is a POST"),
+        (lambda t: t.replace('{ header = "X-Hook-Secret" }', '{ query = "secret" }'), "header or at a JSON"),
+        (
+            lambda t: t.replace('"{header:X-Hook-Secret}"', '"{hmac_sha256_hex:header:X-Hook-Secret}"'),
+            "signing",
+        ),
+    ],
+)
+def test_a_learning_handshake_that_could_leak_is_refused(tmp_path: Path, change: object, said: str) -> None:
+    path = write(tmp_path, change(LEARNING))  # type: ignore[operator]
+    with pytest.raises(DefinitionError) as refused:
+        read_definition(path)
+    assert "handshakes.0" in str(refused.value)
+    assert said in str(refused.value)

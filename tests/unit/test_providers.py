@@ -11,6 +11,7 @@ from hookbridge.providers.verification import credentials_match, secret_matches
 def test_every_module_loads_as_its_own_provider() -> None:
     assert providers.names() == [
         "adyen",
+        "asana",
         "bitbucket",
         "box",
         "calendly",
@@ -29,6 +30,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "meta",
         "mollie",
         "mux",
+        "notion",
         "okta",
         "paddle",
         "pagerduty",

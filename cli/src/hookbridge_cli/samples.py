@@ -71,7 +71,11 @@ def is_stored(provider: Provider, sample: dict[str, Any]) -> bool:
         0,
     )
     payload, _ = provider.parse(request)
-    return not any(h.verified and h.matches(request, payload) for h in provider.handshakes)
+    return not any(
+        (h.verified or (h.learns is not None and h.learns(request, payload) is not None))
+        and h.matches(request, payload)
+        for h in provider.handshakes
+    )
 
 
 def distinct_body(provider: str, sample: dict[str, Any], n: int) -> str:

@@ -121,6 +121,10 @@ class Handshake:
     # The query parameter a sender puts the verify token in (Meta's hub.verify_token): where a sample
     # made for a subscription puts the subscription's own.
     token_parameter: str | None = None
+    # Where a handshake that hands the signing secret over has it (Asana's X-Hook-Secret header): the value,
+    # or None when the request has none. Such a handshake is proven by nothing, so it is answered only while
+    # the subscription awaits its secret (hookbridge.ingest.pipeline).
+    learns: Callable[[WebhookRequest, Any], str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +167,11 @@ class Provider:
     )
     handshakes: tuple[Handshake, ...] = ()
     accepted: Answer | None = None  # the answer to a stored webhook, when the sender wants its own
+
+    @property
+    def learning(self) -> tuple[Handshake, ...]:
+        """The handshakes that hand the subscription's signing secret over (none for most senders)."""
+        return tuple(h for h in self.handshakes if h.learns is not None)
 
     @property
     def methods(self) -> frozenset[str]:

@@ -20,6 +20,15 @@ class Secrets(Protocol):
         """The secret read anew (it may have been rotated), or None when a refresh is not due."""
 
 
+class SecretLearner(Protocol):
+    """Stores a signing secret a handshake hands over (``hookbridge.aws.secrets.LearnedSecrets``)."""
+
+    def learn(self, provider: str, subscription: str, value: str, now: float) -> str:
+        """Stores ``value`` as the subscription's signing secret, and clears its awaiting marker, if the
+        subscription awaits one at ``now`` and none was learned yet: one conditional write. Returns the new
+        version's id; raises Unauthorized (nothing written) otherwise."""
+
+
 class EventStore(Protocol):
     """The events table (``hookbridge.aws.storage.DynamoEventStore``)."""
 

@@ -29,6 +29,21 @@ class BasicAuth(BaseModel):
     password: SecretStr
 
 
+class AwaitingHandshake(BaseModel):
+    """The operator's leave for a handshake to hand this subscription its signing secret (Asana, Notion):
+    until a time, once. ``token`` names the one version of the secret that the learned value may become
+    (Secrets Manager's ClientRequestToken): a second, different value can never be written under it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    until: datetime
+    token: str = Field(pattern=r"^[A-Za-z0-9-]{32,64}$")
+
+    def open_at(self, now: float) -> bool:
+        until = self.until if self.until.tzinfo else self.until.replace(tzinfo=UTC)
+        return now < until.timestamp()
+
+
 class SubscriptionSecret(BaseModel):
     """SecretString of ``{prefix}/{provider}/{subscription}``. Fields a provider does not use are ignored.
 
@@ -54,6 +69,8 @@ class SubscriptionSecret(BaseModel):
     token_header: str | None = Field(None, min_length=1)
     hmac_header: str | None = Field(None, min_length=1)
     hmac_encoding: Literal["hex", "base64"] = "hex"
+    # Set by `hookbridge subscriptions create ... --await-handshake`, cleared when the secret is learned.
+    awaiting_handshake: AwaitingHandshake | None = None
 
     def signing_keys(self) -> list[bytes]:
         return [s.get_secret_value().encode() for s in self.signing_secrets if s.get_secret_value()]

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -60,6 +63,15 @@ def create(
         str, typer.Option(help="With --register: the variable holding the API key.")
     ] = "ZIPPEX_API_KEY",
     zippex_api_url: Annotated[str, typer.Option(help="With --register.")] = "https://api.zippex.com",
+    await_handshake: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WINDOW",
+            help="Asana, Notion: store no secret now; the sender's handshake hands it over, and is let store "
+            "it once, within this window (15m, 1h, 900 = seconds; at most 24h). Any other such handshake "
+            "is refused.",
+        ),
+    ] = None,
     local: options.Local = False,
     stack: options.Stack = "hookbridge",
     aws_port: options.AwsPort = None,
@@ -70,7 +82,11 @@ def create(
     chosen = options.provider(provider)
     options.subscription(subscription)
     record = _record(provider, subscription, webhook_id, quiet_period, contact, event)
-    secret, api_key = _secret_to_store(chosen, secret_file, register, api_key_env)
+    secret: dict[str, Any] | None
+    if await_handshake is not None:
+        secret, api_key = _awaiting(chosen, await_handshake, secret_file, register), None
+    else:
+        secret, api_key = _secret_to_store(chosen, secret_file, register, api_key_env)
     t = resolve(local, stack, aws_port)
     require_received(t, provider)
     registry = SubscriptionRegistry(t.client("dynamodb"), t.subscriptions_table)
@@ -144,6 +160,34 @@ def _secret_to_store(
     return None, api_key
 
 
+# How long a subscription may await its secret: the sender's handshake comes while the operator creates the
+# webhook there, so minutes are enough; a day at most, so that a forgotten one does not stay open.
+_WINDOW = re.compile(r"^(\d{1,6})([smh]?)$")
+_MAX_WINDOW_SECONDS = 86_400
+
+
+def _awaiting(chosen: Provider, window: str, secret_file: Path | None, register: bool) -> dict[str, Any]:
+    """The secret of a subscription that awaits its signing secret from the sender's handshake: no value,
+    only until when, and the token naming the one version the learned value may become
+    (hookbridge.aws.secrets.LearnedSecrets)."""
+    if not chosen.learning:
+        raise Usage(
+            f"{chosen.name}'s handshake hands over no secret", "give its secret with --secret-file instead"
+        )
+    if secret_file is not None or register:
+        raise Usage(
+            "--await-handshake learns the secret: it is not given too", "drop --secret-file/--register"
+        )
+    found = _WINDOW.match(window.strip())
+    seconds = int(found.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[found.group(2)] if found else 0
+    if not 60 <= seconds <= _MAX_WINDOW_SECONDS:
+        raise Usage(
+            f"--await-handshake {window!r}: a window of 1m to 24h", "for example --await-handshake 15m"
+        )
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
+    return {"awaiting_handshake": {"until": until.isoformat(), "token": str(uuid.uuid4())}}
+
+
 def _refuse_what_exists(
     t: Target, registry: SubscriptionRegistry, record: Subscription, storing: bool
 ) -> bool:
@@ -201,6 +245,7 @@ def _report_created(
     provider, subscription = record.provider, record.subscription
     name = secret_name(t.prefix, provider, subscription)
     urls = credentials.registration_urls(chosen, t.webhook_base_url, subscription, secret)
+    awaiting = (secret or {}).get("awaiting_handshake")
     out.result(
         {
             "provider": provider,
@@ -209,6 +254,7 @@ def _report_created(
             "urls": urls,
             "secret": name,
             "secret_stored": secret is not None,
+            "awaiting_handshake_until": awaiting["until"] if awaiting else None,
             "receiving": receiving,
             # Each ingest instance lists its sender's subscriptions: a new name is served within this.
             "receiving_within_seconds": t.served_within_seconds if receiving else None,
@@ -221,7 +267,13 @@ def _report_created(
     out.say("register at the provider:" if len(urls) == 1 else "register at the provider, one per type:")
     for url in urls:
         out.say(f"  {url}")
-    if receiving:
+    if awaiting:
+        out.say(
+            f"awaiting its secret from {provider}'s handshake until {awaiting['until']}: create the webhook "
+            f"at {provider} before then (served within {t.served_within_seconds:g} s); once learned, any "
+            "other handshake is refused"
+        )
+    elif receiving:
         out.say(
             f"its webhooks are accepted within {t.served_within_seconds:g} s (once every instance knows it)"
         )

@@ -17,7 +17,7 @@ from hookbridge.aws.clients import WARM_PATH_CLIENT_CONFIG, WARM_PATH_DYNAMODB_C
 from hookbridge.aws.known_subscriptions import KnownSubscriptions, KnownSubscriptionSecrets
 from hookbridge.aws.payloads import PayloadStore
 from hookbridge.aws.rejections import RejectionCounter
-from hookbridge.aws.secrets import SecretStore
+from hookbridge.aws.secrets import LearnedSecrets, SecretStore
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.observability import LambdaHandler, Lazy
@@ -67,7 +67,9 @@ def ingest_handler(
             dynamodb, settings.subscriptions_table, settings.rejection_flush_seconds
         )
         payloads = PayloadStore(lambda: session.client("s3", config=client_config), settings.payload_bucket)
-        return build_ingest_handler(provider, settings, secrets, store, rejections, payloads)
+        # Only a sender whose handshake hands its secret over writes one (its role alone may).
+        learner = LearnedSecrets(secretsmanager, settings.prefix) if provider.learning else None
+        return build_ingest_handler(provider, settings, secrets, store, rejections, payloads, learner=learner)
 
     handler = Lazy(build)
     if environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":

@@ -8,17 +8,18 @@ map, so that a flood of made-up subscription names cannot hammer Secrets Manager
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from hookbridge.errors import NotFound, Unavailable
+from hookbridge.errors import NotFound, Unauthorized, Unavailable
 from hookbridge.subscription import SubscriptionSecret, secret_name
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,53 @@ class SecretStore:
         self._not_found.move_to_end(name)
         while len(self._not_found) > self._not_found_capacity:
             self._not_found.popitem(last=False)
+
+
+class LearnedSecrets:
+    """Stores the signing secret a handshake hands over (Asana, Notion): the ``SecretLearner`` port. Made
+    only for the senders whose definition has such a handshake; their role alone may PutSecretValue, on
+    their own secrets (template.yaml).
+
+    The write is conditional twice over. The secret is read afresh (no cache) and must carry the awaiting
+    marker `hookbridge subscriptions create --await-handshake` set, with its time not past. Then the new value
+    (the secret as it was, its signing secret the learned one, the marker gone) is put with the marker's
+    token as ClientRequestToken, which names the version it creates. Two handshakes racing both read the
+    marker, but only one version can ever have that id: Secrets Manager refuses a second, different value
+    under it (ResourceExistsException), so the loser is refused and nothing changes; the very same value
+    again is the same version (PutSecretValue is idempotent), so a sender's retry changes nothing either.
+    After the write the marker is gone, so every later handshake is refused at the first check."""
+
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+
+    def learn(self, provider: str, subscription: str, value: str, now: float) -> str:
+        name = secret_name(self._prefix, provider, subscription)
+        try:
+            raw = self._client.get_secret_value(SecretId=name)["SecretString"]
+        except ClientError as exc:
+            raise Unavailable(f"secrets manager failed: {_client_error_code(exc)}") from exc
+        current = _parse(raw)
+        marker = current.awaiting_handshake
+        if marker is None or not marker.open_at(now):
+            raise Unauthorized("the subscription awaits no secret now")
+        learned = {k: v for k, v in json.loads(raw).items() if k != "awaiting_handshake"}
+        learned["signing_secrets"] = [value]
+        try:
+            answer = self._client.put_secret_value(
+                SecretId=name,
+                ClientRequestToken=marker.token,
+                SecretString=json.dumps(learned, sort_keys=True),
+            )
+        except ClientError as exc:
+            if _client_error_code(exc) == "ResourceExistsException":
+                raise Unauthorized("another secret was learned for this subscription") from exc
+            raise Unavailable(f"secrets manager failed: {_client_error_code(exc)}") from exc
+        return str(answer.get("VersionId", marker.token))
+
+
+def _client_error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "ClientError"))
 
 
 def _parse(raw: object) -> SubscriptionSecret:

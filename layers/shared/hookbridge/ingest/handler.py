@@ -14,7 +14,14 @@ from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.ingest.tally import MetricTally
 from hookbridge.model import Provider
 from hookbridge.observability import LambdaHandler, observability, with_lambda_context
-from hookbridge.ports import EventStore, NoRejectionRecorder, Payloads, RejectionRecorder, Secrets
+from hookbridge.ports import (
+    EventStore,
+    NoRejectionRecorder,
+    Payloads,
+    RejectionRecorder,
+    SecretLearner,
+    Secrets,
+)
 from hookbridge.settings import IngestSettings
 
 
@@ -27,11 +34,19 @@ def build_ingest_handler(
     payloads: Payloads | None = None,
     clock: Callable[[], float] = time.monotonic,  # the metrics' interval (the bench simulates a flood's)
     wall_clock: Callable[[], float] = time.time,  # what signed timestamps are checked against
+    learner: SecretLearner | None = None,  # senders whose handshake hands their secret over (Asana)
 ) -> LambdaHandler:
     logger, metrics = observability(settings, f"ingest-{provider.name}")  # service dimension
     counted: RejectionRecorder = rejections or NoRejectionRecorder()
     pipeline = IngestPipeline(
-        provider, settings, secrets, store, clock=wall_clock, rejections=counted, payloads=payloads
+        provider,
+        settings,
+        secrets,
+        store,
+        clock=wall_clock,
+        rejections=counted,
+        payloads=payloads,
+        learner=learner,
     )
     tally = MetricTally(metrics, settings.metrics_interval_seconds, clock)
     app = create_app(pipeline, tally)

@@ -7,15 +7,16 @@ and never stored, and nothing is acknowledged before the conditional write has s
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NoReturn
 
-from hookbridge.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
+from hookbridge.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized, WebhookError
 from hookbridge.model import (
     NOT_JSON,
     Answer,
@@ -28,7 +29,14 @@ from hookbridge.model import (
     encode_elements,
     iso_ms,
 )
-from hookbridge.ports import EventStore, NoRejectionRecorder, Payloads, RejectionRecorder, Secrets
+from hookbridge.ports import (
+    EventStore,
+    NoRejectionRecorder,
+    Payloads,
+    RejectionRecorder,
+    SecretLearner,
+    Secrets,
+)
 from hookbridge.settings import IngestSettings
 from hookbridge.subscription import SUBSCRIPTION_NAME, SubscriptionSecret
 
@@ -60,8 +68,11 @@ class IngestPipeline:
         clock: Callable[[], float] = time.time,
         rejections: RejectionRecorder | None = None,
         payloads: Payloads | None = None,
+        learner: SecretLearner | None = None,
     ) -> None:
         self._payloads = payloads
+        self._learner = learner
+        self._learning = provider.learning  # empty for every sender but those that hand a secret over
         self._rejections = rejections or NoRejectionRecorder()
         self.provider = provider
         self._settings = settings
@@ -89,6 +100,10 @@ class IngestPipeline:
                 raise NotFound(f"unknown {name}")
         if request.method != "POST":
             return self._unsigned_handshake(request)
+        if self._learning:
+            learned = self._learning_handshake(request)
+            if learned is not None:
+                return learned
         verified_by, secret = self._verify(request)
         payload, form = self.provider.parse(request)
         for handshake in self.provider.handshakes:
@@ -145,6 +160,68 @@ class IngestPipeline:
             if handshake.matches(request, NOT_JSON):
                 return IngestResult(None, handshake.name, self._answer_checked(handshake, request, secret))
         raise NotFound("not a handshake of this sender")
+
+    def _learning_handshake(self, request: WebhookRequest) -> IngestResult | None:
+        """A handshake that hands the subscription's signing secret over (Asana's X-Hook-Secret, Notion's
+        verification_token): nothing proves it, so the body is read unverified (within the size limit) only
+        to find the secret; None when the request is not one."""
+        payload, _ = self.provider.parse(request)
+        for handshake in self._learning:
+            assert handshake.learns is not None
+            value = handshake.learns(request, payload)
+            if value is not None and handshake.matches(request, payload):
+                answer = self._learn(handshake, request, value)
+                return IngestResult(None, handshake.name, handshake.answer(request, payload, answer))
+        return None
+
+    def _learn(self, handshake: Handshake, request: WebhookRequest, value: str) -> SubscriptionSecret:
+        """Stores the handed-over secret if the operator made the subscription await one and its window is
+        open, once (SecretLearner's conditional write); else refuses, changing nothing. Each outcome is
+        audited in the log: the subscription, the handshake and the version, never the value."""
+        provider, subscription = self.provider.name, request.subscription
+        secret = self._secrets.get(provider, subscription)  # NotFound (404) for a name that is none
+        now = self._clock()
+        if not _awaits(secret, now):
+            # The cached copy may predate the operator's marker: read once more (rate-limited).
+            fresh = self._secrets.refreshed(provider, subscription)
+            if fresh is None or not _awaits(fresh, now):
+                self._refuse_learning(handshake, request, "the subscription awaits no secret now")
+        if self._learner is None:
+            self._refuse_learning(handshake, request, "this function stores no learned secret")
+        assert self._learner is not None
+        try:
+            version = self._learner.learn(provider, subscription, value, now)
+        except Unauthorized as exc:
+            self._refuse_learning(handshake, request, exc.reason)
+        log.warning(
+            "audit: signing secret learned at a handshake, awaiting marker cleared",
+            extra={
+                "audit": "secret_learned",
+                "provider": provider,
+                "subscription": subscription,
+                "handshake": handshake.name,
+                "secret_version": version,
+            },
+        )
+        # The cached copy still awaits: the next event verifies with the learned secret (on a failure here,
+        # the rotation retry in _verify reads it then).
+        with contextlib.suppress(WebhookError):
+            self._secrets.get(provider, subscription, force_fetch=True)
+        return SubscriptionSecret()  # the answer is made of the request alone (HandshakeSpec)
+
+    def _refuse_learning(self, handshake: Handshake, request: WebhookRequest, reason: str) -> NoReturn:
+        log.warning(
+            "audit: handshake handing a secret over refused, nothing changed",
+            extra={
+                "audit": "secret_refused",
+                "provider": self.provider.name,
+                "subscription": request.subscription,
+                "handshake": handshake.name,
+                "reason": reason,
+            },
+        )
+        self._rejections.record(self.provider.name, request.subscription)
+        raise Unauthorized(f"{handshake.name}: {reason}")
 
     def _answer_checked(
         self, handshake: Handshake, request: WebhookRequest, secret: SubscriptionSecret
@@ -264,3 +341,8 @@ class IngestPipeline:
                 else None
             ),
         )
+
+
+def _awaits(secret: SubscriptionSecret, now: float) -> bool:
+    marker = secret.awaiting_handshake
+    return marker is not None and marker.open_at(now)

@@ -342,18 +342,26 @@ class AnswerSpec(_Strict):
         for name, value in self.headers.items():
             if not re.fullmatch(HEADER_NAME, name) or name.lower() == "content-type":
                 raise ValueError(f"headers: {name!r} is not a header name (Content-Type: set content_type)")
-            if not _FIXED_HEADER_VALUE.fullmatch(value):
-                raise ValueError(f"headers: {name}'s value is fixed printable text without braces")
+            # A value is fixed text, or a template of the request's values (Asana's X-Hook-Secret echoed):
+            # what it is filled with is checked to be a header's text when the answer is made.
+            fixed = ANSWER_PLACEHOLDER.sub("", value)
+            if (fixed or not value) and not _FIXED_HEADER_VALUE.fullmatch(fixed):
+                raise ValueError(
+                    f"headers: {name}'s value is printable text without braces, or placeholders "
+                    "{header:..}, {json:..}, {query:..}"
+                )
         return self
+
+    def _texts(self) -> tuple[str, ...]:
+        return (self.body, *(self.json_body or {}).values(), *self.headers.values())
 
     def echoes(self) -> bool:
         """Whether the answer holds a value of the request."""
-        return any(ANSWER_PLACEHOLDER.search(text) for text in (self.body, *(self.json_body or {}).values()))
+        return any(ANSWER_PLACEHOLDER.search(text) for text in self._texts())
 
     def keyed(self) -> bool:
         """Whether the answer holds a value made with the subscription's signing secret."""
-        texts = (self.body, *(self.json_body or {}).values())
-        return any(found.group(1) for text in texts for found in ANSWER_PLACEHOLDER.finditer(text))
+        return any(found.group(1) for text in self._texts() for found in ANSWER_PLACEHOLDER.finditer(text))
 
 
 class HandshakeSpec(_Strict):
@@ -370,8 +378,16 @@ class HandshakeSpec(_Strict):
     # GET ?challenge=, Trello's HEAD: the sender signs no handshake). An unchecked handshake is a GET or HEAD
     # whose answer is made of the request alone, never with the secret, and echoes only as text/plain or
     # JSON: whoever asks learns nothing but that the subscription exists, and nothing changes.
-    check: Literal["auth", "verify_token", "none"] = "auth"
+    #
+    # Or "learn": a sender that hands its signing secret over in the handshake (Asana's X-Hook-Secret,
+    # Notion's verification_token), so that nothing can prove it. ``learns`` says where the secret is; it is
+    # stored as the subscription's signing secret only while the operator made the subscription await one
+    # (`hookbridge subscriptions create ... --await-handshake`), before the time that states, and only once
+    # (a conditional write); any other such handshake changes nothing and is refused. It is told from an
+    # event by its secret being there (and its when, if any).
+    check: Literal["auth", "verify_token", "none", "learn"] = "auth"
     verify_token: Source | None = None
+    learns: Source | None = None
     refused_status: Literal[401, 403] = 401  # what a failed check answers: Meta documents 403
     answer: AnswerSpec
 
@@ -379,7 +395,11 @@ class HandshakeSpec(_Strict):
     def _consistent(self) -> Self:
         if (self.check == "verify_token") != (self.verify_token is not None):
             raise ValueError("verify_token says where the token is exactly when check = 'verify_token'")
-        if self.method == "POST" and (self.check == "none" or not self.when):
+        if (self.check == "learn") != (self.learns is not None):
+            raise ValueError("learns says where the secret is exactly when check = 'learn'")
+        if self.check == "learn":
+            self._check_learning()
+        elif self.method == "POST" and (self.check == "none" or not self.when):
             raise ValueError("a POST handshake is proven by the auth and told from an event by its when")
         if self.method == "HEAD" and (self.answer.body or self.answer.json_body is not None):
             raise ValueError("a HEAD is answered without a body")
@@ -387,7 +407,18 @@ class HandshakeSpec(_Strict):
             self._check_unchecked()
         return self
 
+    def _check_learning(self) -> None:
+        assert self.learns is not None
+        if self.method != "POST":
+            raise ValueError("check = 'learn': a handshake that hands a secret over is a POST")
+        if self.learns.header is None and self.learns.json_path is None:
+            raise ValueError("learns: the secret is in a header or at a JSON path")
+        if self.answer.keyed():
+            raise ValueError("check = 'learn': an unproven request is never answered with the signing secret")
+
     def _check_unchecked(self) -> None:
+        if any(ANSWER_PLACEHOLDER.search(value) for value in self.answer.headers.values()):
+            raise ValueError("check = 'none': an unproven request's values are never put in headers")
         if self.answer.keyed():
             raise ValueError("check = 'none': an unproven request is never answered with the signing secret")
         content_type = (self.answer.content_type or "").split(";")[0].strip().lower()
@@ -522,6 +553,11 @@ class ProviderDefinition(_Strict):
                 f"({self.replay_window_seconds} s): a replay inside it would be published again"
             )
         return self
+
+    @property
+    def learns_secret(self) -> bool:
+        """Whether a handshake hands the subscription's signing secret over (check = 'learn')."""
+        return any(h.check == "learn" for h in self.handshakes)
 
     def _check_bodiless_auth(self) -> None:
         """A GET or HEAD proven by the auth (Okta's verification GET carries its header) has no body to sign:

@@ -27,6 +27,8 @@ Read = Callable[[WebhookRequest, Any], str | None]
 Render = Callable[[WebhookRequest, Any, SubscriptionSecret], Answer]
 # A handshake's value is echoed back: keep it to what a sender's challenge is.
 MAX_ECHO = 512
+# What a value echoed in an answer's header may be: visible ASCII and spaces, never a line break.
+_HEADER_TEXT = re.compile(r"[ -~]{1,512}")
 
 
 def build(spec: HandshakeSpec) -> Handshake:
@@ -46,9 +48,28 @@ def build(spec: HandshakeSpec) -> Handshake:
         return render(request, payload, secret)
 
     token_parameter = spec.verify_token.query if spec.verify_token is not None else None
+    learns = _learned(spec.learns) if spec.learns is not None else None
     return Handshake(
-        spec.name, spec.method, matches, answer, spec.check == "auth", spec.refused_status, token_parameter
+        spec.name,
+        spec.method,
+        matches,
+        answer,
+        spec.check == "auth",
+        spec.refused_status,
+        token_parameter,
+        learns,
     )
+
+
+def _learned(source: Source) -> Read:
+    """The secret a handshake hands over: text a header can carry back (Asana echoes it), or None."""
+    read = _reader(source)
+
+    def value(request: WebhookRequest, payload: Any) -> str | None:
+        found = read(request, payload)
+        return found if found is not None and _HEADER_TEXT.fullmatch(found) else None
+
+    return value
 
 
 def _reader(source: Source) -> Read:
@@ -91,6 +112,7 @@ def _echo(value: object) -> str | None:
 def _renderer(spec: AnswerSpec) -> Render:
     content_type = spec.content_type or ("application/json" if spec.json_body is not None else None)
     headers = tuple(spec.headers.items())
+    templated = any(ANSWER_PLACEHOLDER.search(value) for _, value in headers)
 
     def fill(text: str, request: WebhookRequest, payload: Any, secret: SubscriptionSecret) -> str:
         def value(found: re.Match[str]) -> str:
@@ -108,11 +130,20 @@ def _renderer(spec: AnswerSpec) -> Render:
 
         return ANSWER_PLACEHOLDER.sub(value, text)
 
+    def header(value: str, request: WebhookRequest, payload: Any, secret: SubscriptionSecret) -> str:
+        text = fill(value, request, payload, secret)
+        if not _HEADER_TEXT.fullmatch(text):
+            raise Unauthorized("handshake value cannot be a header's")
+        return text
+
     def render(request: WebhookRequest, payload: Any, secret: SubscriptionSecret) -> Answer:
         if spec.json_body is not None:
             body = json.dumps({k: fill(v, request, payload, secret) for k, v in spec.json_body.items()})
         else:
             body = fill(spec.body, request, payload, secret)
+        if templated:
+            filled = tuple((name, header(value, request, payload, secret)) for name, value in headers)
+            return Answer(spec.status, body, content_type, filled)
         return Answer(spec.status, body, content_type, headers)
 
     return render

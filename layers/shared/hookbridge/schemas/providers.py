@@ -314,6 +314,43 @@ class MondayData(_Open):
     event: MondayBoardEvent
 
 
+class AsanaResource(_Open):
+    gid: str
+    resource_type: str
+    resource_subtype: str | None = None
+
+
+class AsanaData(_Open):
+    """One event of an Asana webhook delivery (each of its `events` is published): no id of its own."""
+
+    action: str  # added, changed, removed, deleted, undeleted
+    resource: AsanaResource
+    created_at: str | None = None  # ISO 8601
+    user: dict[str, Any] | None = None
+    parent: AsanaResource | None = None
+    change: dict[str, Any] | None = None
+
+
+class NotionEntity(_Open):
+    id: str
+    type: str  # page, database, data_source, comment
+
+
+class NotionData(_Open):
+    """A Notion webhook event: what happened (type) to which entity, in which workspace."""
+
+    id: str
+    type: str
+    timestamp: str | None = None  # ISO 8601
+    workspace_id: str | None = None
+    subscription_id: str | None = None
+    integration_id: str | None = None
+    entity: NotionEntity | None = None
+    authors: list[dict[str, Any]] | None = None
+    attempt_number: int | None = None
+    data: dict[str, Any] | None = None
+
+
 class BoxData(_Open):
     trigger: str
     id: str
@@ -728,6 +765,22 @@ class MondayEvent(EventBridgeModel):
     detail: MondayDetail  # narrows the parser's dict to the typed detail
 
 
+class AsanaDetail(_Detail):
+    data: AsanaData | None = None
+
+
+class AsanaEvent(EventBridgeModel):
+    detail: AsanaDetail  # narrows the parser's dict to the typed detail
+
+
+class NotionDetail(_Detail):
+    data: NotionData | None = None
+
+
+class NotionEvent(EventBridgeModel):
+    detail: NotionDetail  # narrows the parser's dict to the typed detail
+
+
 class BoxDetail(_Detail):
     data: BoxData | None = None
 
@@ -896,6 +949,8 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "okta": OktaData,
     "vonage": VonageData,
     "monday": MondayData,
+    "asana": AsanaData,
+    "notion": NotionData,
     "box": BoxData,
     "telegram": TelegramData,
     "line": LineData,
@@ -946,6 +1001,8 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "okta": OktaDetail,
     "vonage": VonageDetail,
     "monday": MondayDetail,
+    "asana": AsanaDetail,
+    "notion": NotionDetail,
     "box": BoxDetail,
     "telegram": TelegramDetail,
     "line": LineDetail,
@@ -996,6 +1053,8 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "okta": OktaEvent,
     "vonage": VonageEvent,
     "monday": MondayEvent,
+    "asana": AsanaEvent,
+    "notion": NotionEvent,
     "box": BoxEvent,
     "telegram": TelegramEvent,
     "line": LineEvent,
