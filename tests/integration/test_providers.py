@@ -90,7 +90,7 @@ NAMED_BY_SAMPLE = {
 
 def published_data(provider: str, name: str, body: str) -> Any:
     """The JSON a consumer gets: the body; a form's fields; Slack interactivity's JSON field."""
-    if provider == "twilio" or (provider, name) == ("slack", "slash_command"):
+    if provider in ("twilio", "plivo") or (provider, name) == ("slack", "slash_command"):
         return dict(parse_qsl(body, keep_blank_values=True))
     if (provider, name) == ("slack", "block_actions"):
         return json.loads(dict(parse_qsl(body))["payload"])

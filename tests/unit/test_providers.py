@@ -34,6 +34,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "okta",
         "paddle",
         "pagerduty",
+        "plivo",
         "postmark",
         "razorpay",
         "sendgrid",

@@ -42,7 +42,7 @@ from hookbridge.providers.definition import (
     Source,
     Token,
 )
-from hookbridge.providers.signed_content import form_parameters
+from hookbridge.providers.signed_content import form_parameters, sorted_url
 
 # What identifies a verified request for content dedupe when no proven event id does: None for the body's
 # own bytes (whose SHA-256 the pipeline computes anyway), else the bytes the signature covers.
@@ -56,6 +56,10 @@ class Coverage:
     everything: bool = False  # a token or basic auth: the request binds nothing, the secret is the sender
     body: bool = False  # the raw body's bytes
     params: bool = False  # a form's parameters as a set of pairs (the bytes' order and repeats are not)
+    # The query's and form's parameters signed as one run of names and values with nothing between them
+    # (Plivo's {sorted_url}): proven as a whole only, since {"ab": "c"} and {"a": "bc"} sign alike. No one
+    # value is proven, and the request is identified by that run (a captured request re-split is the same).
+    joined_params: bool = False
     url: bool = False  # the URL the sender called: its path (route segments) and query
     headers: frozenset[str] = frozenset()  # lower-cased
     fields: tuple[str, ...] = ()  # body_hmac: the signed dotted paths, of the body or of each item
@@ -76,6 +80,8 @@ class Coverage:
             return False
         if source.header is not None:
             return source.header.lower() in self.headers
+        if source.query is not None and self.joined_params:
+            return False  # decoded and run together with the others: proven as a whole only
         return self.url  # a route segment or a query parameter
 
 
@@ -101,6 +107,7 @@ def _any_proves(each: list[Coverage]) -> Coverage:
         everything=any(c.everything for c in each),
         body=any(c.body for c in each),
         params=any(c.params for c in each),
+        joined_params=any(c.joined_params for c in each),
         url=any(c.url for c in each),
         headers=frozenset().union(*(c.headers for c in each)),
         fields=next((c.fields for c in each if c.fields), ()),
@@ -114,6 +121,7 @@ def _each_proves(each: list[Coverage]) -> Coverage:
         everything=all(c.everything for c in each),
         body=all(c.body or c.everything for c in each),
         params=all(c.params or c.everything for c in each),
+        joined_params=all(c.joined_params or c.everything for c in each),
         url=all(c.url or c.everything for c in each),
         headers=frozenset.intersection(*(c.headers for c in each)),
         fields=each[0].fields,
@@ -125,6 +133,8 @@ def _identified_by(coverage: Coverage) -> str:
     """What a scheme identifies a request by (``build_proof``), where token and body schemes agree."""
     if coverage.params:
         return "the form's parameters"
+    if coverage.joined_params:
+        return "the query's and form's parameters as signed"
     if coverage.everything or coverage.body:
         return "the body"
     return f"the signed fields {', '.join(coverage.fields)}"
@@ -149,8 +159,9 @@ def _of_scheme(scheme: Scheme) -> Coverage:
     return Coverage(
         body="{body}" in scheme.signed or digest,
         params="{params}" in scheme.signed,
-        url="{url}" in scheme.signed,
+        url="{url}" in scheme.signed or "{sorted_url}" in scheme.signed,
         headers=frozenset(headers),
+        joined_params="{sorted_url}" in scheme.signed,
     )
 
 
@@ -164,6 +175,7 @@ def check(definition: ProviderDefinition, coverage: Coverage) -> None:
                 "signature covers would be published"
             )
     elif not (coverage.everything or coverage.body or coverage.params) and definition.batch is not None:
+        # A form signed as one run of names and values (joined_params) proves no item either.
         raise DefinitionError(f"{name}: batch: the signature does not cover the body, so not its items")
 
 
@@ -180,6 +192,12 @@ def build_proof(definition: ProviderDefinition, coverage: Coverage) -> Proof:
         return params
     if coverage.body:
         return lambda request, payload, form: None
+    if coverage.joined_params:
+        # The parameters as Plivo signs them, without the host (the path is the subscription's) or nonce.
+        def joined(request: WebhookRequest, payload: Any, form: str | None) -> bytes | None:
+            return sorted_url(f"?{request.raw_query}", request.body, request.headers).encode()
+
+        return joined
     if coverage.fields and coverage.items is None:
         message = field_message(definition)
         return lambda request, payload, form: message(payload)

@@ -25,8 +25,11 @@ NAME = r"^[a-z][a-z0-9-]{0,30}$"
 HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$"  # an HTTP token (RFC 9110)
 # Placeholders of a signed-content template: the body, the timestamp, a header, the URL the sender called
 # (the secret's url, else the request's scheme, host and path; its query appended), the HTTP method, and a
-# form's parameters as Twilio signs them (sorted by name, each name followed by its value).
-PLACEHOLDER = re.compile(r"\{(body|timestamp|url|method|params|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+)\}")
+# form's parameters as Twilio signs them (sorted by name, each name followed by its value), and the URL with
+# its query and the form's parameters as Plivo's V3 signs them ({sorted_url}: signed_content.sorted_url).
+PLACEHOLDER = re.compile(
+    r"\{(body|timestamp|url|sorted_url|method|params|header:[A-Za-z0-9!#$%&'*+.^_`|~-]+)\}"
+)
 # A dotted path in a JSON body; "[]" after a key (or alone, for the root) walks every item of a list.
 JSON_PATH = r"^(\[\]|[A-Za-z0-9_$@-]+(\[\])?)(\.[A-Za-z0-9_$@-]+(\[\])?)*$"
 # Placeholders of an answer: a value of the request, or hex HMAC-SHA256 of one with the signing secret.
@@ -68,6 +71,11 @@ def _only_placeholders(signed: str) -> bool:
     """No brace in a signed template outside its placeholders (a typo such as {boddy} or a stray brace)."""
     rest = PLACEHOLDER.sub("", signed)
     return "{" not in rest and "}" not in rest
+
+
+def _signs_params(signed: str) -> bool:
+    """Whether a template signs a form's parameters (the body then only as a form, or empty)."""
+    return "{params}" in signed or "{sorted_url}" in signed
 
 
 def _signed_headers(signed: str) -> list[str]:
@@ -112,6 +120,23 @@ class Hmac(_Strict):
     # A timestamp the sender puts inside the body it signs (Linear's webhookTimestamp): proven by the
     # signature over {body}, and refused outside its window like a header's.
     body_timestamp: BodyTimestamp | None = None
+    # A header the sender makes anew for every request and signs (Plivo's X-Plivo-Signature-V3-Nonce): it
+    # must be one of the template's {header:<name>}; our signer makes a fresh one each time. Not remembered:
+    # no window bounds it, so a replay is refused by dedupe, not by the nonce (providers.coverage).
+    nonce_header: str | None = Field(None, pattern=HEADER_NAME)
+
+    @model_validator(mode="after")
+    def _signed_request(self) -> Self:
+        """A nonce is signed; {sorted_url} is the whole URL and form, alone."""
+        if self.nonce_header is not None and self.nonce_header.lower() not in {
+            h.lower() for h in self.signed_headers()
+        }:
+            raise ValueError("nonce_header: the template must sign it ({header:<name>})")
+        if "{sorted_url}" in self.signed and (
+            "{url}" in self.signed or "{params}" in self.signed or self.body_sha256_query is not None
+        ):
+            raise ValueError("{sorted_url} is the URL and the form: no {url}, {params} or digest beside it")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -126,9 +151,10 @@ class Hmac(_Strict):
             )
         if ("{timestamp}" in self.signed) != (self.timestamp is not None):
             raise ValueError("signed uses {timestamp} exactly when a timestamp is configured")
-        if "{body}" not in self.signed and self.body_sha256_query is None and "{params}" not in self.signed:
+        if "{body}" not in self.signed and self.body_sha256_query is None and not _signs_params(self.signed):
             raise ValueError(
-                "signed must contain {body}, unless the body is signed through {params} or a digest"
+                "signed must contain {body}, unless the body is signed through {params}, {sorted_url} or a "
+                "digest"
             )
         if self.timestamp is not None and self.timestamp.key is not None and self.layout != "pairs":
             raise ValueError("timestamp.key needs layout = 'pairs'")
@@ -586,8 +612,8 @@ class ProviderDefinition(_Strict):
                 for header in scheme.signed_headers():
                     if header.lower() not in producible:
                         raise ValueError(
-                            f"auth: signed header {header!r} must be the timestamp header or the event id's "
-                            "header (so that sign can produce it)"
+                            f"auth: signed header {header!r} must be the timestamp header, the nonce header "
+                            "or the event id's header (so that sign can produce it)"
                         )
 
     def auth_summary(self) -> str:
@@ -633,6 +659,8 @@ class ProviderDefinition(_Strict):
             produced.add(scheme.timestamp.header.lower())
         if self.id_header is not None:
             produced.add(self.id_header.lower())
+        if isinstance(scheme, Hmac) and scheme.nonce_header is not None:
+            produced.add(scheme.nonce_header.lower())
         return produced
 
     @property

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -153,7 +154,7 @@ def _hmac_verifier(scheme: Hmac) -> Verify:
     read_stamp = stamp_reader(timestamp)
     candidates_of = _candidates_parser(scheme)
     build = builder(scheme.signed, scheme.url_unescape)
-    signs_url = "{url}" in scheme.signed
+    signs_url = "{url}" in scheme.signed or "{sorted_url}" in scheme.signed
     digest_parameter = scheme.body_sha256_query
     algorithm, encoding = scheme.algorithm, scheme.encoding
     verified_by = f"hmac-{algorithm}"
@@ -333,7 +334,7 @@ def _signer(scheme: Scheme, id_header: str | None) -> Signer:
 def _hmac_signer(scheme: Hmac, id_header: str | None) -> Signer:
     timestamp = scheme.timestamp
     build = builder(scheme.signed, scheme.url_unescape)
-    signs_url = "{url}" in scheme.signed
+    signs_url = "{url}" in scheme.signed or "{sorted_url}" in scheme.signed
     signs_id = id_header is not None and id_header.lower() in {h.lower() for h in scheme.signed_headers()}
 
     def sign(
@@ -347,6 +348,8 @@ def _hmac_signer(scheme: Hmac, id_header: str | None) -> Signer:
             body = rewritten = _with_body_stamp(body, scheme.body_timestamp, at)
         if signs_id:  # Standard Webhooks signs its message id
             added[id_header or ""] = delivery_id(body)
+        if scheme.nonce_header is not None:  # made anew for each request, as the sender does
+            added[scheme.nonce_header] = str(secrets.randbelow(10**20)).zfill(20)
         stamp = ""
         if timestamp is not None:
             stamp = stamp_text(timestamp.format, at)

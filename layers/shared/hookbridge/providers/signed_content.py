@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit, urlunsplit
 
 from hookbridge.errors import Unauthorized
 from hookbridge.model import WebhookRequest
@@ -59,6 +59,8 @@ def builder(template: str, url_unescape: str = "") -> Builder:
                 out.append(signing.method.encode())
             elif hole == "params":
                 out.append(form_parameters(signing.body, signing.headers).encode())
+            elif hole == "sorted_url":
+                out.append(sorted_url(signing.url, signing.body, signing.headers).encode())
             else:
                 out.append(require_header(signing.headers, hole.removeprefix("header:")).encode())
             out.append(literal)
@@ -81,6 +83,40 @@ def form_parameters(body: bytes, headers: Mapping[str, str]) -> str:
     for name, value in pairs:
         values.setdefault(name, set()).add(value)
     return "".join(name + value for name in sorted(values) for value in sorted(values[name]))
+
+
+def sorted_url(url: str, body: bytes, headers: Mapping[str, str]) -> str:
+    """The URL and the form's parameters as Plivo's V3 signature signs them (its SDK's construct_post_url):
+    the URL without its query; then, when the query or the form has parameters, "?" and the query's
+    parameters decoded and sorted ("name=value" joined by "&", a name's values sorted); then, when both
+    have some, "."; then the form's parameters sorted by name, each name followed by its value (a name's
+    values sorted, every one). A body is signed only as a form's parameters: any other non-empty body (or a
+    form that is not UTF-8) carries bytes no signature covers and is refused."""
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # a Host that is no host ("["): no URL was signed
+        raise Unauthorized("the URL called is not a URL") from exc
+    base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    query = parse_qs(parts.query, keep_blank_values=True)
+    in_query = "&".join(f"{name}={value}" for name in sorted(query) for value in sorted(query[name]))
+    params = _form_lists(body, headers)
+    in_form = "".join(name + value for name in sorted(params) for value in sorted(params[name]))
+    if not params:
+        return f"{base}?{in_query}" if in_query else base
+    return f"{base}?{in_query}.{in_form}" if in_query else f"{base}?{in_form}"
+
+
+def _form_lists(body: bytes, headers: Mapping[str, str]) -> dict[str, list[str]]:
+    """Every value of each of a form's names, repeats kept (as the sender signs them)."""
+    if not body:
+        return {}
+    if not headers.get("content-type", "").lower().startswith(FORM):
+        raise Unauthorized("body not signed: only a form's parameters are")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unauthorized("a form body that is not UTF-8") from exc
+    return parse_qs(text, keep_blank_values=True)
 
 
 def request_url(request: WebhookRequest, secret: SubscriptionSecret) -> str:

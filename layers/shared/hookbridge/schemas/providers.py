@@ -93,6 +93,17 @@ class TwilioData(_Open):
     To: str | None = None
 
 
+class PlivoData(_Open):
+    """Plivo's form fields, published as an object (a message status callback's, or a call's)."""
+
+    MessageUUID: str | None = None
+    Status: str | None = None
+    CallUUID: str | None = None
+    CallStatus: str | None = None
+    From: str | None = None
+    To: str | None = None
+
+
 class SlackData(_Open):
     """An Events API envelope (event_callback); slash commands and interactivity carry their own fields."""
 
@@ -917,6 +928,14 @@ class JiraEvent(EventBridgeModel):
     detail: JiraDetail  # narrows the parser's dict to the typed detail
 
 
+class PlivoDetail(_Detail):
+    data: PlivoData | None = None
+
+
+class PlivoEvent(EventBridgeModel):
+    detail: PlivoDetail  # narrows the parser's dict to the typed detail
+
+
 DATA_MODELS: dict[str, type[BaseModel]] = {
     "zippex": ZippexData,
     "zencargo": ZencargoData,
@@ -968,6 +987,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "bitbucket": BitbucketData,
     "linear": LinearData,
     "jira": JiraData,
+    "plivo": PlivoData,
 }
 DETAIL_MODELS: dict[str, type[_Detail]] = {
     "zippex": ZippexDetail,
@@ -1020,6 +1040,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "bitbucket": BitbucketDetail,
     "linear": LinearDetail,
     "jira": JiraDetail,
+    "plivo": PlivoDetail,
 }
 EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "zippex": ZippexEvent,
@@ -1072,6 +1093,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "bitbucket": BitbucketEvent,
     "linear": LinearEvent,
     "jira": JiraEvent,
+    "plivo": PlivoEvent,
 }
 
 
