@@ -12,8 +12,8 @@ A message passes when, in this order (each refusal before any fetch, so a forged
 - the body is an SNS message (JSON with the documented fields as strings; raw message delivery sends the
   bare message, which SNS does not sign, and is refused), of a type SNS documents;
 - its ``TopicArn`` is one of the secret's ``topic_arns`` (none: everything is refused);
-- its ``Timestamp`` is within ``TOLERANCE_SECONDS`` of now (SNS re-sends a message with its first
-  timestamp; an HTTP/S delivery policy retries for at most an hour);
+- its ``Timestamp`` is at most ``TOLERANCE_SECONDS`` old (SNS re-sends a message with its first
+  timestamp; an HTTP/S delivery policy retries for at most an hour) and at most the clock skew ahead;
 - its ``SigningCertURL`` is ``https://sns.<region>.<the partition's domain>/<name>.pem``, the region and
   partition those of the topic (no user, port, query or fragment);
 - ``SignatureVersion`` 1 (RSA-SHA1) or 2 (RSA-SHA256) verifies over the canonical string with that
@@ -22,9 +22,10 @@ A message passes when, in this order (each refusal before any fetch, so a forged
   certificates in ``public_keys``, from those alone and never from the network (the local stack, and an
   operator who wants no fetch at all).
 
-A ``SubscriptionConfirmation`` is never confirmed here: nothing the request names is fetched, ever. It is
-verified like a notification and stored and published as an event of its type, so the operator finds its
-``Token`` (``hookbridge events``) and confirms with ``aws sns confirm-subscription`` (docs/senders/aws-sns).
+A ``SubscriptionConfirmation`` is never confirmed here: its ``SubscribeURL`` is never fetched (nor anything
+else the request names but its certificate). It is verified like a notification, and stored and published
+as an event of its type, so that the operator finds its ``Token`` (``hookbridge events list``/``show``) and
+confirms with ``aws sns confirm-subscription`` (docs/senders/aws-sns.md).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ from hookbridge.providers._fields import short_str
 from hookbridge.providers.certificates import (
     Certificate,
     CertificateStore,
-    parse_certificate,
     make_test_certificate,
+    parse_certificate,
     pem_to_der,
     private_key_numbers,
     rsa_pkcs1v15_sign,
@@ -65,11 +66,15 @@ SIGNED_KEYS = {
 }
 REQUIRED = ("Message", "MessageId", "Timestamp", "TopicArn", "Type", "Signature", "SignatureVersion")
 ALGORITHMS = {"1": "sha1", "2": "sha256"}
-# An hour of SNS's retries (the most an HTTP/S delivery policy allows) and five minutes of clock skew.
-TOLERANCE_SECONDS = 3600 + 300
+# How old a message may be: an hour of SNS's retries (the most an HTTP/S delivery policy allows) and five
+# minutes of clock skew; and how far ahead of our clock: the skew alone.
+CLOCK_SKEW_SECONDS = 300
+TOLERANCE_SECONDS = 3600 + CLOCK_SKEW_SECONDS
 # Each partition's domain: the certificate is on the SNS endpoint of the topic's own region.
 PARTITION_DOMAINS = {"aws": "amazonaws.com", "aws-us-gov": "amazonaws.com", "aws-cn": "amazonaws.com.cn"}
-_TOPIC_ARN = re.compile(r"arn:(aws|aws-us-gov|aws-cn):sns:([a-z0-9-]{3,30}):\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?")
+_TOPIC_ARN = re.compile(
+    r"arn:(aws|aws-us-gov|aws-cn):sns:([a-z0-9-]{3,30}):\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?"
+)
 _CERT_PATH = re.compile(r"/[A-Za-z0-9-]{1,100}\.pem")
 SIGNING_NAME = "sns.amazonaws.com"  # the subject of SNS's signing certificates
 SAMPLE_CERT_NAME = "SimpleNotificationService-hookbridge-sample.pem"
@@ -87,7 +92,10 @@ def verify(request: WebhookRequest, secret: SubscriptionSecret, now: float) -> s
         raise Unauthorized("subscription allows no topic (topic_arns)")
     if message["TopicArn"] not in secret.topic_arns:
         raise Unauthorized("topic not allowed")
-    check_timestamp(_timestamp(message["Timestamp"]), now, TOLERANCE_SECONDS)
+    signed_at = _timestamp(message["Timestamp"])
+    if signed_at > now + CLOCK_SKEW_SECONDS:  # SNS stamps a message once, when published: never ahead
+        raise Unauthorized("timestamp outside tolerance")
+    check_timestamp(signed_at, now, TOLERANCE_SECONDS)
     url = message["SigningCertURL"]
     host = certificate_host(url, message["TopicArn"])
     try:
@@ -207,9 +215,12 @@ def sign(
     found = _TOPIC_ARN.fullmatch(str(topic))
     if found is None:
         raise Unauthorized("TopicArn unreadable")
-    version = message.get("SignatureVersion") if message.get("SignatureVersion") in ALGORITHMS else "2"
+    version = str(message.get("SignatureVersion"))
+    version = version if version in ALGORITHMS else "2"
     message["SignatureVersion"] = version
-    message["Timestamp"] = datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    message["Timestamp"] = (
+        datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+    )
     message["SigningCertURL"] = (
         f"https://sns.{found.group(2)}.{PARTITION_DOMAINS[found.group(1)]}/{SAMPLE_CERT_NAME}"
     )

@@ -319,6 +319,8 @@ def make_test_certificate(common_name: str, days: int = 7300) -> tuple[str, str]
     )
     der = certificate.public_bytes(serialization.Encoding.DER)
     key = private.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
     )
     return base64.b64encode(der).decode(), base64.b64encode(key).decode()
