@@ -79,6 +79,10 @@ _CERT_PATH = re.compile(r"/[A-Za-z0-9-]{1,100}\.pem")
 SIGNING_NAME = "sns.amazonaws.com"  # the subject of SNS's signing certificates
 SAMPLE_CERT_NAME = "SimpleNotificationService-hookbridge-sample.pem"
 
+# What a subscription's secret must set (the command line refuses a secret without it): no key, as the key
+# is SNS's certificate, but the topics to accept.
+SECRET_REQUIRES = ("topic_arns",)
+
 # Per instance: certificates by URL, fetched once (certificates.CertificateStore). Tests replace it.
 STORE = CertificateStore()
 
