@@ -11,6 +11,7 @@ from hookbridge.providers.verification import credentials_match, secret_matches
 def test_every_module_loads_as_its_own_provider() -> None:
     assert providers.names() == [
         "adyen",
+        "aws-sns",
         "bitbucket",
         "box",
         "calendly",
