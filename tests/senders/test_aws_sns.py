@@ -286,6 +286,7 @@ def test_the_partitions_hosts() -> None:
         (SECRET, {k: v for k, v in signed(message("SubscriptionConfirmation")).items() if k != "Token"}),
         (SECRET, {**signed(message()), "Type": "Other"}),
         (SECRET, {**signed(message()), "Message": {"not": "a string"}}),
+        (SECRET, {**signed(message()), "Type": ["Notification"]}),
     ],
 )
 def test_refused_before_any_fetch(fetcher: Fetcher, secret: dict[str, Any], sent: dict[str, Any]) -> None:
@@ -424,6 +425,10 @@ def test_pinned_certificates_are_used_alone(fetcher: Fetcher) -> None:
     other = {**SECRET, "public_keys": [make_certificate(FORGER).decode()]}
     with pytest.raises(Unauthorized):
         check(signed(message()), other)
+    expired_first = {**SECRET, "public_keys": [make_certificate(KEY, days=(-30, -1)).decode(), PEM.decode()]}
+    assert check(signed(message()), expired_first) == "rsa-sha1"  # rotation: the old one left in
+    with pytest.raises(Unauthorized):  # only an expired one
+        check(signed(message()), {**SECRET, "public_keys": [expired_first["public_keys"][0]]})
     assert fetcher.asked == []  # never fetched, also when no pinned certificate verifies
 
 

@@ -108,17 +108,23 @@ def verify(request: WebhookRequest, secret: SubscriptionSecret, now: float) -> s
         raise Unauthorized("signature not base64") from None
     signed = canonical(message)
     names = frozenset({SIGNING_NAME, host})
-    for certificate in _pinned(secret.public_keys) if secret.public_keys else (STORE.get(url),):
-        certificate.check(now, names)
-        if certificate.verifies(signed, signature, algorithm):
-            return f"rsa-{algorithm}"
+    if secret.public_keys:  # pinned: only these, never a fetch; one out of date does not stop the others
+        usable = [c for c in _pinned(secret.public_keys) if c.usable(now, names)]
+    else:
+        fetched = STORE.get(url)
+        fetched.check(now, names)
+        usable = [fetched]
+    if any(certificate.verifies(signed, signature, algorithm) for certificate in usable):
+        return f"rsa-{algorithm}"
     raise Unauthorized("signature mismatch")
 
 
 def _message(body: bytes) -> dict[str, str]:
     message = parse_json(body)
-    if not isinstance(message, dict) or message.get("Type") not in SIGNED_KEYS:
+    if not isinstance(message, dict) or not isinstance(message.get("Type"), str):
         raise Unauthorized("not an SNS message (raw message delivery is not signed)")
+    if message["Type"] not in SIGNED_KEYS:
+        raise Unauthorized("not a type of SNS message")
     needed = (*REQUIRED, "SigningCertURL", *SIGNED_KEYS[message["Type"]])
     for key in needed:
         if key == "Subject" and "Subject" not in message:
@@ -211,7 +217,7 @@ def sign(
     if not secret.private_keys:
         raise Unauthorized("no private key to sign with (private_keys)")
     message = parse_json(body)
-    if not isinstance(message, dict) or message.get("Type") not in SIGNED_KEYS:
+    if not isinstance(message, dict) or str(message.get("Type")) not in SIGNED_KEYS:
         raise Unauthorized("not an SNS message")
     topic = message.get("TopicArn")
     if secret.topic_arns and topic not in secret.topic_arns:

@@ -63,6 +63,13 @@ class Certificate:
     not_after: float
     common_names: tuple[str, ...]
 
+    def usable(self, now: float, names: frozenset[str]) -> bool:
+        try:
+            self.check(now, names)
+        except Unauthorized:
+            return False
+        return True
+
     def check(self, now: float, names: frozenset[str]) -> None:
         if not self.not_before <= now <= self.not_after:
             raise Unauthorized("signing certificate outside its validity")
