@@ -161,7 +161,12 @@ def provider_writes(provider_name: str) -> ProviderWrites:
                 for e in build_envelopes(item["pk"]["S"], stored, prefix="hookbridge", bus="b", table="t")
                 if e.claim_key
             )
-            units.append(math.ceil(items[-1] / 1024) + math.ceil(indexes[-1] / 1024) + claims)
+            # Content remembered for a window (Zencargo, Dropbox) is one transaction: its put billed twice,
+            # and its condition on the previous slot's item twice that item's units (a thin pointer: one).
+            transactional = "#t" in item["pk"]["S"]
+            put_units = math.ceil(items[-1] / 1024)
+            table_units = 2 * put_units + 2 if transactional else put_units
+            units.append(table_units + math.ceil(indexes[-1] / 1024) + claims)
     return ProviderWrites(
         provider=provider_name,
         samples=len(bodies),

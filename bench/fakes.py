@@ -40,6 +40,26 @@ class FakeDynamoDB:
         self.items[key] = Item  # sized after the run: not the warm path's cost
         return {}
 
+    def transact_write_items(self, *, TransactItems: list[dict[str, Any]], **_: Any) -> dict[str, Any]:
+        """The windowed content dedupe's transaction (hookbridge.aws.storage): a condition on the previous
+        slot's item and a conditional put, both as DynamoDB evaluates them."""
+        self.calls["dynamodb.TransactWriteItems"] += 1
+        [check], [put] = TransactItems[0].values(), TransactItems[1].values()
+        previous = self.items.get(check["Key"]["pk"]["S"])
+        now = int(check["ExpressionAttributeValues"][":now"]["N"])
+        key = put["Item"]["pk"]["S"]
+        failed = [
+            previous if previous is not None and int(previous["dedupe_until"]["N"]) > now else None,
+            self.items.get(key),
+        ]
+        if any(failed):
+            none = {"Code": "None"}
+            reasons = [{"Code": "ConditionalCheckFailed", "Item": f} if f else none for f in failed]
+            answer: Any = {"Error": {"Code": "TransactionCanceledException"}, "CancellationReasons": reasons}
+            raise ClientError(answer, "TransactWriteItems")
+        self.items[key] = put["Item"]
+        return {}
+
     def item_sizes(self) -> list[int]:
         return [item_size(item) for item in self.items.values()]
 
@@ -81,6 +101,11 @@ class BotocoreDynamoDB(FakeDynamoDB):
     def put_item(self, **request: Any) -> dict[str, Any]:
         answer = super().put_item(**request)
         self.client.put_item(**request)
+        return answer
+
+    def transact_write_items(self, **request: Any) -> dict[str, Any]:
+        answer = super().transact_write_items(**request)
+        self.client.transact_write_items(**request)
         return answer
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import boto3
+import pytest
 
 from hookbridge.aws.storage import DynamoEventStore
 from hookbridge.model import StoredEvent
@@ -46,10 +47,48 @@ def test_identical_content_after_the_window_is_a_new_event_and_keeps_the_earlier
     assert store.put_once(delivery("third", third_at), third_at).status == "accepted"
 
     items = {i["pk"]["S"]: i["id"]["S"] for i in stack.items()}
-    assert items == {CONTENT.key: "first", f"{CONTENT.key}#1": "second", f"{CONTENT.key}#2": "third"}
+    slots = [at // WINDOW for at in (NOW, later, third_at)]
+    ids = ["first", "second", "third"]
+    assert items == {f"{CONTENT.key}#t{slot}": id for slot, id in zip(slots, ids, strict=True)}
 
 
-def test_a_write_retried_after_it_committed_is_accepted_not_a_duplicate_of_itself(stack: Stack) -> None:
+def test_a_repeat_inside_the_window_is_a_duplicate_across_a_slot_boundary(stack: Stack) -> None:
+    store = DynamoEventStore(boto3.client("dynamodb"), EVENTS_TABLE)
+    end_of_slot = (NOW // WINDOW + 1) * WINDOW - 1
+    assert store.put_once(delivery("first", end_of_slot), end_of_slot).status == "accepted"
+    retry = store.put_once(delivery("retry", end_of_slot + 2), end_of_slot + 2)  # the next slot
+    assert (retry.status, retry.id) == ("duplicate", "first")
+    after = end_of_slot + WINDOW
+    assert store.put_once(delivery("second", after), after).status == "accepted"  # the window is over
+    assert sorted(i["id"]["S"] for i in stack.items()) == ["first", "second"]
+
+
+def test_content_repeated_all_through_the_retention_costs_one_write_each_and_is_never_refused(
+    stack: Stack,
+) -> None:
+    # Dropbox sends one account's changes as the very same body every time, and its window is a second:
+    # keyed by generations, the n-th repeat cost n conditional writes and the 257th was refused for good.
+    # Keyed by its slot, each is one call whatever came before.
+    client = boto3.client("dynamodb")
+    calls: list[str] = []
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    store = DynamoEventStore(client, EVENTS_TABLE)
+    for n in range(30):
+        at = NOW + n * (WINDOW + 1)
+        repeat = replace(delivery(f"d{n}", at), expires_at=at + 7 * 86_400)  # RetentionDays' default
+        assert store.put_once(repeat, at).status == "accepted"
+    assert calls == ["TransactWriteItems"] * 30
+    assert len(stack.items()) == 30
+
+
+@pytest.mark.parametrize(
+    ("operation", "remembered"),
+    [("TransactWriteItems", WINDOW), ("PutItem", 86_400)],
+    ids=["content-in-a-window", "for-the-retention"],
+)
+def test_a_write_retried_after_it_committed_is_accepted_not_a_duplicate_of_itself(
+    stack: Stack, operation: str, remembered: int
+) -> None:
     # DynamoDB can commit a PutItem and still fail to answer it (a 500, a reset connection); botocore then
     # sends it again and the condition fails on our own item. Seen under `hookbridge dev` at load: the
     # first delivery of an event was answered duplicate and no delivery was ever answered accepted.
@@ -60,13 +99,14 @@ def test_a_write_retried_after_it_committed_is_accepted_not_a_duplicate_of_itsel
         sent.append(attempts)
         return 0 if attempts == 1 else None  # retry at once, as botocore does after a lost answer
 
-    client.meta.events.register_first("needs-retry.dynamodb.PutItem", lose_the_first_answer)
+    client.meta.events.register_first(f"needs-retry.dynamodb.{operation}", lose_the_first_answer)
     store = DynamoEventStore(client, EVENTS_TABLE)
 
-    outcome = store.put_once(delivery("first", NOW), NOW)
+    outcome = store.put_once(replace(delivery("first", NOW), dedupe_until=NOW + remembered), NOW)
 
     assert sent[:2] == [1, 2]  # the write really was sent twice
     assert (outcome.status, outcome.id) == ("accepted", "first")
     # Another delivery of the same content is still a duplicate of it.
-    assert store.put_once(delivery("retry", NOW + 10), NOW + 10).status == "duplicate"
+    retry = replace(delivery("retry", NOW + 10), dedupe_until=NOW + 10 + remembered)
+    assert store.put_once(retry, NOW + 10).status == "duplicate"
     assert [i["id"]["S"] for i in stack.items()] == ["first"]

@@ -85,9 +85,9 @@ def test_identical_notification_is_a_duplicate_inside_the_window_and_new_after_i
     assert status(zencargo, retry, invoke)[1] == "duplicate"
     later = signed("zencargo", "SHIPMENT_STAGE_CHANGED", now=start + WINDOW + 1)
     assert status(zencargo, later, invoke)[1] == "accepted"
-    keys = sorted(i["pk"]["S"] for i in stack.items())
-    assert len(keys) == 2
-    assert keys[1] == keys[0] + "#1"  # the earlier record is kept, not overwritten
+    first, second = sorted(stack.items(), key=lambda i: i["received_at"]["S"])
+    assert first["pk"] != second["pk"]  # the earlier record is kept, not overwritten...
+    assert first["dedupe_key"] == second["dedupe_key"]  # ...under the same dedupe key
 
 
 def test_a_retry_after_the_window_reaches_consumers_as_a_second_notification(
