@@ -61,7 +61,8 @@ FORGED_KEY = "whsec_Zm9yZ2VkLXNlY3JldC12YWx1ZQ=="
 def wrong_secret(provider: str) -> dict[str, Any]:
     """The demo secret's layout (same header names) with other values: what a forger would send."""
     definition = providers.definition(provider)
-    forger = example_secret(definition, "forger") if definition.auth else {}
+    # A definition's example layout; a sender in code has one when its module makes it (AWS SNS).
+    forger = example_secret(definition, "forger")
     return {
         **demo_secret(provider),
         # Valid in every layout, Standard Webhooks whsec_<base64> included.

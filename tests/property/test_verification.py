@@ -56,8 +56,11 @@ form_bodies = st.lists(st.tuples(form_text, form_text), max_size=8).map(
 )
 
 
-# Senders whose signature is carried in the body and covers some of its fields only (Adyen, Mailgun).
-SIGNED_IN_THE_BODY = {p for p in providers.names() if any(isinstance(s, BodyHmac) for s in schemes(p))}
+# Senders whose signature is carried in the body and covers some of its fields only (Adyen, Mailgun; AWS SNS,
+# defined in code).
+SIGNED_IN_THE_BODY = {"aws-sns"} | {
+    p for p in providers.names() if any(isinstance(s, BodyHmac) for s in schemes(p))
+}
 # Every definition with a signature over the body (an HMAC, a public-key signature; Twilio's over a
 # non-form body through bodySHA256). Zinc is unsigned: its token is in the URL.
 BODY_IS_SIGNED = {"zippex", "zencargo", "zonos"} | {
@@ -95,6 +98,18 @@ def body_for(provider: str) -> st.SearchStrategy[bytes]:
     if provider not in SIGNED_IN_THE_BODY:
         return bodies
     text = st.text(max_size=40)
+    if provider == "aws-sns":  # its TopicArn made the secret's allowed topic by its signer
+        notification = st.fixed_dictionaries(
+            {"Type": st.just("Notification"), "MessageId": text, "TopicArn": st.just("arn:aws:sns:x"),
+             "Message": text},
+            optional={"Subject": text, "UnsubscribeURL": text},
+        )  # fmt: skip
+        confirmation = st.fixed_dictionaries(
+            {"Type": st.sampled_from(["SubscriptionConfirmation", "UnsubscribeConfirmation"]),
+             "MessageId": text, "TopicArn": st.just("arn:aws:sns:x"), "Message": text, "Token": text,
+             "SubscribeURL": text},
+        )  # fmt: skip
+        return (notification | confirmation).map(lambda d: json.dumps(d).encode())
     if provider == "mailgun":
         document = st.fixed_dictionaries(
             {
@@ -230,6 +245,7 @@ SIGNED_FIELDS = {
         "success",
     ],
     "mailgun": ["timestamp", "token"],
+    "aws-sns": ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"],
 }
 
 
@@ -245,6 +261,8 @@ def test_any_change_to_a_signed_field_in_the_body_is_refused(
     items = (
         [i["NotificationRequestItem"] for i in document["notificationItems"]]
         if provider == "adyen"
+        else [document]
+        if provider == "aws-sns"
         else [document["signature"]]
     )
     if not items:

@@ -47,6 +47,7 @@ def test_the_providers_pages_are_read_into_their_definitions() -> None:
         "bitbucket": 10,
         "linear": 5,
         "dropbox": 10,
+        "aws-sns": 15,
     }
     zencargo = providers.definition("zencargo").delivery
     assert zencargo is not None

@@ -12,6 +12,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
     assert providers.names() == [
         "adyen",
         "asana",
+        "aws-sns",
         "bitbucket",
         "box",
         "calendly",

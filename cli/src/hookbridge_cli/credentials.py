@@ -4,6 +4,7 @@ without its values, and the URLs to register at the provider."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from dataclasses import dataclass
@@ -101,9 +102,16 @@ def kinds_verified(provider: Provider, secret: dict[str, Any]) -> list[Kind]:
     return used
 
 
+def _fetched_key_settings(name: str) -> tuple[str, ...]:
+    """What a secret must set for a sender whose key is fetched at verify time, where its code says so."""
+    code = providers.definition(name).code
+    module = importlib.import_module(f"hookbridge.providers.{code}") if code else None
+    return tuple(getattr(module, "SECRET_REQUIRES", ()))
+
+
 def _probes(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     definition = providers.definition(name)
-    if definition.auth is None:
+    if definition.auth is None and not example_secret(definition, "probe"):
         return _PROBE, _WRONG
     return example_secret(definition, "probe"), example_secret(definition, "wrong")
 
@@ -155,6 +163,11 @@ def holds(secret: dict[str, Any], kind: Kind) -> bool:
 
 def require_usable(provider: Provider, secret: dict[str, Any], source: str) -> None:
     """Refuses a secret its provider could verify nothing with (every request would be 401)."""
+    needed = _fetched_key_settings(provider.name)
+    if needed:  # a key fetched from the sender (AWS SNS): the secret says what to accept
+        if not any(secret.get(setting) for setting in needed):
+            raise Usage(f"{source} sets none of {', '.join(needed)}", f"add {' or '.join(needed)}")
+        return
     usable = kinds_verified(provider, secret)
     if not any(holds(secret, kind) for kind in usable):
         wanted = " or ".join(usable) or "a credential"

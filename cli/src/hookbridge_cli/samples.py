@@ -38,7 +38,9 @@ def sample_names(provider: str) -> list[str]:
 
 
 # The senders whose samples distinct_payload knows (the rest are made distinct from their definitions).
-BY_PROVIDER = ("zippex", "zonos", "stripe", "zencargo", "zinc", "github", "shopify", "standard-webhooks")
+BY_PROVIDER = (
+    "zippex", "zonos", "stripe", "zencargo", "zinc", "github", "shopify", "standard-webhooks", "aws-sns",
+)  # fmt: skip
 
 
 def distinct_payload(provider: str, payload: dict[str, Any], n: int) -> dict[str, Any]:
@@ -49,6 +51,8 @@ def distinct_payload(provider: str, payload: dict[str, Any], n: int) -> dict[str
         distinct["id"] = f"evt_{provider}_{n}"
     elif provider == "zencargo":
         distinct["data"]["targetId"] = f"ZTEST-{n}"
+    elif provider == "aws-sns":  # defined in code: its id is the signed MessageId
+        distinct["MessageId"] = f"{distinct['MessageId']}-{n}"
     else:
         # Zinc's order; senders whose event id is a header (GitHub, Shopify, Standard Webhooks) sign each
         # distinct body with a delivery id of its own.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import importlib
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -84,6 +85,11 @@ def example_secret(definition: ProviderDefinition, key: str) -> dict[str, Any]:
     """A secret in the layout a definition's schemes read, each value derived from ``key`` and written as
     the sender shows it (a key shown as hex or ``whsec_<base64>``; a public key, with the private half our
     signer needs; the verify token a handshake checks)."""
+    if definition.code is not None:  # a sender in code whose layout is its own (AWS SNS's certificates)
+        module = importlib.import_module(f"hookbridge.providers.{definition.code}")
+        if hasattr(module, "example_secret"):
+            made: dict[str, Any] = module.example_secret(key)
+            return made
     layout: dict[str, Any] = {}
     for scheme in definition.auth.schemes if definition.auth else ():
         if isinstance(scheme, Hmac | BodyHmac | Jwt):

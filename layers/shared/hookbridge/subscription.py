@@ -57,6 +57,8 @@ class SubscriptionSecret(BaseModel):
     basic_auth: tuple[BasicAuth, ...] = ()
     # The sender's public keys, as its dashboard shows them (not secret; a list for rotation).
     public_keys: tuple[str, ...] = ()
+    # The topics whose messages an AWS SNS subscription accepts (their ARNs); none: every message is refused.
+    topic_arns: tuple[str, ...] = ()
     # What the endpoint answers a subscription handshake with (Meta's hub.verify_token).
     verify_token: SecretStr | None = None
     # The URL exactly as given to the sender, without its query, for senders that sign it (Twilio, Square,

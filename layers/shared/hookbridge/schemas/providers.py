@@ -251,6 +251,23 @@ class DocusignData(_Open):
     data: dict[str, Any] | None = None
 
 
+class AwsSnsData(_Open):
+    """An SNS message as SNS posts it: its own fields; a notification's Message is the publisher's text."""
+
+    Type: str
+    MessageId: str
+    TopicArn: str
+    Message: str
+    Timestamp: str
+    Subject: str | None = None
+    SignatureVersion: str | None = None
+    Signature: str | None = None
+    SigningCertURL: str | None = None
+    UnsubscribeURL: str | None = None
+    SubscribeURL: str | None = None
+    Token: str | None = None
+
+
 class DropboxListFolder(_Open):
     accounts: list[str] = Field(default_factory=list)  # the linked accounts whose files changed
 
@@ -736,6 +753,14 @@ class DocusignEvent(EventBridgeModel):
     detail: DocusignDetail  # narrows the parser's dict to the typed detail
 
 
+class AwsSnsDetail(_Detail):
+    data: AwsSnsData | None = None
+
+
+class AwsSnsEvent(EventBridgeModel):
+    detail: AwsSnsDetail  # narrows the parser's dict to the typed detail
+
+
 class DropboxDetail(_Detail):
     data: DropboxData | None = None
 
@@ -964,6 +989,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "calendly": CalendlyData,
     "docusign": DocusignData,
     "dropbox": DropboxData,
+    "aws-sns": AwsSnsData,
     "trello": TrelloData,
     "okta": OktaData,
     "vonage": VonageData,
@@ -1017,6 +1043,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "calendly": CalendlyDetail,
     "docusign": DocusignDetail,
     "dropbox": DropboxDetail,
+    "aws-sns": AwsSnsDetail,
     "trello": TrelloDetail,
     "okta": OktaDetail,
     "vonage": VonageDetail,
@@ -1070,6 +1097,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "calendly": CalendlyEvent,
     "docusign": DocusignEvent,
     "dropbox": DropboxEvent,
+    "aws-sns": AwsSnsEvent,
     "trello": TrelloEvent,
     "okta": OktaEvent,
     "vonage": VonageEvent,
