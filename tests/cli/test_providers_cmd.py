@@ -101,7 +101,17 @@ def test_check_of_every_shipped_definition_passes_with_its_samples(hookbridge: A
     # Zinc's token is in the URL, Postmark's basic auth and Telegram's, GitLab's and Okta's secret tokens in
     # headers, none of them over the body; Adyen, Mailgun and AWS SNS sign named fields inside the body, not
     # all of it (a space after SNS's JSON changes no field); monday's JWT carries no hash of the body.
-    unsigned_body = ("zinc", "adyen", "mailgun", "postmark", "telegram", "gitlab", "okta", "monday", "aws-sns")
+    unsigned_body = (
+        "zinc",
+        "adyen",
+        "mailgun",
+        "postmark",
+        "telegram",
+        "gitlab",
+        "okta",
+        "monday",
+        "aws-sns",
+    )
     assert checked["changed_body_refused"] is (name not in unsigned_body)
     assert checked["in_template"] is True
 
