@@ -70,6 +70,7 @@ BATCHES: dict[tuple[str, str], list[tuple[str, tuple[str | int, ...]]]] = {
         ("group.user_membership.add", ("data", "events", 1)),
     ],
     ("okta", "user.session.start"): [("user.session.start", ("data", "events", 0))],
+    ("asana", "task.changed"): [("task:changed", ("events", 0)), ("story:added", ("events", 1))],
 }
 # Senders that want an answer of their own shape to an accepted event: (status, content type, body).
 ANSWERS = {

@@ -198,12 +198,14 @@ def check(found: ProviderDefinition, provider: Provider) -> dict[str, Any]:
 
 
 def _sample(found: ProviderDefinition) -> tuple[bytes, dict[str, str], dict[str, str], str, Any]:
-    """The first posted sample in events/<name>/ (not a GET handshake) with its demo secret, or a minimal
-    JSON event and no secret."""
+    """The first posted sample in events/<name>/ that is no handshake (a sample of one is named after it) with
+    its demo secret, or a minimal JSON event and no secret."""
     names = sample_names(found.name) if (EVENTS / found.name).is_dir() else []
+    handshakes = {h.name for h in found.handshakes}
     for sample in names:
         event = load_event(found.name, sample)
-        if event.get("requestContext", {}).get("http", {}).get("method", "POST") != "POST":
+        method = event.get("requestContext", {}).get("http", {}).get("method", "POST")
+        if method != "POST" or sample in handshakes:
             continue
         headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
         for added_by_api_gateway in ("host", "x-forwarded-proto", "x-forwarded-port"):
