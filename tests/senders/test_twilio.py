@@ -205,3 +205,30 @@ def test_the_shipped_samples_are_genuine_to_the_sdk_and_to_us(sample: str) -> No
     signature = event["headers"]["x-twilio-signature"]
     assert RequestValidator(secret["signing_secrets"][0]).validate(url, params(body), signature)
     assert verify("twilio", secret, webhook_request("twilio", event["headers"], body, url=url)) == "hmac-sha1"
+
+
+def test_a_captured_callback_re_split_verifies_but_is_the_same_request() -> None:
+    """Twilio runs the form's names and values together with nothing between them, so moving a boundary
+    keeps the signature (MessageSid=SM1 and MessageStatus=delivered sign as one field,
+    MessageSid=SM1MessageStatusdelivered; the SDK agrees). No value is proven on its own: the sid and status
+    are metadata, never the dedupe key, and a re-split capture is the same request. Before, the id made of
+    them was the key: an outsider holding one callback had it stored and published again under another id."""
+    body = load_event("twilio", "delivered")["body"].encode()
+    re_split = body.replace(b"&MessageStatus=delivered", b"MessageStatusdelivered")
+    assert dict(params(re_split))["MessageSid"].endswith("MessageStatusdelivered")
+    signature = RequestValidator("twilio-auth-token").compute_signature(OUR_URL, params(body))
+    assert RequestValidator("twilio-auth-token").validate(OUR_URL, params(re_split), signature)
+    secret = {"signing_secrets": ["twilio-auth-token"]}
+    headers = {**FORM, "X-Twilio-Signature": signature}
+    loaded = providers.load("twilio")
+    identities = set()
+    for sent in (body, re_split):
+        request = webhook_request("twilio", headers, sent)
+        assert verify("twilio", secret, request) == "hmac-sha1"
+        payload, form = loaded.parse(request)
+        found = loaded.describe(request, payload)
+        assert found.proven_id is None
+        identities.add((found.proven_type, loaded.proof(request, payload, form)))
+    assert len(identities) == 1
+    sid = "SM1f0e8ae6ade43cb3c0ce4525424e404f"
+    assert describe("twilio", webhook_request("twilio", headers, body)).event_id == f"{sid}:delivered"

@@ -60,6 +60,9 @@ class Coverage:
     # (Plivo's {sorted_url}): proven as a whole only, since {"ab": "c"} and {"a": "bc"} sign alike. No one
     # value is proven, and the request is identified by that run (a captured request re-split is the same).
     joined_params: bool = False
+    # A form's parameters signed with nothing between a name and its value or the next name (Twilio's
+    # {params}, Plivo's {sorted_url}): a field's value is not proven, whatever else the scheme proves.
+    unseparated: bool = False
     url: bool = False  # the URL the sender called: its path (route segments) and query
     headers: frozenset[str] = frozenset()  # lower-cased
     fields: tuple[str, ...] = ()  # body_hmac: the signed dotted paths, of the body or of each item
@@ -73,6 +76,8 @@ class Coverage:
             parts = (Source.model_validate({"json": path}) for path in source.joined)
             return all(self.covers(part, in_item=in_item) for part in parts)
         if source.json_path is not None or source.first_key_of is not None:
+            if self.unseparated:
+                return False  # a form's field (a JSON body's too, signed through a digest: conservatively)
             if self.body or self.params:
                 return True
             if self.fields and source.json_path is not None and (self.items is not None) == in_item:
@@ -108,6 +113,7 @@ def _any_proves(each: list[Coverage]) -> Coverage:
         body=any(c.body for c in each),
         params=any(c.params for c in each),
         joined_params=any(c.joined_params for c in each),
+        unseparated=all(c.unseparated for c in each),
         url=any(c.url for c in each),
         headers=frozenset().union(*(c.headers for c in each)),
         fields=next((c.fields for c in each if c.fields), ()),
@@ -122,6 +128,7 @@ def _each_proves(each: list[Coverage]) -> Coverage:
         body=all(c.body or c.everything for c in each),
         params=all(c.params or c.everything for c in each),
         joined_params=all(c.joined_params or c.everything for c in each),
+        unseparated=any(c.unseparated for c in each),
         url=all(c.url or c.everything for c in each),
         headers=frozenset.intersection(*(c.headers for c in each)),
         fields=each[0].fields,
@@ -162,6 +169,7 @@ def _of_scheme(scheme: Scheme) -> Coverage:
         url="{url}" in scheme.signed or "{sorted_url}" in scheme.signed,
         headers=frozenset(headers),
         joined_params="{sorted_url}" in scheme.signed,
+        unseparated="{params}" in scheme.signed or "{sorted_url}" in scheme.signed,
     )
 
 
