@@ -20,6 +20,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from samcli.lib.providers.sam_function_provider import SamFunctionProvider
 from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
 
 ROOT = Path(__file__).resolve().parents[1]
+DEFINITIONS = ROOT / "layers" / "shared" / "hookbridge" / "providers" / "definitions"
 STAND_IN = ROOT / "scripts" / "stand_in_container.py"
 
 
@@ -68,13 +70,18 @@ class StandInRuntime:
 
 
 def event_for(name: str, environment: dict[str, str], python: str) -> str:
-    """The function's sample from events/: an ingest function's first sample re-signed for now by the
-    documented script (scripts/fresh_event.py), the publisher's stream event, a scheduled event for the
+    """The function's sample from events/: an ingest function's first sample that is no handshake (a
+    handshake's is named after it: Asana's hook_secret is answered only while awaited) re-signed for now by
+    the documented script (scripts/fresh_event.py), the publisher's stream event, a scheduled event for the
     health check."""
     if "PROVIDER" in environment:
         sender = environment["PROVIDER"]
+        definition = tomllib.loads((DEFINITIONS / f"{sender}.toml").read_text(encoding="utf-8"))
+        handshakes = {h["name"] for h in definition.get("handshakes", [])}
         sample = sorted(
-            p for p in (ROOT / "events" / sender).rglob("*.json") if p.name != "demo-secret.json"
+            p
+            for p in (ROOT / "events" / sender).rglob("*.json")
+            if p.name != "demo-secret.json" and p.stem not in handshakes
         )[0]
         return subprocess.run(  # noqa: S603 - the project's interpreter on our own script
             [python, str(ROOT / "scripts" / "fresh_event.py"), str(sample)],
