@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Dev, one_line_error, wait_for
-from tests.support.events import load_event
+from tests.cli.conftest import Dev, one_line_error, run, start_dev, wait_for
+from tests.support.events import demo_secret, load_event
 
 # Minutes of subprocesses against a dev stack: the slow set (`pytest -m slow`), which CI runs.
 pytestmark = [pytest.mark.enable_socket, pytest.mark.allow_hosts(["127.0.0.1"]), pytest.mark.slow]
@@ -85,7 +85,8 @@ def test_a_handshake_for_a_subscription_not_awaiting_changes_nothing(hb: Any, de
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["stripe", "no-handshake", "--await-handshake", "15m"], "stripe's handshake hands over no secret"),
+        (["stripe", "no-handshake", "--await-handshake", "15m"], "stripe has no handshake to await"),
+        (["aws-sns", "no-topics", "--await-handshake", "15m"], "confirms only the topics aws-sns's secret"),
         (["asana", "too-long", "--await-handshake", "3d"], "a window of 1m to 24h"),
         (["asana", "too-short", "--await-handshake", "10s"], "a window of 1m to 24h"),
     ],
@@ -108,3 +109,52 @@ def test_await_handshake_with_a_secret_file_is_refused(hb: Any, dev: Dev, tmp_pa
     )  # fmt: skip
     assert bad.code == 2, bad
     assert "--await-handshake learns the secret" in one_line_error(bad)
+
+
+def test_an_sns_subscription_awaiting_confirms_its_topics_confirmation_at_sns(
+    tmp_path: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The topics come from --secret-file as for any SNS subscription; within the window, the function asks
+    SNS (the local stack's) to confirm a signed SubscriptionConfirmation of an allowed topic, and says so
+    in its audit log, never with the token."""
+    home = tmp_path_factory.mktemp("verbose-home")
+    dev = start_dev(home, "--verbose")  # the functions' audit log is shown with --verbose
+
+    def hb(*args: str) -> Any:
+        return run(home, *args)
+
+    try:
+        confirmed_at_sns(dev, hb, tmp_path)
+    finally:
+        dev.stop()
+
+
+def confirmed_at_sns(dev: Dev, hb: Any, tmp_path: Any) -> None:
+    secret_file = tmp_path / "sns.json"
+    secret_file.write_text(json.dumps(demo_secret("aws-sns")))
+    topic = dev.client("sns").create_topic(Name="hookbridge-demo")["TopicArn"]
+    created = hb(
+        "subscriptions", "create", "aws-sns", "confirms", "--secret-file", str(secret_file),
+        "--await-handshake", "15m", "--local", "--json",
+    )  # fmt: skip
+    assert created.code == 0, created
+    stored = dev.secret(created.json["secret"])
+    assert stored["topic_arns"] == [topic]
+    assert datetime.fromisoformat(stored["awaiting_handshake"]["until"]) > datetime.now(UTC)
+
+    sent: list[Any] = []
+
+    def delivered() -> bool:  # a name the function does not know yet is 404
+        sent.append(
+            hb("send", "aws-sns", "SubscriptionConfirmation", "--subscription", "confirms", "--local")
+        )
+        return sent[-1].code == 0
+
+    wait_for(delivered, 30)
+    token = json.loads(load_event("aws-sns", "SubscriptionConfirmation")["body"])["Token"]
+
+    def audited() -> bool:
+        return any("subscription_confirmed" in line and "confirms" in line for line in list(dev.output))
+
+    wait_for(audited, 20)
+    assert not any(token in line for line in list(dev.output))

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+import boto3
 import pytest
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -29,11 +32,13 @@ from sns_message_validator.exceptions import (  # type: ignore[import-untyped]
 )
 
 from hookbridge.errors import Unauthorized, Unavailable
+from hookbridge.model import Confirmation, StoredEvent
 from hookbridge.providers import aws_sns, certificates
 from hookbridge.providers.certificates import CertificateStore, Refused
 from hookbridge.subscription import SubscriptionSecret
 from tests.support.events import demo_secret, load_event, sample_names
 from tests.support.senders import answer, verify, webhook_request
+from tests.support.stack import Handler, Stack
 
 TOPIC = "arn:aws:sns:us-west-2:123456789012:MyTopic"
 CERT_URL = (
@@ -456,10 +461,179 @@ def test_the_handler_stores_a_message_under_its_id(fetcher: Fetcher) -> None:
     assert forged.status == 401
 
 
-def test_a_subscription_confirmation_is_stored_never_confirmed(fetcher: Fetcher) -> None:
+def test_a_subscription_confirmation_not_awaited_is_stored_never_confirmed(fetcher: Fetcher) -> None:
     """Nothing the request names is fetched but its certificate: the SubscribeURL never is."""
     body = json.dumps(signed(message("SubscriptionConfirmation"))).encode()
-    found = answer("aws-sns", SECRET, {}, body, now=NOW)
+    asked = Confirmations()
+    found = answer("aws-sns", SECRET, {}, body, now=NOW, confirmer=asked)
     assert found.status == 200
     assert [e.event_type for e in found.stored] == ["SubscriptionConfirmation"]
     assert fetcher.asked == [CERT_URL]
+    assert asked.calls == []
+
+
+# --- confirming a subscription the operator awaits ---------------------------------------------------------
+
+
+class Confirmations:
+    """SNS's ConfirmSubscription as the pipeline sees it (``hookbridge.aws.confirmations``): what it was
+    asked, and what it answers."""
+
+    def __init__(self, failure: Exception | None = None) -> None:
+        self.calls: list[Confirmation] = []
+        self.failure = failure
+
+    def confirm(self, asked: Confirmation) -> str:
+        self.calls.append(asked)
+        if self.failure is not None:
+            raise self.failure
+        return f"{asked.topic_arn}:3b1ad4c1-0f0e-4a5b-9d5e-1c3c1a2b9f00"
+
+
+def awaiting(until: float = NOW + 900, **secret: Any) -> dict[str, Any]:
+    return {
+        **SECRET,
+        **secret,
+        "awaiting_handshake": {
+            "until": datetime.fromtimestamp(until, UTC).isoformat(),
+            "token": "6f1c2a4e-54b7-4d9a-9d3c-7a0b1f2e3d4c",
+        },
+    }
+
+
+def confirmation(**changes: str) -> bytes:
+    return json.dumps(signed({**message("SubscriptionConfirmation"), **changes})).encode()
+
+
+def test_an_awaited_confirmation_is_confirmed_with_its_signed_topic_and_token_and_stored(
+    fetcher: Fetcher,
+) -> None:
+    """The topic and token SNS signed go to SNS's own API; the SubscribeURL, here an outsider's, is never
+    fetched or handed on."""
+    asked = Confirmations()
+    body = confirmation(SubscribeURL="https://attacker.example/?Action=ConfirmSubscription&Token=t")
+    found = answer("aws-sns", awaiting(), {}, body, now=NOW, confirmer=asked)
+    assert found.status == 200
+    assert asked.calls == [Confirmation(TOPIC, message("SubscriptionConfirmation")["Token"])]
+    assert [e.event_type for e in found.stored] == ["SubscriptionConfirmation"]
+    assert fetcher.asked == [CERT_URL]
+
+
+@pytest.mark.parametrize(
+    ("secret", "body", "status"),
+    [
+        (awaiting(until=NOW - 1), confirmation(), 200),  # the window has closed: stored, not confirmed
+        (awaiting(), json.dumps(signed(message())).encode(), 200),  # a notification asks nothing
+        (awaiting(topic_arns=["arn:aws:sns:us-west-2:123456789012:Other"]), confirmation(), 401),
+        (awaiting(), json.dumps(signed(message("SubscriptionConfirmation"), key=FORGER)).encode(), 401),
+        (awaiting(), json.dumps({**signed(message("SubscriptionConfirmation")), "Token": "x"}).encode(), 401),
+    ],
+    ids=["window-closed", "notification", "topic-not-allowed", "forged", "token-changed"],
+)
+def test_nothing_else_is_ever_confirmed(
+    fetcher: Fetcher, secret: dict[str, Any], body: bytes, status: int
+) -> None:
+    asked = Confirmations()
+    found = answer("aws-sns", secret, {}, body, now=NOW, confirmer=asked)
+    assert (found.status, asked.calls) == (status, [])
+    assert len(found.stored) == (1 if status == 200 else 0)
+
+
+def test_sns_unreachable_is_503_and_nothing_stored_so_sns_retries(fetcher: Fetcher) -> None:
+    down = Confirmations(Unavailable("SNS could not be reached: ConnectTimeoutError"))
+    found = answer("aws-sns", awaiting(), {}, confirmation(), now=NOW, confirmer=down)
+    assert (found.status, found.stored, len(down.calls)) == (503, [], 1)
+    again = answer("aws-sns", awaiting(), {}, confirmation(), now=NOW, confirmer=Confirmations())
+    assert [e.event_type for e in again.stored] == ["SubscriptionConfirmation"]
+
+
+def test_sns_refusing_the_token_stores_the_confirmation(fetcher: Fetcher) -> None:
+    """An expired or spent token: retrying cannot help, so the operator gets the message to act on."""
+    refused = Confirmations(Unauthorized("SNS refused the confirmation: InvalidParameter"))
+    found = answer("aws-sns", awaiting(), {}, confirmation(), now=NOW, confirmer=refused)
+    assert (found.status, [e.event_type for e in found.stored]) == (200, ["SubscriptionConfirmation"])
+
+
+# Through the real function (its assembly, moto's SNS): the certificate pinned, so nothing is fetched.
+def sns_event(sent: dict[str, str], subscription: str = "demo") -> dict[str, Any]:
+    event = load_event("aws-sns", "SubscriptionConfirmation")
+    event["body"] = json.dumps(sent)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/webhooks/aws-sns/{subscription}"
+    event["pathParameters"]["subscription"] = subscription
+    event["requestContext"]["timeEpoch"] = int(time.time() * 1000)
+    return event
+
+
+def test_the_function_confirms_an_awaited_topic_at_sns_and_audits_it(
+    stack: Stack, ingest_function: Callable[[str], Handler], invoke: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = time.time()
+    sent = signed(message("SubscriptionConfirmation", at=now))
+    topic = boto3.client("sns", region_name="us-west-2").create_topic(Name="MyTopic")["TopicArn"]
+    assert topic == TOPIC
+    stack.add_secret("aws-sns", "demo", awaiting(until=now + 900, public_keys=[PEM.decode()]))
+    stack.add_secret("aws-sns", "later", {**SECRET, "public_keys": [PEM.decode()]})
+    function = ingest_function("aws-sns")
+    with caplog.at_level(logging.INFO):
+        confirmed = invoke(function, sns_event(sent))
+        not_awaited = invoke(function, sns_event(sent, "later"))
+    assert (confirmed["statusCode"], not_awaited["statusCode"]) == (200, 200)
+    audits = {getattr(r, "audit", None): r for r in caplog.records}
+    assert audits["subscription_confirmed"].confirmed.startswith(f"{TOPIC}:")  # type: ignore[attr-defined]
+    assert audits["subscription_confirmed"].subscription == "demo"  # type: ignore[attr-defined]
+    assert audits["confirmation_not_awaited"].subscription == "later"  # type: ignore[attr-defined]
+    assert sent["Token"] not in caplog.text  # the token never logged
+    stored = [StoredEvent.from_stream_image(item) for item in stack.items()]
+    assert sorted(e.subscription for e in stored) == ["demo", "later"]  # both stored
+
+
+def test_the_function_stores_a_confirmation_sns_refuses_and_audits_it(
+    stack: Stack, ingest_function: Callable[[str], Handler], invoke: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """moto answers NotFound for a topic it does not hold: refused, audited, and the confirmation stored."""
+    now = time.time()
+    sent = signed(message("SubscriptionConfirmation", at=now))
+    stack.add_secret("aws-sns", "demo", awaiting(until=now + 900, public_keys=[PEM.decode()]))
+    with caplog.at_level(logging.INFO):
+        found = invoke(ingest_function("aws-sns"), sns_event(sent))
+    assert found["statusCode"] == 200
+    assert any(getattr(r, "audit", None) == "confirmation_refused" for r in caplog.records)
+    assert len(stack.items()) == 1
+
+
+def test_sns_subscriptions_asks_snss_own_api_in_the_topics_region_unsigned() -> None:
+    """The adapter against moto's SNS: the client is the topic's region's, and unsigned (SNS needs no
+    signature for ConfirmSubscription, so the ingest role needs no permission on other accounts' topics)."""
+    import boto3
+    from botocore import UNSIGNED
+    from moto import mock_aws
+
+    from hookbridge.aws.confirmations import SnsSubscriptions
+
+    made: list[tuple[str, Any]] = []
+
+    def client_for(region: str, config: Any) -> Any:
+        made.append((region, config.signature_version))
+        return boto3.client("sns", region_name=region, config=config)
+
+    with mock_aws():
+        topic = boto3.client("sns", region_name="us-west-2").create_topic(Name="MyTopic")["TopicArn"]
+        confirmations = SnsSubscriptions(client_for)
+        confirmed = confirmations.confirm(Confirmation(topic, "2336412f37fb687f5d51e6e241d09c805a5a57b3"))
+        assert confirmed.startswith(f"{topic}:")
+        with pytest.raises(Unauthorized, match="NotFound"):
+            confirmations.confirm(Confirmation(topic.replace("MyTopic", "Gone"), "2336412f37fb687f"))
+    assert made == [("us-west-2", UNSIGNED)]  # one client for the region, reused
+
+
+def test_sns_subscriptions_unreachable_is_unavailable() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from hookbridge.aws.confirmations import SnsSubscriptions
+
+    class Down:
+        def confirm_subscription(self, **_: str) -> dict[str, str]:
+            raise EndpointConnectionError(endpoint_url="https://sns.us-west-2.amazonaws.com/")
+
+    with pytest.raises(Unavailable, match="EndpointConnectionError"):
+        SnsSubscriptions(lambda region, config: Down()).confirm(Confirmation(TOPIC, "token"))

@@ -15,6 +15,7 @@ from hookbridge import providers
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.ingest.handler import build_ingest_handler
 from hookbridge.model import StoredEvent, WebhookRequest, parse_json
+from hookbridge.ports import SubscriptionConfirmer
 from hookbridge.subscription import SubscriptionSecret
 from tests.support.events import LambdaContext
 from tests.support.fakes import FixedSecrets, MemoryStore
@@ -121,6 +122,7 @@ def answer(
     url: str | None = None,
     method: str = "POST",
     now: float | None = None,
+    confirmer: SubscriptionConfirmer | None = None,
 ) -> Answer:
     """What the real ingest handler answers the request, now (or at ``now``), and what it stored."""
     store = MemoryStore()
@@ -131,6 +133,7 @@ def answer(
         secrets,
         store,
         wall_clock=time.time if now is None else lambda: now,
+        confirmer=confirmer,
     )
     parts = urlsplit(url or url_for(provider))
     query = dict(parse_qsl(parts.query, keep_blank_values=True))

@@ -128,6 +128,15 @@ class Handshake:
 
 
 @dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What a verified request asks to have confirmed at the sender (AWS SNS's SubscriptionConfirmation): the
+    subscription, named by values the signature covers. Confirmed only while the operator awaits it."""
+
+    topic_arn: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
 class Provider:
     """A provider as the pipeline sees it: built from its definition (``hookbridge.providers``)."""
 
@@ -167,6 +176,9 @@ class Provider:
     )
     handshakes: tuple[Handshake, ...] = ()
     accepted: Answer | None = None  # the answer to a stored webhook, when the sender wants its own
+    # What a verified payload asks to have confirmed at the sender (AWS SNS's SubscriptionConfirmation), or
+    # None; the pipeline confirms it only while the subscription awaits a handshake.
+    confirmation: Callable[[Any], Confirmation | None] | None = None
 
     @property
     def learning(self) -> tuple[Handshake, ...]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from hookbridge.model import StoredEvent, StoreOutcome
+from hookbridge.model import Confirmation, StoredEvent, StoreOutcome
 from hookbridge.subscription import Health, Subscription, SubscriptionSecret
 
 
@@ -27,6 +27,15 @@ class SecretLearner(Protocol):
         """Stores ``value`` as the subscription's signing secret, and clears its awaiting marker, if the
         subscription awaits one at ``now`` and none was learned yet: one conditional write. Returns the new
         version's id; raises Unauthorized (nothing written) otherwise."""
+
+
+class SubscriptionConfirmer(Protocol):
+    """Confirms a subscription at its sender (``hookbridge.aws.confirmations.SnsSubscriptions``)."""
+
+    def confirm(self, asked: Confirmation) -> str:
+        """Confirms it; returns what the sender calls the confirmed subscription. Raises Unavailable when the
+        sender could not be asked (the request is answered 503 and retried) and Unauthorized when the
+        sender refuses (an expired or spent token: retrying cannot help)."""
 
 
 class EventStore(Protocol):

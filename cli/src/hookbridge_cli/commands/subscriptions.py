@@ -69,7 +69,8 @@ def create(
             metavar="WINDOW",
             help="Asana, Notion: store no secret now; the sender's handshake hands it over, and is let store "
             "it once, within this window (15m, 1h, 900 = seconds; at most 24h). Any other such handshake "
-            "is refused.",
+            "is refused. AWS SNS (with --secret-file): confirm its topics' subscription confirmations "
+            "within this window.",
         ),
     ] = None,
     local: options.Local = False,
@@ -167,17 +168,26 @@ _MAX_WINDOW_SECONDS = 86_400
 
 
 def _awaiting(chosen: Provider, window: str, secret_file: Path | None, register: bool) -> dict[str, Any]:
-    """The secret of a subscription that awaits its signing secret from the sender's handshake: no value,
-    only until when, and the token naming the one version the learned value may become
-    (hookbridge.aws.secrets.LearnedSecrets)."""
-    if not chosen.learning:
-        raise Usage(
-            f"{chosen.name}'s handshake hands over no secret", "give its secret with --secret-file instead"
-        )
-    if secret_file is not None or register:
-        raise Usage(
-            "--await-handshake learns the secret: it is not given too", "drop --secret-file/--register"
-        )
+    """The secret of a subscription that awaits the sender's handshake, until when, with the token naming
+    the one version a learned value may become (hookbridge.aws.secrets.LearnedSecrets). A sender whose
+    handshake hands its secret over (Asana, Notion) is given none; one whose subscription is confirmed by a
+    request (AWS SNS) is given its secret as usual: the topics it accepts, and so may confirm."""
+    confirms = chosen.confirmation is not None
+    if not (chosen.learning or confirms):
+        raise Usage(f"{chosen.name} has no handshake to await", "give its secret with --secret-file instead")
+    if register:
+        raise Usage("--register is for Zippex, which has no handshake to await", "drop --register")
+    if chosen.learning and secret_file is not None:
+        raise Usage("--await-handshake learns the secret: it is not given too", "drop --secret-file")
+    secret: dict[str, Any] = {}
+    if confirms:
+        if secret_file is None:
+            raise Usage(
+                f"--await-handshake confirms only the topics {chosen.name}'s secret allows",
+                "give them with --secret-file (topic_arns)",
+            )
+        secret = credentials.read_secret_file(secret_file)
+        credentials.require_usable(chosen, secret, f"--secret-file {secret_file}")
     found = _WINDOW.match(window.strip())
     seconds = int(found.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[found.group(2)] if found else 0
     if not 60 <= seconds <= _MAX_WINDOW_SECONDS:
@@ -185,7 +195,7 @@ def _awaiting(chosen: Provider, window: str, secret_file: Path | None, register:
             f"--await-handshake {window!r}: a window of 1m to 24h", "for example --await-handshake 15m"
         )
     until = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=seconds)
-    return {"awaiting_handshake": {"until": until.isoformat(), "token": str(uuid.uuid4())}}
+    return {**secret, "awaiting_handshake": {"until": until.isoformat(), "token": str(uuid.uuid4())}}
 
 
 def _refuse_what_exists(
@@ -267,7 +277,13 @@ def _report_created(
     out.say("register at the provider:" if len(urls) == 1 else "register at the provider, one per type:")
     for url in urls:
         out.say(f"  {url}")
-    if awaiting:
+    if awaiting and chosen.confirmation is not None:
+        out.say(
+            f"confirming {provider}'s subscription confirmations of the allowed topics until "
+            f"{awaiting['until']}: subscribe the URL before then (served within "
+            f"{t.served_within_seconds:g} s)"
+        )
+    elif awaiting:
         out.say(
             f"awaiting its secret from {provider}'s handshake until {awaiting['until']}: create the webhook "
             f"at {provider} before then (served within {t.served_within_seconds:g} s); once learned, any "

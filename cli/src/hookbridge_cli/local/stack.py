@@ -6,7 +6,8 @@ reads the events table's stream and drives the real publisher as Lambda would (r
 failed record); and a tap queue behind a bus rule shows what reaches the bus. In front of moto, DynamoDB's
 write throttling waits for a load run to ask for it (throttle.py). moto's DynamoDB is made to keep two of
 DynamoDB's properties it lacks: conditional writes that are atomic (atomic_writes.py), and index Queries
-that read one partition of the index, not the whole table (index_queries.py).
+that read one partition of the index, not the whole table (index_queries.py). An unsigned SNS
+ConfirmSubscription reaches moto's SNS of its topic's region (unsigned_requests.py).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from hookbridge_cli.local.names import (
     local_function_environment,
 )
 from hookbridge_cli.local.throttle import WriteLimits
+from hookbridge_cli.local.unsigned_requests import route_unsigned_sns_confirmations
 from hookbridge_cli.samples import demo_secret
 from hookbridge_cli.template import HttpRoute, create_table, deployment, every_sender
 
@@ -215,6 +217,7 @@ class LocalStack:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
         make_index_queries_read_one_partition()  # as DynamoDB's: a Query of an index reads its partition
         make_conditional_writes_atomic()  # as DynamoDB's: invocations run at once here, as in Lambda
+        route_unsigned_sns_confirmations()  # as AWS's: to SNS in the topic's region
         try:
             # moto's ThreadedMotoServer binds inside its thread and waits, without a timeout, for a bind
             # that may never succeed (a taken port hangs it for good): bind here, serve in a thread.

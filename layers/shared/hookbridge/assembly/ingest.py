@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from hookbridge import providers
 from hookbridge.aws.clients import WARM_PATH_CLIENT_CONFIG, WARM_PATH_DYNAMODB_CONFIG
+from hookbridge.aws.confirmations import SnsSubscriptions
 from hookbridge.aws.known_subscriptions import KnownSubscriptions, KnownSubscriptionSecrets
 from hookbridge.aws.payloads import PayloadStore
 from hookbridge.aws.rejections import RejectionCounter
@@ -69,7 +70,15 @@ def ingest_handler(
         payloads = PayloadStore(lambda: session.client("s3", config=client_config), settings.payload_bucket)
         # Only a sender whose handshake hands its secret over writes one (its role alone may).
         learner = LearnedSecrets(secretsmanager, settings.prefix) if provider.learning else None
-        return build_ingest_handler(provider, settings, secrets, store, rejections, payloads, learner=learner)
+        # Only a sender whose subscriptions are confirmed by a request (AWS SNS) asks its API.
+        confirmer = (
+            SnsSubscriptions(lambda region, config: session.client("sns", region_name=region, config=config))
+            if provider.confirmation is not None
+            else None
+        )
+        return build_ingest_handler(
+            provider, settings, secrets, store, rejections, payloads, learner=learner, confirmer=confirmer
+        )
 
     handler = Lazy(build)
     if environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") == "snap-start":

@@ -21,6 +21,7 @@ from hookbridge.ports import (
     RejectionRecorder,
     SecretLearner,
     Secrets,
+    SubscriptionConfirmer,
 )
 from hookbridge.settings import IngestSettings
 
@@ -35,6 +36,7 @@ def build_ingest_handler(
     clock: Callable[[], float] = time.monotonic,  # the metrics' interval (the bench simulates a flood's)
     wall_clock: Callable[[], float] = time.time,  # what signed timestamps are checked against
     learner: SecretLearner | None = None,  # senders whose handshake hands their secret over (Asana)
+    confirmer: SubscriptionConfirmer | None = None,  # senders whose subscriptions are confirmed (AWS SNS)
 ) -> LambdaHandler:
     logger, metrics = observability(settings, f"ingest-{provider.name}")  # service dimension
     counted: RejectionRecorder = rejections or NoRejectionRecorder()
@@ -47,6 +49,7 @@ def build_ingest_handler(
         rejections=counted,
         payloads=payloads,
         learner=learner,
+        confirmer=confirmer,
     )
     tally = MetricTally(metrics, settings.metrics_interval_seconds, clock)
     app = create_app(pipeline, tally)

@@ -20,6 +20,7 @@ from hookbridge.errors import Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from hookbridge.model import (
     NOT_JSON,
     Answer,
+    Confirmation,
     EventDescription,
     Handshake,
     Provider,
@@ -36,6 +37,7 @@ from hookbridge.ports import (
     RejectionRecorder,
     SecretLearner,
     Secrets,
+    SubscriptionConfirmer,
 )
 from hookbridge.settings import IngestSettings
 from hookbridge.subscription import SUBSCRIPTION_NAME, SubscriptionSecret
@@ -69,9 +71,11 @@ class IngestPipeline:
         rejections: RejectionRecorder | None = None,
         payloads: Payloads | None = None,
         learner: SecretLearner | None = None,
+        confirmer: SubscriptionConfirmer | None = None,
     ) -> None:
         self._payloads = payloads
         self._learner = learner
+        self._confirmer = confirmer
         self._learning = provider.learning  # empty for every sender but those that hand a secret over
         self._rejections = rejections or NoRejectionRecorder()
         self.provider = provider
@@ -109,6 +113,10 @@ class IngestPipeline:
         for handshake in self.provider.handshakes:
             if handshake.verified and handshake.matches(request, payload):
                 return IngestResult(None, handshake.name, handshake.answer(request, payload, secret))
+        if self.provider.confirmation is not None:
+            asked = self.provider.confirmation(payload)
+            if asked is not None:
+                self._confirm(asked, request, secret)
         description = self.provider.describe(request, payload)
         if self.provider.item_proof is not None:
             description = self._claimed(description, payload)
@@ -208,6 +216,39 @@ class IngestPipeline:
         with contextlib.suppress(WebhookError):
             self._secrets.get(provider, subscription, force_fetch=True)
         return SubscriptionSecret()  # the answer is made of the request alone (HandshakeSpec)
+
+    def _confirm(self, asked: Confirmation, request: WebhookRequest, secret: SubscriptionSecret) -> None:
+        """Confirms at the sender what a verified request asks (AWS SNS's SubscriptionConfirmation) if the
+        operator made the subscription await a handshake and its window is open; the request is then stored
+        and published as any other. Within the window every confirmation of an allowed topic is confirmed
+        (a subscription may take several topics; confirming one twice changes nothing). The sender down is
+        Unavailable (503, nothing stored: it retries); its refusal (a token expired or spent) is audited and
+        the confirmation stored, for the operator to see. Never the token in the log."""
+        provider, subscription = self.provider.name, request.subscription
+        audit = {"provider": provider, "subscription": subscription, "topic_arn": asked.topic_arn}
+        now = self._clock()
+        awaited = _awaits(secret, now)
+        if not awaited:  # the cached copy may predate the operator's marker: read once more (rate-limited)
+            fresh = self._secrets.refreshed(provider, subscription)
+            awaited = fresh is not None and _awaits(fresh, now)
+        if not awaited or self._confirmer is None:
+            log.info(
+                "audit: subscription confirmation stored, not confirmed: the subscription awaits none",
+                extra={"audit": "confirmation_not_awaited", **audit},
+            )
+            return
+        try:
+            confirmed = self._confirmer.confirm(asked)
+        except Unauthorized as exc:
+            log.warning(
+                "audit: subscription confirmation refused by the sender, stored for the operator",
+                extra={"audit": "confirmation_refused", "reason": exc.reason, **audit},
+            )
+            return
+        log.warning(
+            "audit: subscription confirmed at the sender",
+            extra={"audit": "subscription_confirmed", "confirmed": confirmed, **audit},
+        )
 
     def _refuse_learning(self, handshake: Handshake, request: WebhookRequest, reason: str) -> NoReturn:
         log.warning(

@@ -71,6 +71,7 @@ def build(found: ProviderDefinition) -> Provider:
         parse=build_parse(found.body),
         handshakes=tuple(handshakes.build(spec) for spec in found.handshakes),
         accepted=handshakes.accepted_answer(found.accepted),
+        confirmation=getattr(code, "confirmation", None),
     )
 
 

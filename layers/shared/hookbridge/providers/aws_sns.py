@@ -22,10 +22,13 @@ A message passes when, in this order (each refusal before any fetch, so a forged
   certificates in ``public_keys``, from those alone and never from the network (the local stack, and an
   operator who wants no fetch at all).
 
-A ``SubscriptionConfirmation`` is never confirmed here: its ``SubscribeURL`` is never fetched (nor anything
-else the request names but its certificate). It is verified like a notification, and stored and published
-as an event of its type, so that the operator finds its ``Token`` (``hookbridge events list``/``show``) and
-confirms with ``aws sns confirm-subscription`` (docs/senders/aws-sns.md).
+A ``SubscriptionConfirmation`` is verified like a notification, and stored and published as an event of its
+type. Its ``SubscribeURL`` is never fetched (nor anything else the request names but its certificate). It is
+confirmed only while the operator has the subscription await it (`hookbridge subscriptions create aws-sns
+... --await-handshake 15m`): then ``confirmation`` names the topic and token, both signed, and the pipeline
+asks SNS's own ConfirmSubscription in the topic's region (``hookbridge.aws.confirmations``). Otherwise the
+operator finds its ``Token`` (``hookbridge events list``/``show``) and confirms with ``aws sns
+confirm-subscription`` (docs/senders/aws-sns.md).
 """
 
 from __future__ import annotations
@@ -41,7 +44,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hookbridge.errors import Unauthorized
-from hookbridge.model import UNRECOGNIZED, Credentials, EventDescription, WebhookRequest, parse_json
+from hookbridge.model import (
+    UNRECOGNIZED,
+    Confirmation,
+    Credentials,
+    EventDescription,
+    WebhookRequest,
+    parse_json,
+)
 from hookbridge.providers._fields import short_str
 from hookbridge.providers.certificates import (
     Certificate,
@@ -202,6 +212,18 @@ def describe(request: WebhookRequest, payload: Any) -> EventDescription:
         subject=short_str(message.get("Subject")),
         extra={"topic_arn": topic} if topic else {},
     )
+
+
+def confirmation(payload: Any) -> Confirmation | None:
+    """The subscription a verified SubscriptionConfirmation asks to confirm: its topic and token, both in the
+    signed string (and the topic one the secret allows: ``verify`` refused any other). None for any other
+    message."""
+    if not isinstance(payload, dict) or payload.get("Type") != "SubscriptionConfirmation":
+        return None
+    topic, token = payload.get("TopicArn"), payload.get("Token")
+    if not (isinstance(topic, str) and _TOPIC_ARN.fullmatch(topic) and isinstance(token, str) and token):
+        return None
+    return Confirmation(topic_arn=topic, token=token)
 
 
 def sign(
