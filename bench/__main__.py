@@ -30,6 +30,7 @@ def main() -> int:
     sender_results = _senders(lines, others)
     _cost(lines, warm_results, sender_results)
     _attacks(lines)
+    _sender_attacks(lines)
     _cold(lines, others)
     built = _size(lines, build=not args.no_build)
     RESULTS.write_text("\n".join(lines) + "\n")
@@ -194,6 +195,36 @@ def _attacks(lines: list[str]) -> None:
             *(f"| {c.what} | ${c.per_million:.4f} | {c.basis} |" for c in bill),
         ]
     print("\n".join(lines[-24:]), flush=True)
+
+
+def _sender_attacks(lines: list[str]) -> None:
+    """What a million bad signatures cost at each sender's endpoint (the public-key senders spend
+    milliseconds on each; nothing a forged request names is fetched)."""
+    lines += [
+        "",
+        "## The price of bad signatures, every sender (per million forged requests)",
+        "",
+        f"As above, {cost.SENDER_ATTACK_REQUESTS:,} requests a sender: its first stored sample signed as the "
+        "sender signs, with a forger's keys in the sender's own layout, against the subscription `demo`; "
+        "every one must be answered 401. `AWS calls` are every call a million make (Secrets Manager and "
+        "the rejections' count). The demo secrets pin the senders' public keys and certificates, so "
+        "nothing is fetched here; that a forged request costs no fetch is tested per sender (tests/senders). "
+        "Target: at most "
+        f"${cost.ATTACK_TARGET_PER_MILLION:.2f} a million.",
+        "",
+        "| sender | sample | our p50 µs | Lambda billed ms | AWS calls a million | per million |",
+        "|---|---|---|---|---|---|",
+    ]
+    for provider in providers.names():
+        run = cost.attack("bad signatures", provider, cost.SENDER_ATTACK_REQUESTS)
+        bill = cost.attack_cost_per_million(run, provider)
+        calls = sum(run.calls.values()) * 1e6 / run.requests
+        billed = next(c.basis for c in bill if c.what == "Lambda, ingest: duration").split(" ms")[0]
+        lines.append(
+            f"| {provider} | {cost.stored_sample_names(provider)[0]} | {run.ours_p50_us:.0f} | {billed} | "
+            f"{calls:,.0f} | ${sum(c.per_million for c in bill):.2f} |"
+        )
+        print(lines[-1], flush=True)
 
 
 def _cold(lines: list[str], others: list[str]) -> None:

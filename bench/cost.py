@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hookbridge_cli.local.lambda_events import LambdaContext
-from hookbridge_cli.samples import demo_secret, load_event, sample_names
+from hookbridge_cli.samples import demo_secret, forged_secret, load_event, sample_names
 from hookbridge_cli.template import deployment, source
 
 from bench import warm
@@ -332,6 +332,9 @@ ATTACK_TARGET_PER_MILLION = 1.30
 # The two kinds the issue priced: invented subscription names (404) and bad signatures on a real one (401).
 ATTACKS = {"invented names": 404, "bad signatures": 401}
 ATTACK_REQUESTS = 20_000  # simulated at one instance's share of the flood: 200 s of it
+# Every sender's bad signatures: fewer each (a minute of one instance's share), as the public-key senders
+# take milliseconds a request.
+SENDER_ATTACK_REQUESTS = 6_000
 
 
 @dataclass
@@ -392,8 +395,9 @@ def attack(kind: str, provider: str = "zippex", requests: int = ATTACK_REQUESTS)
         RejectionCounter(dynamodb, "subscriptions", settings.rejection_flush_seconds, clock),  # type: ignore[arg-type]
         clock=clock,
     )
-    forged_with = {"signing_secrets": ["whsec_not_the_subscriptions_secret"]}
-    base = load_event(provider, sample_names(provider)[0])
+    # Signed as the sender signs, with keys that are not the subscription's (a forger's, in its layout).
+    forged_with = forged_secret(provider)
+    base = load_event(provider, stored_sample_names(provider)[0])
     template = fresh_event(base, providers.load(provider), SubscriptionSecret.model_validate(forged_with))
     per_instance = ATTACK_PER_SECOND / ATTACK_INSTANCES
     timings: list[float] = []
@@ -402,10 +406,10 @@ def attack(kind: str, provider: str = "zippex", requests: int = ATTACK_REQUESTS)
         for n in range(requests):
             now[0] = n / per_instance
             name = f"tenant-{n:06d}" if status == 404 else "demo"
-            event = {
+            event = {  # the sample's path with this subscription (Zinc's type segment kept)
                 **template,
-                "pathParameters": {"subscription": name},
-                "rawPath": f"/webhooks/{provider}/{name}",
+                "pathParameters": {**template.get("pathParameters", {}), "subscription": name},
+                "rawPath": template["rawPath"].replace(f"/{provider}/demo", f"/{provider}/{name}", 1),
             }
             start = time.perf_counter_ns()
             answer = handler(event, context)["statusCode"]

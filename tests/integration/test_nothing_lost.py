@@ -19,12 +19,13 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from hookbridge import providers
 from hookbridge.model import StoredEvent, is_publishable
-from hookbridge.samples import example_secret, fresh_event
+from hookbridge.samples import fresh_event
 from hookbridge.subscription import SubscriptionSecret
 from tests.support.events import (
     LambdaContext,
     demo_secret,
     distinct_body,
+    forged_secret,
     is_stored,
     load_event,
     sample_names,
@@ -55,27 +56,9 @@ def unique_event(
     return signed(provider, name, secret, body=body)
 
 
-FORGED_KEY = "whsec_Zm9yZ2VkLXNlY3JldC12YWx1ZQ=="
-
-
 def wrong_secret(provider: str) -> dict[str, Any]:
-    """The demo secret's layout (same header names) with other values: what a forger would send."""
-    definition = providers.definition(provider)
-    # A definition's example layout; a sender in code has one when its module makes it (AWS SNS).
-    forger = example_secret(definition, "forger")
-    return {
-        **demo_secret(provider),
-        # Valid in every layout, Standard Webhooks whsec_<base64> included.
-        **{
-            k: ["whsec_Zm9yZ2VkLXNlY3JldC12YWx1ZQ=="]
-            for k in ("signing_secrets", "tokens")
-            if k in demo_secret(provider)
-        },
-        # A definition's own layout where it has one (Adyen's hex key; a key pair not the sender's).
-        **{k: v for k, v in forger.items() if k in ("signing_secrets", "public_keys", "private_keys")},
-        # A pair that is not the subscription's (Postmark proves itself by basic auth alone).
-        "basic_auth": [{"username": "forger", "password": "not-the-password"}],
-    }
+    """What a forger would sign with: the demo secret's layout with other values."""
+    return forged_secret(provider)
 
 
 def iso_s(epoch_seconds: int) -> str:

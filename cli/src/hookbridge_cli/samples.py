@@ -14,7 +14,7 @@ from hookbridge.model import Provider, WebhookRequest
 from hookbridge.providers.bodies import items_at
 from hookbridge.providers.definition import ProviderDefinition
 from hookbridge.providers.signed_content import FORM
-from hookbridge.samples import DEMO_SUBSCRIPTION, fresh_event
+from hookbridge.samples import DEMO_SUBSCRIPTION, example_secret, fresh_event
 from hookbridge.subscription import SubscriptionSecret
 from hookbridge_cli.paths import EVENTS
 
@@ -28,6 +28,26 @@ def load_event(provider: str, name: str) -> dict[str, Any]:
 
 def demo_secret(provider: str) -> dict[str, Any]:
     return load_event(provider, DEMO_SECRET)
+
+
+# Valid in every layout, Standard Webhooks' whsec_<base64> included.
+FORGED_KEY = "whsec_Zm9yZ2VkLXNlY3JldC12YWx1ZQ=="
+
+
+def forged_secret(provider: str) -> dict[str, Any]:
+    """The demo secret's layout (same header names, topics, URL) with other values: what a forger signs
+    with. The tests' and the benchmark's forged requests."""
+    demo = demo_secret(provider)
+    # A definition's example layout; a sender in code has one when its module makes it (AWS SNS).
+    forger = example_secret(providers.definition(provider), "forger")
+    return {
+        **demo,
+        **{k: [FORGED_KEY] for k in ("signing_secrets", "tokens") if k in demo},
+        # A definition's own layout where it has one (Adyen's hex key; a key pair not the sender's).
+        **{k: v for k, v in forger.items() if k in ("signing_secrets", "public_keys", "private_keys")},
+        # A pair that is not the subscription's (Postmark proves itself by basic auth alone).
+        "basic_auth": [{"username": "forger", "password": "not-the-password"}],
+    }
 
 
 def sample_names(provider: str) -> list[str]:
