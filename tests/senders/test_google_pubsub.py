@@ -79,7 +79,9 @@ def certificate(key: rsa.RSAPrivateKey) -> str:
 JWKS = json.dumps({"keys": [jwk(KEY)]}).encode()
 PRIVATE = base64.b64encode(
     KEY.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
     )
 ).decode()
 SECRET: dict[str, Any] = {"service_account": ACCOUNT}  # keys from the (faked) JWKS
@@ -217,7 +219,9 @@ def test_google_auth_refuses_what_we_refuse() -> None:
     with pytest.raises(Unauthorized):
         check(expired, PINNED)
     with pytest.raises(exceptions.GoogleAuthError):
-        id_token.verify_oauth2_token(google_token(claims(iss="https://evil.example")), transport, audience=URL)
+        id_token.verify_oauth2_token(
+            google_token(claims(iss="https://evil.example")), transport, audience=URL
+        )
 
 
 # --- claims: each refused before any fetch ---------------------------------------------------------------
@@ -416,7 +420,11 @@ def test_the_fetch_is_the_bounded_https_get_of_googles_fixed_url(monkeypatch: py
     FakeConnection.made = []
     assert jwks.https_jwks(google_pubsub.JWKS_URL) == (JWKS, {"cache-control": "max-age=100"})
     made = FakeConnection.made[0]
-    assert (made["host"], made["path"], made["accept"]) == ("www.googleapis.com", "/oauth2/v3/certs", "application/json")
+    assert (made["host"], made["path"], made["accept"]) == (
+        "www.googleapis.com",
+        "/oauth2/v3/certs",
+        "application/json",
+    )
     assert made["timeout"] <= 1.5
     assert made["verifies"] == certificates.ssl.CERT_REQUIRED
 
@@ -454,7 +462,9 @@ def test_the_samples_verify_with_the_demo_secret_and_no_fetch(getter: Getter, na
 
 def test_the_type_is_the_eventtype_or_type_attribute_else_message() -> None:
     headers = {"Authorization": "Bearer " + our_token()}
-    found = answer("google-pubsub", PINNED, headers, body("1", eventType="OBJECT_FINALIZE", type="x"), now=NOW)
+    found = answer(
+        "google-pubsub", PINNED, headers, body("1", eventType="OBJECT_FINALIZE", type="x"), now=NOW
+    )
     assert [(e.event_type, e.event_id) for e in found.stored] == [("OBJECT_FINALIZE", "1")]
     found = answer("google-pubsub", PINNED, headers, body("2", type="order.created"), now=NOW)
     assert [e.event_type for e in found.stored] == ["order.created"]

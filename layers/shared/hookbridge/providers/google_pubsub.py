@@ -129,9 +129,9 @@ def _number(value: Any) -> float | None:
 
 
 def describe(request: WebhookRequest, payload: Any) -> EventDescription:
-    body = payload if isinstance(payload, dict) else {}
-    message = body.get("message") if isinstance(body.get("message"), dict) else {}
-    attributes = message.get("attributes") if isinstance(message.get("attributes"), dict) else {}
+    body = _object(payload)
+    message = _object(body.get("message"))
+    attributes = _object(message.get("attributes"))
     message_id = short_str(message.get("messageId")) or short_str(message.get("message_id"))
     recognized = message_id is not None
     kind = next((t for a in TYPE_ATTRIBUTES if (t := short_str(attributes.get(a)))), MESSAGE)
@@ -149,6 +149,10 @@ def describe(request: WebhookRequest, payload: Any) -> EventDescription:
         subject=short_str(attributes.get("objectId")),
         extra={"subscription": subscription} if subscription else {},
     )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def sign(
@@ -200,7 +204,7 @@ def example_secret(key: str) -> dict[str, Any]:
     the tests have and the Lambda layer does not: never called by a function."""
     jwk, private = _example_pair(key)
     return {
-        "service_account": f"push-{hashlib.sha256(key.encode()).hexdigest()[:8]}@hookbridge-demo.iam.gserviceaccount.com",
+        "service_account": f"push-{_digest(key)}@hookbridge-demo.iam.gserviceaccount.com",
         "public_keys": [jwk],
         "private_keys": [private],
     }
@@ -220,3 +224,7 @@ def _example_pair(key: str) -> tuple[str, str]:
     )
     jwk = jwk_of(_kid(numbers.n), numbers.n, numbers.e)
     return json.dumps(jwk, separators=(",", ":")), base64.b64encode(der).decode()
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:8]

@@ -257,7 +257,14 @@ def encode_rs256(claims: Mapping[str, Any], kid: str, n: int, d: int) -> str:
 
 
 def jwk_of(kid: str, n: int, e: int) -> dict[str, str]:
-    return {"kty": "RSA", "alg": ALGORITHM, "use": "sig", "kid": kid, "n": _b64(_bytes(n)), "e": _b64(_bytes(e))}
+    return {
+        "kty": "RSA",
+        "alg": ALGORITHM,
+        "use": "sig",
+        "kid": kid,
+        "n": _b64(_bytes(n)),
+        "e": _b64(_bytes(e)),
+    }
 
 
 def _bytes(value: int) -> bytes:
