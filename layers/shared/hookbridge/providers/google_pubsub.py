@@ -147,7 +147,7 @@ def describe(request: WebhookRequest, payload: Any) -> EventDescription:
         proven_type=kind,
         occurred_at=short_str(message.get("publishTime")) or short_str(message.get("publish_time")),
         subject=short_str(attributes.get("objectId")),
-        extra={"subscription": subscription} if subscription else {},
+        extra={"pubsub_subscription": subscription} if subscription else {},  # "subscription" is ours
     )
 
 
