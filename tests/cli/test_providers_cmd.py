@@ -111,6 +111,7 @@ def test_check_of_every_shipped_definition_passes_with_its_samples(hookbridge: A
         "okta",
         "monday",
         "aws-sns",
+        "google-pubsub",
     )
     assert checked["changed_body_refused"] is (name not in unsigned_body)
     assert checked["in_template"] is True

@@ -21,6 +21,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "dropbox",
         "github",
         "gitlab",
+        "google-pubsub",
         "hubspot",
         "intercom",
         "jira",

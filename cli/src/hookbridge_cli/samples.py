@@ -60,6 +60,7 @@ def sample_names(provider: str) -> list[str]:
 # The senders whose samples distinct_payload knows (the rest are made distinct from their definitions).
 BY_PROVIDER = (
     "zippex", "zonos", "stripe", "zencargo", "zinc", "github", "shopify", "standard-webhooks", "aws-sns",
+    "google-pubsub",
 )  # fmt: skip
 
 
@@ -73,6 +74,10 @@ def distinct_payload(provider: str, payload: dict[str, Any], n: int) -> dict[str
         distinct["data"]["targetId"] = f"ZTEST-{n}"
     elif provider == "aws-sns":  # defined in code: its id is the signed MessageId
         distinct["MessageId"] = f"{distinct['MessageId']}-{n}"
+    elif provider == "google-pubsub":  # defined in code: its id is the messageId
+        distinct["message"]["messageId"] = distinct["message"]["message_id"] = (
+            f"{distinct['message']['messageId']}-{n}"
+        )
     else:
         # Zinc's order; senders whose event id is a header (GitHub, Shopify, Standard Webhooks) sign each
         # distinct body with a delivery id of its own.

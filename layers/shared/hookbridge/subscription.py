@@ -59,6 +59,11 @@ class SubscriptionSecret(BaseModel):
     public_keys: tuple[str, ...] = ()
     # The topics whose messages an AWS SNS subscription accepts (their ARNs); none: every message is refused.
     topic_arns: tuple[str, ...] = ()
+    # Google Cloud Pub/Sub push with authentication: the service account whose OIDC tokens are accepted
+    # (the token's email), and the audience the subscription sets (None: the push endpoint URL, as Google's
+    # default).
+    service_account: str | None = Field(None, min_length=3, max_length=320)
+    audience: str | None = Field(None, min_length=1, max_length=2048)
     # What the endpoint answers a subscription handshake with (Meta's hub.verify_token).
     verify_token: SecretStr | None = None
     # The URL exactly as given to the sender, without its query, for senders that sign it (Twilio, Square,

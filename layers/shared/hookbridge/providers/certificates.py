@@ -172,22 +172,43 @@ def parse_certificate(der: bytes) -> Certificate:
         not_before, validity = _time(validity)
         not_after, _ = _time(validity)
         subject, tbs = _expect(tbs, 0x30)
-        key_info, _ = _expect(tbs, 0x30)
-        algorithm, key_info = _expect(key_info, 0x30)
-        if _expect(algorithm, 0x06)[0] != _RSA_ENCRYPTION:
-            raise UnexpectedDER("not an RSA key")
-        bits, _ = _expect(key_info, 0x03)
-        if bits[:1] != b"\x00":
-            raise UnexpectedDER("unused bits in the key")
-        key, _ = _expect(bits[1:], 0x30)
-        modulus, key = _integer(key)
-        exponent, _ = _integer(key)
+        modulus, exponent = _rsa_key_info(tbs)
         names = _common_names(subject)
     except (UnexpectedDER, ValueError, IndexError) as exc:  # UnicodeDecodeError is a ValueError
         raise Unauthorized(f"signing certificate unreadable: {exc}") from None
-    if modulus.bit_length() < MIN_RSA_BITS or exponent < 3 or exponent % 2 == 0:
-        raise Unauthorized("signing certificate's key is too weak")
+    check_rsa_key(modulus, exponent)
     return Certificate(modulus, exponent, not_before, not_after, names)
+
+
+def _rsa_key_info(data: bytes) -> tuple[int, int]:
+    """The modulus and exponent of the DER SubjectPublicKeyInfo at the start of ``data`` (an RSA key)."""
+    key_info, _ = _expect(data, 0x30)
+    algorithm, key_info = _expect(key_info, 0x30)
+    if _expect(algorithm, 0x06)[0] != _RSA_ENCRYPTION:
+        raise UnexpectedDER("not an RSA key")
+    bits, _ = _expect(key_info, 0x03)
+    if bits[:1] != b"\x00":
+        raise UnexpectedDER("unused bits in the key")
+    key, _ = _expect(bits[1:], 0x30)
+    modulus, key = _integer(key)
+    exponent, _ = _integer(key)
+    return modulus, exponent
+
+
+def public_key_numbers(der: bytes) -> tuple[int, int]:
+    """The modulus and exponent of a DER SubjectPublicKeyInfo (a PEM "PUBLIC KEY"); Unauthorized when it
+    is not an RSA key of sane strength."""
+    try:
+        modulus, exponent = _rsa_key_info(der)
+    except (UnexpectedDER, ValueError, IndexError) as exc:
+        raise Unauthorized(f"public key unreadable: {exc}") from None
+    check_rsa_key(modulus, exponent)
+    return modulus, exponent
+
+
+def check_rsa_key(modulus: int, exponent: int) -> None:
+    if modulus.bit_length() < MIN_RSA_BITS or exponent < 3 or exponent % 2 == 0:
+        raise Unauthorized("signing key is too weak")
 
 
 def pem_to_der(pem: bytes) -> bytes:
@@ -210,6 +231,14 @@ Fetch = Callable[[str], bytes]
 def https_fetch(url: str) -> bytes:
     """GET ``url`` over HTTPS (the default context: certificate and host name checked), no redirect followed.
     Raises Refused for an answer that is not a certificate, OSError for the network."""
+    return https_get(url, "application/x-pem-file, */*", MAX_CERTIFICATE_BYTES)[0]
+
+
+def https_get(url: str, accept: str, max_bytes: int) -> tuple[bytes, dict[str, str]]:
+    """The bounded fetch every fetched key uses (a certificate here, a JWKS in ``jwks``): GET over HTTPS
+    with the default context, a short timeout, no redirect followed, at most ``max_bytes``; the body and the
+    answer's headers (a JWKS's Cache-Control). Raises Refused for an answer other than 200 or too large,
+    OSError for the network."""
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise Refused("not an https URL")
@@ -217,14 +246,14 @@ def https_fetch(url: str) -> bytes:
         parts.hostname, timeout=FETCH_TIMEOUT_SECONDS, context=ssl.create_default_context()
     )
     try:
-        connection.request("GET", parts.path or "/", headers={"Accept": "application/x-pem-file, */*"})
+        connection.request("GET", parts.path or "/", headers={"Accept": accept})
         response = connection.getresponse()
-        body = response.read(MAX_CERTIFICATE_BYTES + 1)
+        body = response.read(max_bytes + 1)
     finally:
         connection.close()
-    if response.status != 200 or len(body) > MAX_CERTIFICATE_BYTES:
+    if response.status != 200 or len(body) > max_bytes:
         raise Refused(f"answered {response.status} with {len(body)} bytes")
-    return body
+    return body, {k.lower(): v for k, v in dict(getattr(response, "headers", {}) or {}).items()}
 
 
 class CertificateStore:

@@ -268,6 +268,24 @@ class AwsSnsData(_Open):
     Token: str | None = None
 
 
+class GooglePubsubMessage(_Open):
+    """A Pub/Sub message: the publisher's data (base64) and attributes, and Google's id and time."""
+
+    messageId: str
+    publishTime: str | None = None
+    data: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
+    orderingKey: str | None = None
+
+
+class GooglePubsubData(_Open):
+    """A push delivery as Pub/Sub posts it (wrapped: the subscription's payload unwrapping off)."""
+
+    message: GooglePubsubMessage
+    subscription: str
+    deliveryAttempt: int | None = None
+
+
 class DropboxListFolder(_Open):
     accounts: list[str] = Field(default_factory=list)  # the linked accounts whose files changed
 
@@ -761,6 +779,14 @@ class AwsSnsEvent(EventBridgeModel):
     detail: AwsSnsDetail  # narrows the parser's dict to the typed detail
 
 
+class GooglePubsubDetail(_Detail):
+    data: GooglePubsubData | None = None
+
+
+class GooglePubsubEvent(EventBridgeModel):
+    detail: GooglePubsubDetail  # narrows the parser's dict to the typed detail
+
+
 class DropboxDetail(_Detail):
     data: DropboxData | None = None
 
@@ -990,6 +1016,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "docusign": DocusignData,
     "dropbox": DropboxData,
     "aws-sns": AwsSnsData,
+    "google-pubsub": GooglePubsubData,
     "trello": TrelloData,
     "okta": OktaData,
     "vonage": VonageData,
@@ -1044,6 +1071,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "docusign": DocusignDetail,
     "dropbox": DropboxDetail,
     "aws-sns": AwsSnsDetail,
+    "google-pubsub": GooglePubsubDetail,
     "trello": TrelloDetail,
     "okta": OktaDetail,
     "vonage": VonageDetail,
@@ -1098,6 +1126,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "docusign": DocusignEvent,
     "dropbox": DropboxEvent,
     "aws-sns": AwsSnsEvent,
+    "google-pubsub": GooglePubsubEvent,
     "trello": TrelloEvent,
     "okta": OktaEvent,
     "vonage": VonageEvent,
