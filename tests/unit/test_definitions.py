@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from hookbridge import providers
 from hookbridge.aws.secrets import SecretStore
 from hookbridge.errors import Unauthorized
 from hookbridge.ingest.pipeline import IngestPipeline
 from hookbridge.model import WebhookRequest
-from hookbridge.providers.definition import DefinitionError, read_definition
+from hookbridge.providers.definition import DefinitionError, Event, read_definition
 from hookbridge.subscription import SubscriptionSecret
 from tests.support.fakes import MemoryStore
 from tests.support.settings import ingest_settings
+from tests.support.stored import stored_event
 
 GOOD = """
 name = "acme"
@@ -418,3 +421,20 @@ def test_a_learning_handshake_that_could_leak_is_refused(tmp_path: Path, change:
         read_definition(path)
     assert "handshakes.0" in str(refused.value)
     assert said in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["subscription", "provider", "event_id", "batch_index"])
+def test_extra_metadata_may_not_take_the_pipelines_own_names(name: str) -> None:
+    """A sender's extra metadata named like the pipeline's overwrote it on the bus (google-pubsub's first
+    draft published Pub/Sub's subscription as ours)."""
+    with pytest.raises(ValidationError, match="the pipeline's own metadata"):
+        Event.model_validate({"type": [{"json": "type"}], "extra": {name: [{"json": "x"}]}})
+
+
+def test_a_code_senders_extra_never_overwrites_the_pipelines_metadata() -> None:
+    from hookbridge.publishing.publisher import build_envelope
+
+    event = stored_event(extra={"subscription": "not-ours", "topic": "t"})
+    envelope = build_envelope("1", event, prefix="hookbridge", bus="bus", table="t")
+    metadata = json.loads(envelope.entry["Detail"])["metadata"]
+    assert (metadata["subscription"], metadata["topic"]) == (event.subscription, "t")

@@ -127,6 +127,16 @@ class Handshake:
     learns: Callable[[WebhookRequest, Any], str | None] | None = None
 
 
+# The bus event's own metadata (hookbridge.publishing.publisher.build_envelope): a sender's extra metadata may
+# not take these names, or it would overwrite what the pipeline says (a definition naming one is refused).
+METADATA_NAMES = frozenset(
+    {
+        "provider", "subscription", "id", "event_id", "dedupe_key", "received_at", "occurred_at", "subject",
+        "verified_by", "recognized", "payload_sha256", "payload_ref", "batch_id", "batch_index",
+    }
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class Confirmation:
     """What a verified request asks to have confirmed at the sender (AWS SNS's SubscriptionConfirmation): the

@@ -21,6 +21,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from hookbridge.model import METADATA_NAMES
+
 NAME = r"^[a-z][a-z0-9-]{0,30}$"
 HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$"  # an HTTP token (RFC 9110)
 # Placeholders of a signed-content template: the body, the timestamp, a header, the URL the sender called
@@ -490,6 +492,14 @@ class Event(_Strict):
     # the name received kept in extra under type_received_as.
     synonyms: dict[str, str] = {}
     type_received_as: str | None = Field(None, pattern=r"^[a-z_]{1,40}$")
+
+    @model_validator(mode="after")
+    def _check_extra_names(self) -> Self:
+        named = {*self.extra, *([self.type_received_as] if self.type_received_as else [])}
+        taken = sorted(named & METADATA_NAMES)
+        if taken:
+            raise ValueError(f"extra: {', '.join(taken)} is the pipeline's own metadata: name it otherwise")
+        return self
 
 
 class Segment(_Strict):

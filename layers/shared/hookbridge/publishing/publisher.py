@@ -175,8 +175,9 @@ def build_envelope(
         "recognized": event.recognized,
         "payload_sha256": event.payload_sha256,
         "payload_ref": None,
-        **dict(event.extra),
     }
+    # A sender's own metadata after the pipeline's, never over it (definitions may not name these at all).
+    metadata.update((k, v) for k, v in event.extra.items() if k not in metadata)
     where = {"pointer": list(pointer)} if pointer is not None else {}
     if event.payload_s3_key is not None and data is None:
         # Stored apart because it is larger than an item, so larger than a bus entry too.
