@@ -70,19 +70,19 @@ def verified_claims(scheme: Jwt, token: str, keys: list[bytes], now: float) -> d
     if len(token) > MAX_TOKEN or len(parts) != 3 or not all(parts[:2]) or not parts[2]:
         raise Unauthorized("malformed token")
     encoded_header, encoded_claims, encoded_signature = parts
-    jose = _json_part(encoded_header)
+    jose = json_part(encoded_header)
     if jose.get("alg") != scheme.algorithm:
         raise Unauthorized("token algorithm not allowed")
     if "crit" in jose or str(jose.get("typ", "JWT")).upper() != "JWT":
         raise Unauthorized("token header not allowed")
-    signature = _b64url(encoded_signature)
+    signature = b64url(encoded_signature)
     message = f"{encoded_header}.{encoded_claims}".encode("ascii")
     matched = False
     for key in keys:  # every key is tried: the time taken does not say which one matched
         matched |= hmac.compare_digest(hmac.digest(key, message, scheme.hash_name), signature)
     if not matched:
         raise Unauthorized("token signature mismatch")
-    claims = _json_part(encoded_claims)
+    claims = json_part(encoded_claims)
     _check_times(scheme, claims, now)
     return claims
 
@@ -142,7 +142,7 @@ def _keys(secret: SubscriptionSecret) -> list[bytes]:
     return keys
 
 
-def _b64url(part: str) -> bytes:
+def b64url(part: str) -> bytes:
     raw = part.encode("ascii", "replace")
     if not _B64URL.issuperset(raw):
         raise Unauthorized("malformed token")
@@ -152,9 +152,9 @@ def _b64url(part: str) -> bytes:
         raise Unauthorized("malformed token") from None
 
 
-def _json_part(part: str) -> dict[str, Any]:
+def json_part(part: str) -> dict[str, Any]:
     try:
-        value = json.loads(_b64url(part))
+        value = json.loads(b64url(part))
     except (ValueError, UnicodeDecodeError):
         raise Unauthorized("malformed token") from None
     if not isinstance(value, dict):
