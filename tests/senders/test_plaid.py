@@ -399,7 +399,7 @@ class Ingest:
         )
 
     def post(self, token: str, body: bytes = BODY) -> tuple[int, str]:
-        event = copy.deepcopy(load_event("plaid", "sync_updates_available"))
+        event = copy.deepcopy(load_event("plaid", "TRANSACTIONS.SYNC_UPDATES_AVAILABLE"))
         event["body"] = body.decode()
         event["headers"]["plaid-verification"] = token
         event["requestContext"]["timeEpoch"] = int(self.now * 1000)
