@@ -1,11 +1,13 @@
-"""Plaid webhooks, against Plaid's published verification algorithm: the Python sample of
-https://plaid.com/docs/api/webhooks/webhook-verification/ (read the JWT header unverified, refuse any alg
-but ES256, get the key by kid from /webhook_verification_key/get and cache it, refuse a key whose
-expired_at is set, decode with algorithms=['ES256'], refuse an iat more than 5 minutes old, compare the
-body's hex SHA-256 with request_body_sha256 with hmac.compare_digest), run here with PyJWT 2 (ES256 over
-`cryptography`) in place of the sample's python-jose: it accepts the tokens our signer makes, and tokens
-PyJWT signs as Plaid does (keys made here as P-256 JWKs in the shape Plaid's key endpoint answers with)
-verify here.
+"""Plaid webhooks, against Plaid's published verification algorithm and its own client library.
+
+The Python sample of https://plaid.com/docs/api/webhooks/webhook-verification/ (read the JWT header
+unverified, refuse any alg but ES256, get the key by kid from /webhook_verification_key/get and cache it,
+refuse a key whose expired_at is set, decode with algorithms=['ES256'], refuse an iat more than 5 minutes
+old, compare the body's hex SHA-256 with request_body_sha256 with hmac.compare_digest), run here with
+PyJWT 2 (ES256 over `cryptography`) in place of the sample's python-jose: it accepts the tokens our signer
+makes, and tokens PyJWT signs as Plaid does (keys made here as P-256 JWKs in the shape Plaid's key endpoint
+answers with) verify here. plaid-python 46's models of the key request and answer read what we post and
+write what we parse.
 
 The key source, as the brief asks of a fetched key: nothing leaves the environment's fixed Plaid host, the
 warm path makes no fetch, an unknown kid costs at most the instance's budget (then 503, no fetch), a kid
@@ -469,3 +471,81 @@ def test_each_sample_is_accepted_with_the_demo_secret_and_nothing_fetched(
     assert (found.status, len(found.stored)) == (200, 1)
     assert found.stored[0].event_type in providers.definition("plaid").event_types
     assert endpoint.asked == []
+
+
+# --- the key request and answer, in plaid-python's own models -------------------------------------------
+
+
+class FakeConnection:
+    """http.client.HTTPSConnection to Plaid, as far as https_fetch uses it: records what is sent, answers
+    with the status and body given."""
+
+    made: list[FakeConnection] = []  # noqa: RUF012
+    status = 200
+    answer = b""
+
+    def __init__(self, host: str, timeout: float, context: Any) -> None:
+        self.host, self.timeout, self.context = host, timeout, context
+        self.sent: tuple[str, str, bytes, Mapping[str, str]] | None = None
+        FakeConnection.made.append(self)
+
+    def request(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> None:
+        self.sent = (method, path, body, headers)
+
+    def getresponse(self) -> Any:
+        status, answer = self.status, self.answer
+
+        class Response:
+            def read(self, size: int) -> bytes:
+                return answer[:size]
+
+        response = Response()
+        response.status = status  # type: ignore[attr-defined]
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_key_request_and_answer_are_plaids_own_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """plaid-python 46's WebhookVerificationKeyGetRequest reads what https_fetch posts, and what its
+    WebhookVerificationKeyGetResponse (a JWKPublicKey, expired_at an int or null) serializes to is the key
+    we verify with."""
+    from plaid.api_client import ApiClient  # type: ignore[import-untyped]
+    from plaid.model.jwk_public_key import JWKPublicKey  # type: ignore[import-untyped]
+    from plaid.model.webhook_verification_key_get_request import (  # type: ignore[import-untyped]
+        WebhookVerificationKeyGetRequest,
+    )
+    from plaid.model.webhook_verification_key_get_response import (  # type: ignore[import-untyped]
+        WebhookVerificationKeyGetResponse,
+    )
+
+    shown = plaid_jwk()
+    response = WebhookVerificationKeyGetResponse(key=JWKPublicKey(**shown), request_id="45QSn")
+    monkeypatch.setattr(FakeConnection, "made", [])
+    answer = json.dumps(ApiClient().sanitize_for_serialization(response)).encode()
+    monkeypatch.setattr(FakeConnection, "answer", answer)
+    monkeypatch.setattr(plaid.http.client, "HTTPSConnection", FakeConnection)
+    key = plaid.parse_jwk(plaid.https_fetch("production.plaid.com", CLIENT_ID, API_SECRET, KID))
+    [connection] = FakeConnection.made
+    assert (connection.host, connection.timeout) == ("production.plaid.com", plaid.FETCH_TIMEOUT_SECONDS)
+    assert connection.sent is not None
+    method, path, body, sent_headers = connection.sent
+    assert (method, path, sent_headers["Content-Type"]) == (
+        "POST",
+        "/webhook_verification_key/get",
+        "application/json",
+    )
+    request = WebhookVerificationKeyGetRequest(**json.loads(body))
+    assert (request.client_id, request.secret, request.key_id) == (CLIENT_ID, API_SECRET, KID)
+    assert (key.kid, key.expired_at) == (KID, None)
+    assert verify(
+        "plaid",
+        CREDENTIALS | {"public_keys": [json.dumps(shown)]},
+        webhook_request("plaid", headers(plaid_token(BODY)), BODY),
+    )
+    # Plaid's 400 (an unknown key_id) is a refusal; any other answer is Plaid unavailable.
+    for status, raised in ((400, Refused), (401, Unavailable), (500, Unavailable)):
+        monkeypatch.setattr(FakeConnection, "status", status)
+        with pytest.raises(raised):
+            plaid.https_fetch("sandbox.plaid.com", CLIENT_ID, API_SECRET, KID)
