@@ -49,6 +49,7 @@ def test_the_providers_pages_are_read_into_their_definitions() -> None:
         "dropbox": 10,
         "aws-sns": 15,
         "google-pubsub": 10,
+        "plaid": 10,
     }
     zencargo = providers.definition("zencargo").delivery
     assert zencargo is not None

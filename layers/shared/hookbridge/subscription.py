@@ -72,7 +72,12 @@ class SubscriptionSecret(BaseModel):
     # Never needed to receive: the private half of a test key pair, for `hookbridge send` and the tests
     # to sign as a public-key sender (Discord, SendGrid) does.
     private_keys: tuple[SecretStr, ...] = ()
+    # An API key (Zippex, Zonos: the health check's probe); Plaid's API secret, sent only to Plaid's key
+    # endpoint.
     api_key: SecretStr | None = None
+    # Plaid: the client id and the environment whose key endpoint is asked for its verification keys.
+    client_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    environment: Literal["production", "sandbox"] | None = None
     token_header: str | None = Field(None, min_length=1)
     hmac_header: str | None = Field(None, min_length=1)
     hmac_encoding: Literal["hex", "base64"] = "hex"

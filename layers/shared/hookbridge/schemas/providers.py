@@ -341,6 +341,20 @@ class VonageData(_Open):
     usage: dict[str, Any] | None = None
 
 
+class PlaidData(_Open):
+    """A Plaid webhook: ``webhook_type`` and ``webhook_code`` name it, ``item_id`` the Item it is about."""
+
+    webhook_type: str | None = None
+    webhook_code: str | None = None
+    item_id: str | None = None
+    environment: str | None = None  # sandbox or production
+    error: dict[str, Any] | None = None
+    account_id: str | None = None
+    new_transactions: int | None = None
+    initial_update_complete: bool | None = None
+    historical_update_complete: bool | None = None
+
+
 class MondayBoardEvent(_Open):
     type: str
     triggerUuid: str | None = None  # the sender's field names
@@ -819,6 +833,14 @@ class VonageEvent(EventBridgeModel):
     detail: VonageDetail  # narrows the parser's dict to the typed detail
 
 
+class PlaidDetail(_Detail):
+    data: PlaidData | None = None
+
+
+class PlaidEvent(EventBridgeModel):
+    detail: PlaidDetail  # narrows the parser's dict to the typed detail
+
+
 class MondayDetail(_Detail):
     data: MondayData | None = None
 
@@ -1020,6 +1042,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "trello": TrelloData,
     "okta": OktaData,
     "vonage": VonageData,
+    "plaid": PlaidData,
     "monday": MondayData,
     "asana": AsanaData,
     "notion": NotionData,
@@ -1075,6 +1098,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "trello": TrelloDetail,
     "okta": OktaDetail,
     "vonage": VonageDetail,
+    "plaid": PlaidDetail,
     "monday": MondayDetail,
     "asana": AsanaDetail,
     "notion": NotionDetail,
@@ -1130,6 +1154,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "trello": TrelloEvent,
     "okta": OktaEvent,
     "vonage": VonageEvent,
+    "plaid": PlaidEvent,
     "monday": MondayEvent,
     "asana": AsanaEvent,
     "notion": NotionEvent,
