@@ -59,6 +59,9 @@ class SubscriptionSecret(BaseModel):
     public_keys: tuple[str, ...] = ()
     # The topics whose messages an AWS SNS subscription accepts (their ARNs); none: every message is refused.
     topic_arns: tuple[str, ...] = ()
+    # The id PayPal gave the webhook (Developer Dashboard, the app's Webhooks): PayPal signs it into every
+    # notification, so one sent to another webhook is refused.
+    webhook_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,50}$")
     # What the endpoint answers a subscription handshake with (Meta's hub.verify_token).
     verify_token: SecretStr | None = None
     # The URL exactly as given to the sender, without its query, for senders that sign it (Twilio, Square,
