@@ -36,6 +36,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "okta",
         "paddle",
         "pagerduty",
+        "paypal",
         "plivo",
         "postmark",
         "razorpay",

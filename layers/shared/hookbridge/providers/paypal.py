@@ -23,15 +23,17 @@ What the signature proves: the transmission (its id and time) and the webhook, n
 cryptographic digest: whoever holds one genuine request can write another body with the same CRC. So the
 body's event id is not proven; a request is identified by its signed transmission (``proof``), and the
 event id is claimed by the publisher (``CLAIMS_EVENT_ID``), as for Mailgun's signed token: a captured
-request with a body rewritten to the same CRC is a duplicate of the genuine one, and a retry PayPal signs
-anew (a new transmission) with the same event id is stored but published once.
+request with a body rewritten to the same CRC is a duplicate of the genuine one, and an event sent again
+in a new transmission (the Dashboard's or the API's "resend") is stored but published once.
 
 The time window: PayPal resends a notification it got no 2xx for "25 times over the course of three days"
-(https://developer.paypal.com/api/rest/webhooks/rest/). Whether a resend is signed anew (a new
-transmission id and time) PayPal does not document, nor does any SDK or sample we found; so a transmission
+(https://developer.paypal.com/api/rest/webhooks/rest/), and a resend is the same transmission: PayPal's
+own event details list one transmission per webhook, its transmission_id and timestamp those of the first
+attempt while its last answer came two days later (an event shown at
+https://www.nopcommerce.com/pt/boards/topic/92555/paypal-errornot-a-valid-webhook-url). So a transmission
 time is accepted for those three days and the clock skew, and what a request is stored under is remembered
-at least that long (``REPLAY_WINDOW_SECONDS``): a replay inside the window is a duplicate, one after it is
-refused.
+at least that long (``REPLAY_WINDOW_SECONDS``): a resend or a replay inside the window is a duplicate, one
+after it is refused.
 """
 
 from __future__ import annotations
@@ -228,7 +230,7 @@ def example_secret(key: str) -> dict[str, Any]:
     (so that nothing is fetched) and its private key. Made with `cryptography`, which the command line and
     the tests have and the Lambda layer does not: never called by a function."""
     certificate, private = _example_pair(key)
-    webhook_id = (re.sub(r"[^A-Z0-9]", "", key.upper()) + "0WH4HOOKBRIDGE")[:17]
+    webhook_id = hashlib.sha256(key.encode()).hexdigest()[:17].upper()  # PayPal's are 17 letters and digits
     return {"webhook_id": webhook_id, "public_keys": [certificate], "private_keys": [private]}
 
 

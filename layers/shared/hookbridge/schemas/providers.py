@@ -268,6 +268,21 @@ class AwsSnsData(_Open):
     Token: str | None = None
 
 
+class PaypalData(_Open):
+    """A PayPal webhook event notification (its Webhooks API's `event`); `resource` is the payment, order,
+    subscription or dispute the event is about."""
+
+    id: str
+    event_type: str
+    create_time: str | None = None
+    resource_type: str | None = None
+    event_version: str | None = None
+    resource_version: str | None = None
+    summary: str | None = None
+    resource: dict[str, Any] | None = None
+    links: list[dict[str, Any]] | None = None
+
+
 class DropboxListFolder(_Open):
     accounts: list[str] = Field(default_factory=list)  # the linked accounts whose files changed
 
@@ -761,6 +776,14 @@ class AwsSnsEvent(EventBridgeModel):
     detail: AwsSnsDetail  # narrows the parser's dict to the typed detail
 
 
+class PaypalDetail(_Detail):
+    data: PaypalData | None = None
+
+
+class PaypalEvent(EventBridgeModel):
+    detail: PaypalDetail  # narrows the parser's dict to the typed detail
+
+
 class DropboxDetail(_Detail):
     data: DropboxData | None = None
 
@@ -990,6 +1013,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "docusign": DocusignData,
     "dropbox": DropboxData,
     "aws-sns": AwsSnsData,
+    "paypal": PaypalData,
     "trello": TrelloData,
     "okta": OktaData,
     "vonage": VonageData,
@@ -1044,6 +1068,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "docusign": DocusignDetail,
     "dropbox": DropboxDetail,
     "aws-sns": AwsSnsDetail,
+    "paypal": PaypalDetail,
     "trello": TrelloDetail,
     "okta": OktaDetail,
     "vonage": VonageDetail,
@@ -1098,6 +1123,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "docusign": DocusignEvent,
     "dropbox": DropboxEvent,
     "aws-sns": AwsSnsEvent,
+    "paypal": PaypalEvent,
     "trello": TrelloEvent,
     "okta": OktaEvent,
     "vonage": VonageEvent,
