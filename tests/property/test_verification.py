@@ -63,8 +63,9 @@ SIGNED_IN_THE_BODY = {"aws-sns"} | {
     p for p in providers.names() if any(isinstance(s, BodyHmac) for s in schemes(p))
 }
 # Every definition with a signature over the body (an HMAC, a public-key signature; Twilio's over a
-# non-form body through bodySHA256). Zinc is unsigned: its token is in the URL.
-BODY_IS_SIGNED = {"zippex", "zencargo", "zonos"} | {
+# non-form body through bodySHA256). Zinc is unsigned: its token is in the URL. PayPal signs the body's CRC32,
+# which any one changed byte changes (a CRC catches every burst of up to 32 bits), though it proves no field.
+BODY_IS_SIGNED = {"zippex", "zencargo", "zonos", "paypal"} | {
     p
     for p in providers.names()
     if any(

@@ -37,6 +37,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "okta",
         "paddle",
         "pagerduty",
+        "paypal",
         "plaid",
         "plivo",
         "postmark",

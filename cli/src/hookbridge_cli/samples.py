@@ -61,6 +61,7 @@ def sample_names(provider: str) -> list[str]:
 BY_PROVIDER = (
     "zippex", "zonos", "stripe", "zencargo", "zinc", "github", "shopify", "standard-webhooks", "aws-sns",
     "google-pubsub",
+    "paypal",
 )  # fmt: skip
 
 
@@ -68,7 +69,7 @@ def distinct_payload(provider: str, payload: dict[str, Any], n: int) -> dict[str
     """A copy of a sample's payload made the n-th distinct event: what identifies an event of this
     provider (its event id, or the entity it is about when it has none) is changed."""
     distinct = copy.deepcopy(payload)
-    if provider in ("zippex", "zonos", "stripe"):
+    if provider in ("zippex", "zonos", "stripe", "paypal"):  # PayPal's: defined in code, its event id
         distinct["id"] = f"evt_{provider}_{n}"
     elif provider == "zencargo":
         distinct["data"]["targetId"] = f"ZTEST-{n}"

@@ -64,6 +64,9 @@ class SubscriptionSecret(BaseModel):
     # default).
     service_account: str | None = Field(None, min_length=3, max_length=320)
     audience: str | None = Field(None, min_length=1, max_length=2048)
+    # The id PayPal gave the webhook (Developer Dashboard, the app's Webhooks): PayPal signs it into every
+    # notification, so one sent to another webhook is refused.
+    webhook_id: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,50}$")
     # What the endpoint answers a subscription handshake with (Meta's hub.verify_token).
     verify_token: SecretStr | None = None
     # The URL exactly as given to the sender, without its query, for senders that sign it (Twilio, Square,

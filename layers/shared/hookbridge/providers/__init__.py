@@ -65,14 +65,26 @@ def build(found: ProviderDefinition) -> Provider:
         sign=sign,
         path_values={s.name: frozenset(s.values) for s in found.segments},
         dedupe_window_seconds=found.dedupe_window_seconds,
-        replay_window_seconds=found.replay_window_seconds,
-        **(proofs(found, covered) if covered is not None else {}),
+        # A code module that signs a timestamp says how long it is accepted, and what identifies a request
+        # when the body is not proven (PayPal: its transmission, and the event id claimed by the publisher).
+        replay_window_seconds=max(found.replay_window_seconds, getattr(code, "REPLAY_WINDOW_SECONDS", 0)),
+        **(proofs(found, covered) if covered is not None else _code_proofs(code)),
         id_header=found.id_header,
         parse=build_parse(found.body),
         handshakes=tuple(handshakes.build(spec) for spec in found.handshakes),
         accepted=handshakes.accepted_answer(found.accepted),
         confirmation=getattr(code, "confirmation", None),
     )
+
+
+def _code_proofs(code: ModuleType | None) -> dict[str, Any]:
+    """What identifies a request of a sender in code, where its module says (``paypal``); else its body."""
+    found: dict[str, Any] = {}
+    if code is not None and hasattr(code, "proof"):
+        found["proof"] = code.proof
+    if code is not None and getattr(code, "CLAIMS_EVENT_ID", False):
+        found["claims_event_id"] = True
+    return found
 
 
 def _code(found: ProviderDefinition) -> ModuleType | None:

@@ -54,13 +54,11 @@ from hookbridge.model import (
 )
 from hookbridge.providers._fields import short_str
 from hookbridge.providers.certificates import (
-    Certificate,
     CertificateStore,
     make_test_certificate,
-    parse_certificate,
-    pem_to_der,
-    private_key_numbers,
+    private_key_from_base64,
     rsa_pkcs1v15_sign,
+    usable_certificates,
 )
 from hookbridge.providers.verification import check_timestamp
 from hookbridge.subscription import SubscriptionSecret
@@ -118,12 +116,7 @@ def verify(request: WebhookRequest, secret: SubscriptionSecret, now: float) -> s
         raise Unauthorized("signature not base64") from None
     signed = canonical(message)
     names = frozenset({SIGNING_NAME, host})
-    if secret.public_keys:  # pinned: only these, never a fetch; one out of date does not stop the others
-        usable = [c for c in _pinned(secret.public_keys) if c.usable(now, names)]
-    else:
-        fetched = STORE.get(url)
-        fetched.check(now, names)
-        usable = [fetched]
+    usable = usable_certificates(url, secret.public_keys, names, now, STORE)  # pinned ones never fetch
     if any(certificate.verifies(signed, signature, algorithm) for certificate in usable):
         return f"rsa-{algorithm}"
     raise Unauthorized("signature mismatch")
@@ -179,21 +172,6 @@ def certificate_host(url: str, topic_arn: str) -> str:
     ):
         raise Unauthorized("signing certificate URL not SNS's for the topic's region")
     return host
-
-
-@lru_cache(maxsize=16)
-def _pinned(keys: tuple[str, ...]) -> tuple[Certificate, ...]:
-    return tuple(parse_certificate(_der(k)) for k in keys)
-
-
-def _der(key: str) -> bytes:
-    """A certificate as PEM or as base64 of its DER."""
-    if key.lstrip().startswith("-----BEGIN"):
-        return pem_to_der(key.encode())
-    try:
-        return base64.b64decode(key, validate=True)
-    except (binascii.Error, ValueError):
-        raise Unauthorized("public_keys: not a certificate (PEM or base64 DER)") from None
 
 
 def describe(request: WebhookRequest, payload: Any) -> EventDescription:
@@ -256,18 +234,10 @@ def sign(
     message["SigningCertURL"] = (
         f"https://sns.{found.group(2)}.{PARTITION_DOMAINS[found.group(1)]}/{SAMPLE_CERT_NAME}"
     )
-    n, d = _private_key(secret.private_keys[0].get_secret_value())
+    n, d = private_key_from_base64(secret.private_keys[0].get_secret_value())
     signature = rsa_pkcs1v15_sign(n, d, canonical(message), ALGORITHMS[version])
     message["Signature"] = base64.b64encode(signature).decode()
     return Credentials(body=json.dumps(message, indent=2).encode())
-
-
-def _private_key(value: str) -> tuple[int, int]:
-    """The modulus and private exponent of a base64 DER PKCS#1 RSAPrivateKey."""
-    try:
-        return private_key_numbers(base64.b64decode(value, validate=True))
-    except (binascii.Error, ValueError):
-        raise Unauthorized("private_keys: not a base64 DER RSA key") from None
 
 
 def example_secret(key: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Keys fetched at verify time: an X.509 certificate named by a URL in the request (AWS SNS's
-``SigningCertURL``; PayPal's ``PAYPAL-CERT-URL`` is the same shape), and RSA PKCS#1 v1.5 signatures checked
-with it.
+``SigningCertURL``, PayPal's ``PAYPAL-CERT-URL``), and RSA PKCS#1 v1.5 signatures checked with it. What is
+the sender's own (which URLs, which subject, what is signed) is in its module (``aws_sns``, ``paypal``).
 
 - Fetched only over HTTPS from a host the sender's rules allow (the caller's ``allowed`` check runs first:
   a URL on any other host is refused without a fetch), with no redirect followed, a small size limit and
@@ -11,6 +11,8 @@ with it.
   most that many fetches; beyond it a request is answered 503 (the sender retries) without a fetch.
 - A certificate is used only while it is valid (notBefore..notAfter) and when its subject's common name is
   one the sender signs with.
+- A subscription may pin certificates in its secret's ``public_keys`` (``usable_certificates``): then those
+  alone are used and nothing is ever fetched (the local stack, the tests, an operator who wants no fetch).
 
 Why not the `cryptography` package: its arm64 wheel is 14 MB unpacked, the layer's whole budget
 (``public_keys`` says more). What is needed here is small and standard: DER is read with python-ecdsa's
@@ -22,9 +24,12 @@ hold it to `cryptography` and to a published SNS validator (tests/senders/test_a
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import http.client
+import re
 import ssl
 import threading
 import time
@@ -32,6 +37,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ecdsa.der import UnexpectedDER, read_length  # type: ignore[import-untyped]
@@ -46,7 +52,7 @@ _DIGEST_INFO = {
 _RSA_ENCRYPTION = bytes.fromhex("2a864886f70d010101")  # OID 1.2.840.113549.1.1.1, its DER content
 _COMMON_NAME = bytes.fromhex("550403")  # OID 2.5.4.3
 MIN_RSA_BITS = 2048
-MAX_CERTIFICATE_BYTES = 16_384  # an SNS certificate is ~1.8 KB
+MAX_CERTIFICATE_BYTES = 16_384  # an SNS certificate is ~1.8 KB, PayPal's ~2.8 KB
 FETCH_TIMEOUT_SECONDS = 0.8  # connect and each read; the ingest function has 3 s, SNS waits 15 s
 FETCH_BUDGET = 10  # certificate fetches an instance makes in any minute
 CACHE_SIZE = 32  # certificates an instance keeps (SNS signs with one per region at a time)
@@ -180,6 +186,9 @@ def parse_certificate(der: bytes) -> Certificate:
     return Certificate(modulus, exponent, not_before, not_after, names)
 
 
+_PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----")
+
+
 def _rsa_key_info(data: bytes) -> tuple[int, int]:
     """The modulus and exponent of the DER SubjectPublicKeyInfo at the start of ``data`` (an RSA key)."""
     key_info, _ = _expect(data, 0x30)
@@ -212,10 +221,43 @@ def check_rsa_key(modulus: int, exponent: int) -> None:
 
 
 def pem_to_der(pem: bytes) -> bytes:
+    """The DER of the first certificate in ``pem`` (the signer's, where a chain follows it)."""
+    found = _PEM_CERTIFICATE.search(pem)
     try:
-        return ssl.PEM_cert_to_DER_cert(pem.decode("ascii").strip())
+        if found is None:
+            raise ValueError("no certificate")
+        return ssl.PEM_cert_to_DER_cert(found.group().decode("ascii"))
     except ValueError as exc:
         raise Unauthorized("signing certificate is not PEM") from exc
+
+
+def certificate_der(key: str) -> bytes:
+    """A certificate pinned in a secret's ``public_keys``: PEM, or base64 of its DER."""
+    if key.lstrip().startswith("-----BEGIN"):
+        return pem_to_der(key.encode())
+    try:
+        return base64.b64decode(key, validate=True)
+    except (binascii.Error, ValueError):
+        raise Unauthorized("public_keys: not a certificate (PEM or base64 DER)") from None
+
+
+@lru_cache(maxsize=16)
+def pinned(keys: tuple[str, ...]) -> tuple[Certificate, ...]:
+    return tuple(parse_certificate(certificate_der(k)) for k in keys)
+
+
+def usable_certificates(
+    url: str, public_keys: tuple[str, ...], names: frozenset[str], now: float, store: CertificateStore
+) -> list[Certificate]:
+    """The certificates a request's signature may be checked with: the pinned ones valid now for one of
+    ``names`` (never a fetch; one out of date does not stop the others), else the one at ``url`` from the
+    instance's cache or one fetch, which must be valid now and name one of ``names``. The caller has
+    checked ``url`` against the sender's hosts first."""
+    if public_keys:
+        return [c for c in pinned(public_keys) if c.usable(now, names)]
+    fetched = store.get(url)
+    fetched.check(now, names)
+    return [fetched]
 
 
 # --- fetching and caching ---------------------------------------------------------------------------------
@@ -315,6 +357,14 @@ class CertificateStore:
 # --- test keys (the samples, the tests and the command line; never a function) ----------------------------
 
 
+def private_key_from_base64(value: str) -> tuple[int, int]:
+    """The modulus and private exponent of a base64 DER PKCS#1 RSAPrivateKey (a secret's private_keys)."""
+    try:
+        return private_key_numbers(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        raise Unauthorized("private_keys: not a base64 DER RSA key") from None
+
+
 def private_key_numbers(der: bytes) -> tuple[int, int]:
     """The modulus and private exponent of a DER PKCS#1 RSAPrivateKey."""
     try:
@@ -332,7 +382,6 @@ def make_test_certificate(common_name: str, days: int = 7300) -> tuple[str, str]
     """A self-signed RSA-2048 certificate for ``common_name`` valid from yesterday for ``days``, and its
     private key: base64 of each one's DER (the certificate's X.509, the key's PKCS#1). Uses `cryptography`,
     which the command line and the tests have and the layer does not."""
-    import base64
     from datetime import timedelta
 
     from cryptography import x509

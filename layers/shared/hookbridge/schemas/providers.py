@@ -286,6 +286,21 @@ class GooglePubsubData(_Open):
     deliveryAttempt: int | None = None
 
 
+class PaypalData(_Open):
+    """A PayPal webhook event notification (its Webhooks API's `event`); `resource` is the payment, order,
+    subscription or dispute the event is about."""
+
+    id: str
+    event_type: str
+    create_time: str | None = None
+    resource_type: str | None = None
+    event_version: str | None = None
+    resource_version: str | None = None
+    summary: str | None = None
+    resource: dict[str, Any] | None = None
+    links: list[dict[str, Any]] | None = None
+
+
 class DropboxListFolder(_Open):
     accounts: list[str] = Field(default_factory=list)  # the linked accounts whose files changed
 
@@ -801,6 +816,14 @@ class GooglePubsubEvent(EventBridgeModel):
     detail: GooglePubsubDetail  # narrows the parser's dict to the typed detail
 
 
+class PaypalDetail(_Detail):
+    data: PaypalData | None = None
+
+
+class PaypalEvent(EventBridgeModel):
+    detail: PaypalDetail  # narrows the parser's dict to the typed detail
+
+
 class DropboxDetail(_Detail):
     data: DropboxData | None = None
 
@@ -1039,6 +1062,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "dropbox": DropboxData,
     "aws-sns": AwsSnsData,
     "google-pubsub": GooglePubsubData,
+    "paypal": PaypalData,
     "trello": TrelloData,
     "okta": OktaData,
     "vonage": VonageData,
@@ -1095,6 +1119,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "dropbox": DropboxDetail,
     "aws-sns": AwsSnsDetail,
     "google-pubsub": GooglePubsubDetail,
+    "paypal": PaypalDetail,
     "trello": TrelloDetail,
     "okta": OktaDetail,
     "vonage": VonageDetail,
@@ -1151,6 +1176,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "dropbox": DropboxEvent,
     "aws-sns": AwsSnsEvent,
     "google-pubsub": GooglePubsubEvent,
+    "paypal": PaypalEvent,
     "trello": TrelloEvent,
     "okta": OktaEvent,
     "vonage": VonageEvent,
