@@ -65,13 +65,24 @@ def build(found: ProviderDefinition) -> Provider:
         sign=sign,
         path_values={s.name: frozenset(s.values) for s in found.segments},
         dedupe_window_seconds=found.dedupe_window_seconds,
-        replay_window_seconds=found.replay_window_seconds,
-        **(proofs(found, covered) if covered is not None else {}),
+        # A code module's own signed timestamp (Braintree's, inside its XML) states its window.
+        replay_window_seconds=getattr(code, "REPLAY_WINDOW_SECONDS", found.replay_window_seconds),
+        **(proofs(found, covered) if covered is not None else _code_proof(code)),
         id_header=found.id_header,
         parse=build_parse(found.body),
-        handshakes=tuple(handshakes.build(spec) for spec in found.handshakes),
+        # A code module's handshakes (Braintree's keyed challenge answer) after the definition's.
+        handshakes=(
+            *(handshakes.build(spec) for spec in found.handshakes),
+            *getattr(code, "HANDSHAKES", ()),
+        ),
         accepted=handshakes.accepted_answer(found.accepted),
     )
+
+
+def _code_proof(code: ModuleType | None) -> dict[str, Any]:
+    """What a code module identifies a verified request by (its ``proof``), when it says."""
+    found = getattr(code, "proof", None)
+    return {"proof": found} if found is not None else {}
 
 
 def _code(found: ProviderDefinition) -> ModuleType | None:
