@@ -93,6 +93,8 @@ def published_data(provider: str, name: str, body: str) -> Any:
     """The JSON a consumer gets: the body; a form's fields; Slack interactivity's JSON field."""
     if provider in ("twilio", "plivo") or (provider, name) == ("slack", "slash_command"):
         return dict(parse_qsl(body, keep_blank_values=True))
+    if provider == "braintree":  # its bt_payload, never its signature
+        return {"raw": dict(parse_qsl(body))["bt_payload"]}
     if (provider, name) == ("slack", "block_actions"):
         return json.loads(dict(parse_qsl(body))["payload"])
     return json.loads(body)

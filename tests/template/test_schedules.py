@@ -48,6 +48,7 @@ def test_the_providers_pages_are_read_into_their_definitions() -> None:
         "linear": 5,
         "dropbox": 10,
         "aws-sns": 15,
+        "braintree": 30,
     }
     zencargo = providers.definition("zencargo").delivery
     assert zencargo is not None

@@ -251,22 +251,40 @@ def sign(
     headers: Mapping[str, str] | None = None,
 ) -> Credentials:
     """As Braintree would send it: the notification's XML (``body``, or the ``bt_payload`` of a sample's
-    form) dated ``timestamp``, base64-encoded in lines as Braintree's libraries encode it, signed with the
-    newest key pair. The URL and the request's other headers play no part."""
+    form), base64-encoded in lines as Braintree's libraries encode it, signed with the newest key pair. A
+    notification whose timestamp would be refused at ``timestamp`` (a stored sample's) is dated at the start
+    of that UTC day: a sample sent again the same day is the same notification, as Braintree's resend is.
+    The URL and the request's other headers play no part."""
     xml = body
     try:
         _, payload = _fields(body)
         xml = base64.b64decode(payload.replace(b"\n", b""), validate=True)
     except (Unauthorized, binascii.Error, ValueError):
         pass
-    when = datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    xml = re.sub(
-        rb"(<timestamp[^>]*>)[^<]*(</timestamp>)", rb"\g<1>" + when.encode() + rb"\g<2>", xml, count=1
-    )
+    xml = _dated(xml, timestamp)
     public, key = _pairs(secret)[0]
     encoded = base64.encodebytes(xml)
     form = urlencode({SIGNATURE_FIELD: f"{public}|{_hmac_hex(key, encoded)}", PAYLOAD_FIELD: encoded})
     return Credentials(headers={"Content-Type": FORM}, body=form.encode())
+
+
+_TIMESTAMP = re.compile(rb"(<timestamp[^>]*>)([^<]*)(</timestamp>)")
+
+
+def _dated(xml: bytes, at: int) -> bytes:
+    """The XML with its first timestamp inside the window at ``at``, else dated at the start of its day."""
+    found = _TIMESTAMP.search(xml)
+    if found is None:
+        return xml
+    try:
+        parsed = datetime.fromisoformat(found.group(2).decode().strip())
+    except (UnicodeDecodeError, ValueError):
+        parsed = None
+    stamp = parsed.timestamp() if parsed is not None and parsed.tzinfo is not None else None
+    if stamp is not None and at - TOLERANCE_SECONDS <= stamp <= at + CLOCK_SKEW_SECONDS:
+        return xml
+    when = datetime.fromtimestamp(at - at % 86_400, UTC).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    return xml[: found.start(2)] + when + xml[found.end(2) :]
 
 
 def _challenge_matches(request: WebhookRequest, payload: Any) -> bool:

@@ -268,6 +268,13 @@ class AwsSnsData(_Open):
     Token: str | None = None
 
 
+class BraintreeData(_Open):
+    """A Braintree notification as published: its bt_payload, the base64 of the signed XML <notification>
+    (decode it to read the XML: kind, timestamp and the subject entity)."""
+
+    raw: str
+
+
 class DropboxListFolder(_Open):
     accounts: list[str] = Field(default_factory=list)  # the linked accounts whose files changed
 
@@ -761,6 +768,14 @@ class AwsSnsEvent(EventBridgeModel):
     detail: AwsSnsDetail  # narrows the parser's dict to the typed detail
 
 
+class BraintreeDetail(_Detail):
+    data: BraintreeData | None = None
+
+
+class BraintreeEvent(EventBridgeModel):
+    detail: BraintreeDetail  # narrows the parser's dict to the typed detail
+
+
 class DropboxDetail(_Detail):
     data: DropboxData | None = None
 
@@ -988,6 +1003,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "postmark": PostmarkData,
     "calendly": CalendlyData,
     "docusign": DocusignData,
+    "braintree": BraintreeData,
     "dropbox": DropboxData,
     "aws-sns": AwsSnsData,
     "trello": TrelloData,
@@ -1042,6 +1058,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "postmark": PostmarkDetail,
     "calendly": CalendlyDetail,
     "docusign": DocusignDetail,
+    "braintree": BraintreeDetail,
     "dropbox": DropboxDetail,
     "aws-sns": AwsSnsDetail,
     "trello": TrelloDetail,
@@ -1096,6 +1113,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "postmark": PostmarkEvent,
     "calendly": CalendlyEvent,
     "docusign": DocusignEvent,
+    "braintree": BraintreeEvent,
     "dropbox": DropboxEvent,
     "aws-sns": AwsSnsEvent,
     "trello": TrelloEvent,
