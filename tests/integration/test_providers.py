@@ -31,9 +31,10 @@ HANDSHAKES = {
     ("trello", "head"),  # an unsigned HEAD when the webhook is created
     ("okta", "verification"),  # a GET carrying the hook's Authorization header
     ("monday", "url_verification"),  # {"challenge": c} with the app's JWT, echoed as the same JSON
+    ("braintree", "bt_challenge"),  # an unsigned GET ?bt_challenge=, answered with the key pair's HMAC
 }
 # Handshakes the sender proves nothing of: answered from the request alone (no forged variant to refuse).
-UNPROVEN = {("dropbox", "challenge"), ("trello", "head")}
+UNPROVEN = {("dropbox", "challenge"), ("trello", "head"), ("braintree", "bt_challenge")}
 # Handshakes that hand the signing secret over: answered only while awaited (tests/senders/test_asana.py).
 LEARNING = {("asana", "hook_secret"), ("notion", "verification")}
 _ALL_SAMPLES = [
@@ -165,6 +166,12 @@ def _zoom_token(plain: str) -> str:
 
 # (status, content type, body) exactly as each sender's documentation requires.
 HANDSHAKE_ANSWERS = {
+    # Braintree's: {public_key}|hex HMAC-SHA1(SHA-1(private key), challenge), with the demo key pair.
+    ("braintree", "bt_challenge"): (
+        200,
+        "text/plain",
+        "bt_demo_public_key|0cb311a349b9dec4c51fc95aeef833e87921b511",
+    ),
     ("slack", "url_verification"): (
         200,
         "text/plain",

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hookbridge.model import EventDescription, Provider, WebhookRequest
+from hookbridge.model import EventDescription, Handshake, Provider, WebhookRequest
 from hookbridge.providers.definition import NAME, DefinitionError, ProviderDefinition, read_definition
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
@@ -77,6 +77,11 @@ def build(found: ProviderDefinition) -> Provider:
         ),
         accepted=handshakes.accepted_answer(found.accepted),
     )
+
+
+def code_handshakes(found: ProviderDefinition) -> tuple[Handshake, ...]:
+    """The handshakes a definition's code module answers (Braintree's bt_challenge), besides its own."""
+    return tuple(getattr(_code(found), "HANDSHAKES", ()))
 
 
 def _code_proof(code: ModuleType | None) -> dict[str, Any]:

@@ -63,6 +63,12 @@ MAX_XML_BYTES = 1024 * 1024
 CLOCK_SKEW_SECONDS = 300
 TOLERANCE_SECONDS = 24 * 3600 + 3600
 REPLAY_WINDOW_SECONDS = TOLERANCE_SECONDS
+# What a captured request can do, for the sender's page (scripts/docs.py).
+REPLAYS = (
+    "a notification is identified by its kind and its bt_payload as signed (Braintree gives it no id), for "
+    "as long as the event is kept: a resend, or the same payload with its signature pairs reordered or "
+    "added to, is a duplicate; one whose timestamp is more than 25 hours old or 5 minutes ahead is refused."
+)
 FORM = "application/x-www-form-urlencoded"
 
 
