@@ -152,9 +152,11 @@ def test_a_resent_or_rewrapped_notification_is_a_duplicate_never_published_twice
             form({"bt_payload": genuine["bt_payload"], "bt_signature": genuine["bt_signature"]}),  # reordered
             form({**genuine, "bt_signature": f"other|{'0' * 40}&{genuine['bt_signature']}"}),  # a pair added
             form({**genuine, "bt_signature": genuine["bt_signature"] + "&"}),
+            form({**genuine, "bt_payload": genuine["bt_payload"].rstrip(b"\n")}),  # signed with its newline
+            form(genuine) + b"&utm=1",  # a field no one signs
         ]
     )
-    assert [status for status, _ in first] == ["accepted"] + ["duplicate"] * 4
+    assert [status for status, _ in first] == ["accepted"] + ["duplicate"] * 6
     assert len({event_id for _, event_id in first}) == 1
 
 
@@ -179,6 +181,8 @@ def answer_many(bodies: list[bytes]) -> list[tuple[str, str]]:
         "ahead",
         "doctype",
         "not a notification",
+        "non-ascii signature",
+        "non-ascii payload",
     ],
 )
 def test_forged_tampered_and_stale_notifications_are_refused_with_401(variant: str) -> None:
@@ -212,9 +216,19 @@ def test_forged_tampered_and_stale_notifications_are_refused_with_401(variant: s
     elif variant == "doctype":
         laughs = b'<?xml version="1.0"?><!DOCTYPE n [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
         body = signed(laughs + notification_xml().replace(b"<kind>check", b"<kind>&b;check"))
+    elif variant == "non-ascii signature":
+        body = form({**genuine, "bt_signature": f"{PUBLIC_KEY}|\u00e9"})
+    elif variant == "non-ascii payload":
+        body = form({**genuine, "bt_payload": "\u00e9"})
     else:
         body = signed(b"<html><timestamp>2026-01-01T00:00:00Z</timestamp></html>")
     assert refused(answer("braintree", SECRET, FORM, body))
+
+
+def test_a_notification_posted_as_anything_but_a_form_is_refused() -> None:
+    body = form(sample("check"))
+    for headers in ({}, {"Content-Type": "application/json"}, {"Content-Type": "text/plain"}):
+        assert refused(answer("braintree", SECRET, headers, body))
 
 
 def test_a_subscription_whose_keys_do_not_pair_up_refuses_everything() -> None:

@@ -14,8 +14,8 @@ The secret: ``signing_secrets`` are the private keys, ``public_keys`` the public
 (Control Panel → API → API keys); a subscription whose lists differ in length is refused altogether.
 
 A notification passes when, in this order (nothing is parsed before the signature passes):
-- the body is a form with exactly one ``bt_signature`` and one ``bt_payload`` (a second one would be
-  unsigned text beside the signed one);
+- the body is a form (its Content-Type says so) with exactly one ``bt_signature`` and one ``bt_payload``, both
+  ASCII (a second one would be unsigned text beside the signed one);
 - ``bt_payload`` is base64 text (Braintree's 76-character lines), not a challenge's shape;
 - a pair names one of our public keys and its HMAC-SHA1, keyed by SHA-1 of that public key's private key,
   matches ``bt_payload`` as sent (or with a newline after it, as Braintree's libraries also accept);
@@ -99,6 +99,8 @@ def _fields(body: bytes) -> tuple[str, bytes]:
     payloads = [v for k, v in pairs if k == PAYLOAD_FIELD]
     if len(signatures) != 1 or len(payloads) != 1:
         raise Unauthorized("form needs exactly one bt_signature and one bt_payload")
+    if not (signatures[0].isascii() and payloads[0].isascii()):  # percent-escapes of other characters
+        raise Unauthorized("bt_signature and bt_payload are ASCII")
     return signatures[0], payloads[0].encode("ascii")
 
 
@@ -108,6 +110,9 @@ def _is_challenge_shaped(payload: bytes) -> bool:
 
 def verify(request: WebhookRequest, secret: SubscriptionSecret, now: float) -> str:
     keys = _pairs(secret)
+    # As Braintree posts it: a form (else the body would be published as it is, signature and all).
+    if not request.headers.get("content-type", "").lower().startswith(FORM):
+        raise Unauthorized("body is not a form")
     signature, payload = _fields(request.body)
     if not _BASE64_TEXT.fullmatch(payload) or _is_challenge_shaped(payload):
         raise Unauthorized("bt_payload is not a notification")
