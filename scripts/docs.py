@@ -242,9 +242,12 @@ def sender_page(d: Any) -> str:
     lines.append("## How a request proves itself\n\n")
     lines.extend(_auth(d))
     lines.append("\n## Setting it up\n\n" + notes + "\n")
-    if d.handshakes:
+    in_code = _code_handshakes(d)
+    if d.handshakes or in_code:
         lines.append("\n## Handshakes\n\nAnswered as each says, never stored or published:\n\n")
         lines.extend(_handshake(h, d) for h in d.handshakes)
+        module = f"layers/shared/hookbridge/providers/{d.code}.py"
+        lines.extend(f"- `{h.name}`: a {h.method}, answered in code (`{module}`)\n" for h in in_code)
     lines.append("\n## What it publishes\n\n")
     lines.extend(_events(d))
     lines.extend(_replays(d))
@@ -368,6 +371,12 @@ def _replays(d: Any) -> Iterator[str]:
     how long it is remembered, and the sender's retries beside them (issue 29)."""
     yield "\n## Replays\n\n"
     if d.auth is None:
+        import importlib
+
+        replays = getattr(importlib.import_module(f"hookbridge.providers.{d.code}"), "REPLAYS", None)
+        if replays:
+            yield f"In code (`layers/shared/hookbridge/providers/{d.code}.py`): {replays}\n"
+            return
         yield (
             f"In code (`layers/shared/hookbridge/providers/{d.code}.py`): a request is identified by its "
             "event id where the body has one, else by its event type and body, for as long as the event is "
@@ -583,8 +592,14 @@ def _sample(d: Any) -> Iterator[str]:
     yield f"```{language}\n{body}\n```\n"
 
 
+def _code_handshakes(d: Any) -> tuple[Any, ...]:
+    from hookbridge.providers import code_handshakes
+
+    return code_handshakes(d)
+
+
 def _handshake_names(d: Any) -> set[str]:
-    names = {h.name for h in d.handshakes}
+    names = {h.name for h in d.handshakes} | {h.name for h in _code_handshakes(d)}
     return names | {"ping", "subscribe", "endpoint.url_validation", "webhook_callback_verification"}
 
 

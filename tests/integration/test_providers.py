@@ -31,9 +31,10 @@ HANDSHAKES = {
     ("trello", "head"),  # an unsigned HEAD when the webhook is created
     ("okta", "verification"),  # a GET carrying the hook's Authorization header
     ("monday", "url_verification"),  # {"challenge": c} with the app's JWT, echoed as the same JSON
+    ("braintree", "bt_challenge"),  # an unsigned GET ?bt_challenge=, answered with the key pair's HMAC
 }
 # Handshakes the sender proves nothing of: answered from the request alone (no forged variant to refuse).
-UNPROVEN = {("dropbox", "challenge"), ("trello", "head")}
+UNPROVEN = {("dropbox", "challenge"), ("trello", "head"), ("braintree", "bt_challenge")}
 # Handshakes that hand the signing secret over: answered only while awaited (tests/senders/test_asana.py).
 LEARNING = {("asana", "hook_secret"), ("notion", "verification")}
 _ALL_SAMPLES = [
@@ -93,6 +94,8 @@ def published_data(provider: str, name: str, body: str) -> Any:
     """The JSON a consumer gets: the body; a form's fields; Slack interactivity's JSON field."""
     if provider in ("twilio", "plivo") or (provider, name) == ("slack", "slash_command"):
         return dict(parse_qsl(body, keep_blank_values=True))
+    if provider == "braintree":  # its bt_payload, never its signature
+        return {"raw": dict(parse_qsl(body))["bt_payload"]}
     if (provider, name) == ("slack", "block_actions"):
         return json.loads(dict(parse_qsl(body))["payload"])
     return json.loads(body)
@@ -163,6 +166,12 @@ def _zoom_token(plain: str) -> str:
 
 # (status, content type, body) exactly as each sender's documentation requires.
 HANDSHAKE_ANSWERS = {
+    # Braintree's: {public_key}|hex HMAC-SHA1(SHA-1(private key), challenge), with the demo key pair.
+    ("braintree", "bt_challenge"): (
+        200,
+        "text/plain",
+        "bt_demo_public_key|0cb311a349b9dec4c51fc95aeef833e87921b511",
+    ),
     ("slack", "url_verification"): (
         200,
         "text/plain",

@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlencode
+from xml.sax.saxutils import escape as xml_escape
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -58,8 +59,8 @@ form_bodies = st.lists(st.tuples(form_text, form_text), max_size=8).map(
 
 
 # Senders whose signature is carried in the body and covers some of its fields only (Adyen, Mailgun; AWS SNS,
-# defined in code).
-SIGNED_IN_THE_BODY = {"aws-sns"} | {
+# defined in code; Braintree, whose form's bt_signature covers its bt_payload).
+SIGNED_IN_THE_BODY = {"aws-sns", "braintree"} | {
     p for p in providers.names() if any(isinstance(s, BodyHmac) for s in schemes(p))
 }
 # Every definition with a signature over the body (an HMAC, a public-key signature; Twilio's over a
@@ -100,6 +101,10 @@ def body_for(provider: str) -> st.SearchStrategy[bytes]:
     if provider not in SIGNED_IN_THE_BODY:
         return bodies
     text = st.text(max_size=40)
+    if provider == "braintree":  # a notification's XML (its signer dates it and makes the form)
+        kinds = st.sampled_from(providers.load("braintree").event_types)
+        xml_text = st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), max_size=40)
+        return st.tuples(kinds, xml_text).map(lambda k: braintree_xml(*k))
     if provider == "aws-sns":  # its TopicArn made the secret's allowed topic by its signer
         notification = st.fixed_dictionaries(
             {"Type": st.just("Notification"), "MessageId": text, "TopicArn": st.just("arn:aws:sns:x"),
@@ -139,6 +144,13 @@ def body_for(provider: str) -> st.SearchStrategy[bytes]:
             }
         )
     return document.map(lambda d: json.dumps(d).encode())
+
+
+def braintree_xml(kind: str, subject: str) -> bytes:
+    return (
+        f'<notification><timestamp type="datetime">2001-01-01T00:00:00Z</timestamp><kind>{kind}</kind>'
+        f"<subject><entity><id>{xml_escape(subject)}</id></entity></subject></notification>"
+    ).encode()
 
 
 def request_for(
@@ -270,6 +282,17 @@ def test_any_change_to_a_signed_field_in_the_body_is_refused(
     """What a sender that signs inside the body signs: every named field of each item (Adyen), the
     timestamp and token (Mailgun; its event-data is not signed, which docs/security.md says)."""
     secret, request = genuine(provider, key, data.draw(body_for(provider)))
+    if provider == "braintree":  # bt_payload, the XML's every byte, is what its bt_signature covers
+        fields = dict(parse_qsl(request.body.decode()))
+        xml = base64.decodebytes(fields["bt_payload"].encode())
+        if not changed:
+            return
+        fields["bt_payload"] = base64.encodebytes(
+            xml.replace(b"</kind>", xml_escape(changed).encode() + b"</kind>")
+        )
+        with pytest.raises(Unauthorized):
+            providers.load(provider).verify(replace(request, body=urlencode(fields).encode()), secret, NOW)
+        return
     document = json.loads(request.body)
     items = (
         [i["NotificationRequestItem"] for i in document["notificationItems"]]

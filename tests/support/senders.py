@@ -123,9 +123,11 @@ def answer(
     method: str = "POST",
     now: float | None = None,
     confirmer: SubscriptionConfirmer | None = None,
+    store: MemoryStore | None = None,
 ) -> Answer:
-    """What the real ingest handler answers the request, now (or at ``now``), and what it stored."""
-    store = MemoryStore()
+    """What the real ingest handler answers the request, now (or at ``now``), and what it stored (in
+    ``store`` when given: requests one after another to the same table)."""
+    store = MemoryStore() if store is None else store
     secrets = SecretStore(FixedSecrets(dict(secret)), "hookbridge", 300, 30)
     handler = build_ingest_handler(
         providers.load(provider),

@@ -50,6 +50,7 @@ def test_the_providers_pages_are_read_into_their_definitions() -> None:
         "aws-sns": 15,
         "google-pubsub": 10,
         "plaid": 10,
+        "braintree": 30,
     }
     zencargo = providers.definition("zencargo").delivery
     assert zencargo is not None

@@ -101,7 +101,7 @@ def test_contract_routes() -> None:
     expected = {
         f"POST /webhooks/{name}/{{subscription}}": f"{name.replace('-', '')}Ingest"
         for name in providers.names()
-        if name not in ("zinc", "meta", "dropbox", "trello", "okta")
+        if name not in ("zinc", "meta", "dropbox", "trello", "okta", "braintree")
     }
     expected["POST /webhooks/zinc/{subscription}/{event_type}"] = "zincIngest"
     # Meta's and Dropbox's handshakes are a GET on the same route: the route takes any method, the function
@@ -110,6 +110,7 @@ def test_contract_routes() -> None:
     expected["ANY /webhooks/dropbox/{subscription}"] = "dropboxIngest"
     expected["ANY /webhooks/trello/{subscription}"] = "trelloIngest"  # its HEAD
     expected["ANY /webhooks/okta/{subscription}"] = "oktaIngest"
+    expected["ANY /webhooks/braintree/{subscription}"] = "braintreeIngest"  # its GET ?bt_challenge=
     assert http_routes() == expected
 
 

@@ -15,6 +15,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "aws-sns",
         "bitbucket",
         "box",
+        "braintree",
         "calendly",
         "discord",
         "docusign",

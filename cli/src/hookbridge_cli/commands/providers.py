@@ -41,8 +41,17 @@ class CheckFailed(Exception):
     """The definition is valid but does not verify what it signs, or verifies a changed body."""
 
 
+def _methods(found: ProviderDefinition) -> set[str]:
+    """Every method the sender uses: POST, and its handshakes' (its code module's too)."""
+    return {
+        "POST",
+        *(h.method for h in found.handshakes),
+        *(h.method for h in providers.code_handshakes(found)),
+    }
+
+
 def route(found: ProviderDefinition) -> str:
-    others = sorted({h.method for h in found.handshakes} - {"POST"})
+    others = sorted(_methods(found) - {"POST"})
     methods = ", ".join(["POST", *others])
     return f"{methods} /webhooks/{found.name}/{{subscription}}" + "".join(
         f"/{{{s.name}}}" for s in found.segments
@@ -126,7 +135,7 @@ def _not_in_template(found: ProviderDefinition) -> list[str]:
         missing.append(f"{found.name!r} to the Providers parameter's AllowedValues")
     row = written["Mappings"]["Senders"].get(sender_id, {})
     # A handshake that is no POST (Meta's GET, Trello's HEAD) needs the route to take any method.
-    method = ", Method: ANY" if any(h.method != "POST" for h in found.handshakes) else ""
+    method = ", Method: ANY" if _methods(found) != {"POST"} else ""
     if row.get("Name") != found.name or (method and row.get("Method") != "ANY"):
         path = route(found).rsplit(" ", 1)[1]
         missing.append(

@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from hookbridge.model import EventDescription, Provider, WebhookRequest
+from hookbridge.model import EventDescription, Handshake, Provider, WebhookRequest
 from hookbridge.providers.definition import NAME, DefinitionError, ProviderDefinition, read_definition
 
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
@@ -66,12 +66,17 @@ def build(found: ProviderDefinition) -> Provider:
         path_values={s.name: frozenset(s.values) for s in found.segments},
         dedupe_window_seconds=found.dedupe_window_seconds,
         # A code module that signs a timestamp says how long it is accepted, and what identifies a request
-        # when the body is not proven (PayPal: its transmission, and the event id claimed by the publisher).
+        # when the body is not proven (PayPal: its transmission, and the event id claimed by the publisher;
+        # Braintree: its signed timestamp, inside its XML).
         replay_window_seconds=max(found.replay_window_seconds, getattr(code, "REPLAY_WINDOW_SECONDS", 0)),
         **(proofs(found, covered) if covered is not None else _code_proofs(code)),
         id_header=found.id_header,
         parse=build_parse(found.body),
-        handshakes=tuple(handshakes.build(spec) for spec in found.handshakes),
+        # A code module's handshakes (Braintree's keyed challenge answer) after the definition's.
+        handshakes=(
+            *(handshakes.build(spec) for spec in found.handshakes),
+            *getattr(code, "HANDSHAKES", ()),
+        ),
         accepted=handshakes.accepted_answer(found.accepted),
         confirmation=getattr(code, "confirmation", None),
     )
@@ -85,6 +90,11 @@ def _code_proofs(code: ModuleType | None) -> dict[str, Any]:
     if code is not None and getattr(code, "CLAIMS_EVENT_ID", False):
         found["claims_event_id"] = True
     return found
+
+
+def code_handshakes(found: ProviderDefinition) -> tuple[Handshake, ...]:
+    """The handshakes a definition's code module answers (Braintree's bt_challenge), besides its own."""
+    return tuple(getattr(_code(found), "HANDSHAKES", ()))
 
 
 def _code(found: ProviderDefinition) -> ModuleType | None:

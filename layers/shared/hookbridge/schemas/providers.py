@@ -301,6 +301,13 @@ class PaypalData(_Open):
     links: list[dict[str, Any]] | None = None
 
 
+class BraintreeData(_Open):
+    """A Braintree notification as published: its bt_payload, the base64 of the signed XML <notification>
+    (decode it to read the XML: kind, timestamp and the subject entity)."""
+
+    raw: str
+
+
 class DropboxListFolder(_Open):
     accounts: list[str] = Field(default_factory=list)  # the linked accounts whose files changed
 
@@ -824,6 +831,14 @@ class PaypalEvent(EventBridgeModel):
     detail: PaypalDetail  # narrows the parser's dict to the typed detail
 
 
+class BraintreeDetail(_Detail):
+    data: BraintreeData | None = None
+
+
+class BraintreeEvent(EventBridgeModel):
+    detail: BraintreeDetail  # narrows the parser's dict to the typed detail
+
+
 class DropboxDetail(_Detail):
     data: DropboxData | None = None
 
@@ -1059,6 +1074,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "postmark": PostmarkData,
     "calendly": CalendlyData,
     "docusign": DocusignData,
+    "braintree": BraintreeData,
     "dropbox": DropboxData,
     "aws-sns": AwsSnsData,
     "google-pubsub": GooglePubsubData,
@@ -1116,6 +1132,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "postmark": PostmarkDetail,
     "calendly": CalendlyDetail,
     "docusign": DocusignDetail,
+    "braintree": BraintreeDetail,
     "dropbox": DropboxDetail,
     "aws-sns": AwsSnsDetail,
     "google-pubsub": GooglePubsubDetail,
@@ -1173,6 +1190,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "postmark": PostmarkEvent,
     "calendly": CalendlyEvent,
     "docusign": DocusignEvent,
+    "braintree": BraintreeEvent,
     "dropbox": DropboxEvent,
     "aws-sns": AwsSnsEvent,
     "google-pubsub": GooglePubsubEvent,
