@@ -471,8 +471,8 @@ def test_the_template_reads_as_a_page() -> None:
     # (+1: the Providers values and their description wrap one line more with forty-three senders; +11: the
     # senders' ids listed for SAM CLI's packaging, twice, their names looked up in the ingest loop, and the
     # scans' notes on what they read differently: cfn-lint's plain strings, checkov's reserved concurrency;
-    # +2: the four lists of senders wrap two lines more with fifty-two senders)
-    budget = 820 + 48 + 11 + 2 + len(template()["Mappings"]["Senders"]) - 8
+    # +3: the four lists of senders wrap three lines more with fifty-six senders)
+    budget = 820 + 48 + 11 + 3 + len(template()["Mappings"]["Senders"]) - 8
     assert len(lines) <= budget, f"template.yaml has {len(lines)} lines"
     long = [n for n, line in enumerate(lines, 1) if len(line) > 160]
     assert not long, f"lines over 160 characters: {long}"
