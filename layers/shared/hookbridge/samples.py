@@ -17,7 +17,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hookbridge.model import Provider
-from hookbridge.providers.definition import BodyHmac, Hmac, Jwt, ProviderDefinition, PublicKey, Token
+from hookbridge.providers.definition import (
+    BodyHmac,
+    BodyToken,
+    Hmac,
+    Jwt,
+    ProviderDefinition,
+    PublicKey,
+    Token,
+)
 from hookbridge.providers.scheme_parts import delivery_id
 from hookbridge.subscription import SubscriptionSecret
 
@@ -101,6 +109,8 @@ def example_secret(definition: ProviderDefinition, key: str) -> dict[str, Any]:
             layout["signing_secrets"] = [getattr(scheme, "key_prefix", "") + shown]
         elif isinstance(scheme, PublicKey):
             layout["public_keys"], layout["private_keys"] = key_pair(scheme.kind, key, scheme.key_format)
+        elif isinstance(scheme, BodyToken):
+            layout["signing_secrets"] = [key + "-state"]
         elif isinstance(scheme, Token):
             layout["tokens"] = [key + "-token"]
         else:
