@@ -307,6 +307,30 @@ class OktaData(_Open):
     outcome: dict[str, Any] | None = None
 
 
+class MicrosoftGraphResourceData(_Open):
+    """What a notification says of the changed resource (its properties depend on the resource)."""
+
+    id: str | None = None
+    odata_type: str | None = Field(None, alias="@odata.type")
+    odata_id: str | None = Field(None, alias="@odata.id")
+    odata_etag: str | None = Field(None, alias="@odata.etag")
+
+
+class MicrosoftGraphData(_Open):
+    """One Microsoft Graph change notification or lifecycle notification (each of a delivery's `value` is
+    published): changeType for a change, lifecycleEvent for a lifecycle notification, never both."""
+
+    subscriptionId: str  # the sender's field names
+    subscriptionExpirationDateTime: str | None = None  # ISO 8601
+    tenantId: str | None = None
+    clientState: str | None = None
+    changeType: str | None = None  # created, updated, deleted
+    lifecycleEvent: str | None = None  # reauthorizationRequired, subscriptionRemoved, missed
+    resource: str | None = None
+    resourceData: MicrosoftGraphResourceData | None = None
+    id: str | None = None  # "Unique ID for the notification. Optional."
+
+
 class VonageData(_Open):
     """A Vonage Messages API webhook: a message's status (``status``) or an inbound message
     (``message_type``)."""
@@ -785,6 +809,14 @@ class OktaEvent(EventBridgeModel):
     detail: OktaDetail  # narrows the parser's dict to the typed detail
 
 
+class MicrosoftGraphDetail(_Detail):
+    data: MicrosoftGraphData | None = None
+
+
+class MicrosoftGraphEvent(EventBridgeModel):
+    detail: MicrosoftGraphDetail  # narrows the parser's dict to the typed detail
+
+
 class VonageDetail(_Detail):
     data: VonageData | None = None
 
@@ -992,6 +1024,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "aws-sns": AwsSnsData,
     "trello": TrelloData,
     "okta": OktaData,
+    "microsoft-graph": MicrosoftGraphData,
     "vonage": VonageData,
     "monday": MondayData,
     "asana": AsanaData,
@@ -1046,6 +1079,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "aws-sns": AwsSnsDetail,
     "trello": TrelloDetail,
     "okta": OktaDetail,
+    "microsoft-graph": MicrosoftGraphDetail,
     "vonage": VonageDetail,
     "monday": MondayDetail,
     "asana": AsanaDetail,
@@ -1100,6 +1134,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "aws-sns": AwsSnsEvent,
     "trello": TrelloEvent,
     "okta": OktaEvent,
+    "microsoft-graph": MicrosoftGraphEvent,
     "vonage": VonageEvent,
     "monday": MondayEvent,
     "asana": AsanaEvent,
