@@ -29,6 +29,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "linear",
         "mailgun",
         "meta",
+        "microsoft-graph",
         "mollie",
         "monday",
         "mux",
