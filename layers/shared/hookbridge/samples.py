@@ -63,6 +63,8 @@ def fresh_event(
             query.update(dict.fromkeys(tokens, secret.verify_token.get_secret_value()))
             fresh["queryStringParameters"], fresh["rawQueryString"] = query, urlencode(query)
         return fresh
+    if method == "POST" and not raw and any(h.empty_body for h in provider.handshakes):
+        return fresh  # a bodiless handshake the sender proves nothing in (Graph's ?validationToken=), as sent
     if provider.id_header is not None and method == "POST":
         # Each distinct body is a delivery of its own, as the sender would number it.
         headers[provider.id_header.lower()] = delivery_id(raw)

@@ -457,7 +457,7 @@ class HandshakeSpec(_Strict):
         elif self.method == "POST" and self.check == "none":
             if not (self.empty_body and self.when):
                 raise ValueError(
-                    "a POST handshake checked by nothing has no body (empty_body = true) and is told by its when"
+                    "a POST handshake checked by nothing has no body (empty_body = true), told by its when"
                 )
         elif self.method == "POST" and not self.when:
             raise ValueError("a POST handshake is proven by the auth and told from an event by its when")
