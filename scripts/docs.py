@@ -335,6 +335,12 @@ def _scheme(s: Any) -> str:
         return text + " (the rest of it is not signed)."
     if s.kind == "jwt":
         return _jwt(s)
+    if s.kind == "body_token":
+        where = f"in each item of `{s.items}`" if s.items else "in the body"
+        return (
+            f"{where}, `{s.json_path}` is one of `signing_secrets` as given to the sender (compared in "
+            "constant time; a shared value sent as is, signing nothing: a captured request reveals it)."
+        )
     if s.kind == "token":
         where = f"header `{s.header}`" if s.header else f"query parameter `{s.query}`"
         return f"a token in {where}, one of `tokens` (compared in constant time)."
@@ -501,6 +507,8 @@ def _handshake(h: Any, d: Any) -> str:
     answer += "".join(f" with `{name}: {value}`" for name, value in a.headers.items())
     answer += f" `{body}`" if body else ""
     request = f"a {h.method} where {when}" if when else f"any {h.method}"
+    if h.empty_body:
+        request += " and the body is empty (one with a body is verified as an event)"
     if h.check == "learn" and not when:
         request = f"a {h.method} with its {_source(h.learns)}"
     return f"- `{h.name}`: {request}; {proof}; answered {answer}.\n"

@@ -32,9 +32,12 @@ HANDSHAKES = {
     ("okta", "verification"),  # a GET carrying the hook's Authorization header
     ("monday", "url_verification"),  # {"challenge": c} with the app's JWT, echoed as the same JSON
     ("braintree", "bt_challenge"),  # an unsigned GET ?bt_challenge=, answered with the key pair's HMAC
+    ("microsoft-graph", "validation"),  # an unproven bodiless POST ?validationToken=, echoed
 }
 # Handshakes the sender proves nothing of: answered from the request alone (no forged variant to refuse).
-UNPROVEN = {("dropbox", "challenge"), ("trello", "head"), ("braintree", "bt_challenge")}
+UNPROVEN = {
+    ("dropbox", "challenge"), ("trello", "head"), ("braintree", "bt_challenge"), ("microsoft-graph", "validation"),
+}  # fmt: skip
 # Handshakes that hand the signing secret over: answered only while awaited (tests/senders/test_asana.py).
 LEARNING = {("asana", "hook_secret"), ("notion", "verification")}
 _ALL_SAMPLES = [
@@ -72,6 +75,8 @@ BATCHES: dict[tuple[str, str], list[tuple[str, tuple[str | int, ...]]]] = {
     ],
     ("okta", "user.session.start"): [("user.session.start", ("data", "events", 0))],
     ("asana", "task.changed"): [("task:changed", ("events", 0)), ("story:added", ("events", 1))],
+    ("microsoft-graph", "created"): [("created", ("value", 0))],
+    ("microsoft-graph", "reauthorizationRequired"): [("reauthorizationRequired", ("value", 0))],
 }
 # Senders that want an answer of their own shape to an accepted event: (status, content type, body).
 ANSWERS = {
@@ -193,6 +198,12 @@ HANDSHAKE_ANSWERS = {
         200,
         "application/json",
         '{"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}',
+    ),
+    ("microsoft-graph", "validation"): (
+        200,
+        "text/plain",
+        "Validation: Testing client application reachability for subscription Request-Id: "
+        "9b6b4a35-8b3e-4e5d-9f0a-3c2d1e0f9a8b",
     ),
 }
 

@@ -269,3 +269,30 @@ def test_a_sendgrid_batch_of_five_thousand_is_stored_once_with_its_elements_besi
     elements = s3.get_object(Bucket=PAYLOAD_BUCKET, Key=item["elements_s3_key"]["S"])["Body"].read()
     assert len(json.loads(elements)) == 5_000
     assert sum(len(str(v)) for v in item.values()) < 10_000  # the item points; it holds neither
+
+
+def test_a_captured_graph_notification_alone_twice_or_in_a_new_batch_is_published_once(
+    stack: Stack, ingest_function: Callable[[str], Handler], publisher_handler: Handler, invoke: Invoke
+) -> None:
+    """Microsoft Graph's clientState is a shared value: whoever captured a delivery holds it. Each
+    notification is claimed by what it says (its clientState aside), so Graph's retry of it, alone or in
+    another batch, or a captured one rewrapped, is not published twice."""
+    stack.add_secret("microsoft-graph", "demo", demo_secret("microsoft-graph"))
+    graph = ingest_function("microsoft-graph")
+    created = signed("microsoft-graph", "created")
+    [notification] = json.loads(created["body"])["value"]
+    lifecycle = json.loads(signed("microsoft-graph", "reauthorizationRequired")["body"])["value"][0]
+    assert status(invoke, graph, created) == (200, "accepted")
+    assert len(published(stack, invoke, publisher_handler)) == 1
+
+    # The same notification re-serialized alone: stored under its claim, a duplicate.
+    assert status(invoke, graph, with_body(created, json.dumps({"value": [notification]})))[1] == "duplicate"
+    # Twice in a new batch beside a new one: the batch is new, only the new notification is published.
+    rewrapped = json.dumps({"value": [notification, lifecycle, notification]})
+    assert status(invoke, graph, with_body(created, rewrapped)) == (200, "accepted")
+    [message] = published(stack, invoke, publisher_handler)
+    assert message["detail-type"] == "reauthorizationRequired"
+    # One forged notification beside it refuses the whole request, and publishes nothing.
+    forged = json.dumps({"value": [notification, lifecycle | {"clientState": "guessed", "id": "new"}]})
+    assert status(invoke, graph, with_body(created, forged))[0] == 401
+    assert published(stack, invoke, publisher_handler) == []

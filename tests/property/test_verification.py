@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from hookbridge import providers
 from hookbridge.errors import Unauthorized
 from hookbridge.model import WebhookRequest
-from hookbridge.providers.definition import BodyHmac, Hmac, Jwt, PublicKey
+from hookbridge.providers.definition import BodyHmac, BodyToken, Hmac, Jwt, PublicKey
 from hookbridge.subscription import SubscriptionSecret
 from tests.support.fakes import MemorySecrets, MemoryStore, secret_layout
 from tests.support.settings import ingest_settings
@@ -61,7 +61,7 @@ form_bodies = st.lists(st.tuples(form_text, form_text), max_size=8).map(
 # Senders whose signature is carried in the body and covers some of its fields only (Adyen, Mailgun; AWS SNS,
 # defined in code; Braintree, whose form's bt_signature covers its bt_payload).
 SIGNED_IN_THE_BODY = {"aws-sns", "braintree"} | {
-    p for p in providers.names() if any(isinstance(s, BodyHmac) for s in schemes(p))
+    p for p in providers.names() if any(isinstance(s, BodyHmac | BodyToken) for s in schemes(p))
 }
 # Every definition with a signature over the body (an HMAC, a public-key signature; Twilio's over a
 # non-form body through bodySHA256). Zinc is unsigned: its token is in the URL. PayPal signs the body's CRC32,
@@ -117,7 +117,13 @@ def body_for(provider: str) -> st.SearchStrategy[bytes]:
              "SubscribeURL": text},
         )  # fmt: skip
         return (notification | confirmation).map(lambda d: json.dumps(d).encode())
-    if provider == "mailgun":
+    if provider == "microsoft-graph":  # its clientState put in every notification by its signer
+        graph_item = st.fixed_dictionaries(
+            {"subscriptionId": text, "changeType": text, "resource": text},
+            optional={"id": text, "resourceData": st.dictionaries(st.text(max_size=10), text, max_size=3)},
+        )
+        document = st.fixed_dictionaries({"value": st.lists(graph_item, min_size=1, max_size=4)})
+    elif provider == "mailgun":
         document = st.fixed_dictionaries(
             {
                 "signature": st.fixed_dictionaries({"token": text}),
@@ -250,6 +256,7 @@ def signed_run(body: bytes) -> str:
 
 
 SIGNED_FIELDS = {
+    "microsoft-graph": ["clientState"],  # the subscription's value, in every notification: nothing signed
     "adyen": [
         "pspReference",
         "originalReference",
@@ -297,6 +304,8 @@ def test_any_change_to_a_signed_field_in_the_body_is_refused(
     items = (
         [i["NotificationRequestItem"] for i in document["notificationItems"]]
         if provider == "adyen"
+        else document["value"]
+        if provider == "microsoft-graph"
         else [document]
         if provider == "aws-sns"
         else [document["signature"]]

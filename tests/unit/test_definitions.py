@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -438,3 +439,57 @@ def test_a_code_senders_extra_never_overwrites_the_pipelines_metadata() -> None:
     envelope = build_envelope("1", event, prefix="hookbridge", bus="bus", table="t")
     metadata = json.loads(envelope.entry["Detail"])["metadata"]
     assert (metadata["subscription"], metadata["topic"]) == (event.subscription, "t")
+
+
+GRAPH = """
+name = "acme"
+kind = "productivity"
+description = "Acme notifications"
+event_types = ["created"]
+
+[auth]
+schemes = [{ kind = "body_token", items = "value[]", json = "clientState" }]
+
+[[handshakes]]
+name = "validation"
+method = "POST"
+check = "none"
+empty_body = true
+when = [{ query = "validationToken", present = true }]
+answer = { status = 200, content_type = "text/plain", body = "{query:validationToken}" }
+
+[batch]
+items = ["value[]"]
+
+[event]
+type = [{ json = "changeType" }]
+"""
+
+
+def test_a_value_in_every_batch_item_and_a_bodiless_post_handshake_build(tmp_path: Path) -> None:
+    provider = providers.build(read_definition(write(tmp_path, GRAPH)))
+    assert provider.item_proof is not None
+    assert [h.empty_body for h in provider.handshakes] == [True]
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda t: t.replace('json = "clientState"', 'json = "value[].clientState"'), "one value"),
+        (lambda t: t.replace('items = "value[]", json', 'items = "value", json'), "walks no list"),
+        (lambda t: t.replace('kind = "body_token"', 'kind = "body_token", header = "X"'), "header"),
+        # An unproven POST is told from an event by its empty body, and only an unproven POST is.
+        (lambda t: t.replace("empty_body = true\n", ""), "empty_body"),
+        (lambda t: t.replace('check = "none"\n', ""), "empty_body"),
+        (lambda t: t.replace('method = "POST"', 'method = "GET"'), "empty_body"),
+        (lambda t: t.replace("when = [{ query", "# when = [{ query"), "when"),
+        # Every item carrying the value is published, and only those: the batch is exactly those items.
+        (lambda t: t.replace('[batch]\nitems = ["value[]"]', '[batch]\nitems = ["other[]"]'), "batch"),
+        (lambda t: t.replace('[batch]\nitems = ["value[]"]', ""), "batch"),
+    ],
+)
+def test_a_body_token_or_bodiless_handshake_mistake_is_refused(
+    tmp_path: Path, change: Any, said: str
+) -> None:
+    with pytest.raises(DefinitionError, match=said):
+        providers.build(read_definition(write(tmp_path, change(GRAPH))))

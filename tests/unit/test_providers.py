@@ -31,6 +31,7 @@ def test_every_module_loads_as_its_own_provider() -> None:
         "linear",
         "mailgun",
         "meta",
+        "microsoft-graph",
         "mollie",
         "monday",
         "mux",

@@ -102,7 +102,7 @@ def is_stored(provider: Provider, sample: dict[str, Any]) -> bool:
     )
     payload, _ = provider.parse(request)
     return not any(
-        (h.verified or (h.learns is not None and h.learns(request, payload) is not None))
+        (h.verified or h.empty_body or (h.learns is not None and h.learns(request, payload) is not None))
         and h.matches(request, payload)
         for h in provider.handshakes
     )

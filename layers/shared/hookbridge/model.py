@@ -125,6 +125,9 @@ class Handshake:
     # or None when the request has none. Such a handshake is proven by nothing, so it is answered only while
     # the subscription awaits its secret (hookbridge.ingest.pipeline).
     learns: Callable[[WebhookRequest, Any], str | None] | None = None
+    # An unchecked POST told by its empty body (Microsoft Graph's ?validationToken=): answered before any
+    # auth, from the request alone (definition.HandshakeSpec.empty_body).
+    empty_body: bool = False
 
 
 # The bus event's own metadata (hookbridge.publishing.publisher.build_envelope): a sender's extra metadata may

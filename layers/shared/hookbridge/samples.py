@@ -17,7 +17,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hookbridge.model import Provider
-from hookbridge.providers.definition import BodyHmac, Hmac, Jwt, ProviderDefinition, PublicKey, Token
+from hookbridge.providers.definition import (
+    BodyHmac,
+    BodyToken,
+    Hmac,
+    Jwt,
+    ProviderDefinition,
+    PublicKey,
+    Token,
+)
 from hookbridge.providers.scheme_parts import delivery_id
 from hookbridge.subscription import SubscriptionSecret
 
@@ -49,12 +57,9 @@ def fresh_event(
     method = context.get("http", {}).get("method", "POST")
     proven = any(h.verified for h in provider.handshakes if h.method == method)
     if method != "POST" and not proven:  # a handshake a verify token proves, as its sender sends it
-        tokens = {h.token_parameter for h in provider.handshakes if h.method == method and h.token_parameter}
-        if tokens and secret.verify_token is not None:
-            query = dict(fresh.get("queryStringParameters") or {})
-            query.update(dict.fromkeys(tokens, secret.verify_token.get_secret_value()))
-            fresh["queryStringParameters"], fresh["rawQueryString"] = query, urlencode(query)
-        return fresh
+        return _with_verify_token(fresh, provider, secret, method)
+    if method == "POST" and not raw and any(h.empty_body for h in provider.handshakes):
+        return fresh  # a bodiless handshake the sender proves nothing in (Graph's ?validationToken=), as sent
     if provider.id_header is not None and method == "POST":
         # Each distinct body is a delivery of its own, as the sender would number it.
         headers[provider.id_header.lower()] = delivery_id(raw)
@@ -66,6 +71,18 @@ def fresh_event(
         query = {**(fresh.get("queryStringParameters") or {}), **credentials.query}
         fresh["queryStringParameters"] = query
         fresh["rawQueryString"] = urlencode(query)
+    return fresh
+
+
+def _with_verify_token(
+    fresh: dict[str, Any], provider: Provider, secret: SubscriptionSecret, method: str
+) -> dict[str, Any]:
+    """A handshake a verify token proves (Meta's GET), carrying the secret's verify token."""
+    tokens = {h.token_parameter for h in provider.handshakes if h.method == method and h.token_parameter}
+    if tokens and secret.verify_token is not None:
+        query = dict(fresh.get("queryStringParameters") or {})
+        query.update(dict.fromkeys(tokens, secret.verify_token.get_secret_value()))
+        fresh["queryStringParameters"], fresh["rawQueryString"] = query, urlencode(query)
     return fresh
 
 
@@ -101,6 +118,8 @@ def example_secret(definition: ProviderDefinition, key: str) -> dict[str, Any]:
             layout["signing_secrets"] = [getattr(scheme, "key_prefix", "") + shown]
         elif isinstance(scheme, PublicKey):
             layout["public_keys"], layout["private_keys"] = key_pair(scheme.kind, key, scheme.key_format)
+        elif isinstance(scheme, BodyToken):
+            layout["signing_secrets"] = [key + "-state"]
         elif isinstance(scheme, Token):
             layout["tokens"] = [key + "-token"]
         else:

@@ -77,6 +77,8 @@ class IngestPipeline:
         self._learner = learner
         self._confirmer = confirmer
         self._learning = provider.learning  # empty for every sender but those that hand a secret over
+        # Unchecked POSTs told by their empty body (Microsoft Graph's ?validationToken=); none elsewhere.
+        self._bodiless = tuple(h for h in provider.handshakes if h.empty_body and h.method == "POST")
         self._rejections = rejections or NoRejectionRecorder()
         self.provider = provider
         self._settings = settings
@@ -104,6 +106,10 @@ class IngestPipeline:
                 raise NotFound(f"unknown {name}")
         if request.method != "POST":
             return self._unsigned_handshake(request)
+        if self._bodiless and not request.body:
+            answered = self._bodiless_handshake(request)
+            if answered is not None:
+                return answered
         if self._learning:
             learned = self._learning_handshake(request)
             if learned is not None:
@@ -168,6 +174,16 @@ class IngestPipeline:
             if handshake.matches(request, NOT_JSON):
                 return IngestResult(None, handshake.name, self._answer_checked(handshake, request, secret))
         raise NotFound("not a handshake of this sender")
+
+    def _bodiless_handshake(self, request: WebhookRequest) -> IngestResult | None:
+        """A POST without a body that a sender proves nothing in (Microsoft Graph's ?validationToken=): an
+        echo of the request alone, for a subscription that exists (else 404); None when it is not one (it
+        is then verified as an event, and refused)."""
+        for handshake in self._bodiless:
+            if handshake.matches(request, NOT_JSON):
+                secret = self._secrets.get(self.provider.name, request.subscription)
+                return IngestResult(None, handshake.name, self._answer_checked(handshake, request, secret))
+        return None
 
     def _learning_handshake(self, request: WebhookRequest) -> IngestResult | None:
         """A handshake that hands the subscription's signing secret over (Asana's X-Hook-Secret, Notion's

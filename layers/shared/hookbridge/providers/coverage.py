@@ -16,7 +16,9 @@ proves, per kind of scheme:
   else binds nothing, as a token;
 - an HMAC inside the body proves the fields it names, of the body (Mailgun: a timestamp and a one-time
   token, which then identify the request) or of each item (Adyen: each item is published on its own and
-  identified by its signed fields, the items no signature covers are refused).
+  identified by its signed fields, the items no signature covers are refused);
+- a shared value in each item of a batch (Microsoft Graph's clientState) binds nothing, as a token: each
+  item is published on its own and identified by what it says without that value (``item_content``).
 
 A definition whose schemes prove different parts (with ``require = "any"``) is refused: which one passed
 would change what identifies a request.
@@ -25,6 +27,7 @@ would change what identifies a request.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +36,7 @@ from hookbridge.model import FORM_FIELDS, WebhookRequest
 from hookbridge.providers.definition import (
     BasicAuth,
     BodyHmac,
+    BodyToken,
     DefinitionError,
     Hmac,
     Jwt,
@@ -150,6 +154,11 @@ def _identified_by(coverage: Coverage) -> str:
 def _of_scheme(scheme: Scheme) -> Coverage:
     if isinstance(scheme, Token | BasicAuth):
         return Coverage(everything=True)
+    if isinstance(scheme, BodyToken):
+        # A shared value binds nothing, as a header token; in each item of a batch, each item is published
+        # on its own and claimed by what it says (item_content), so an item sent again in another batch is
+        # not published twice.
+        return Coverage(everything=True, items=scheme.items)
     if isinstance(scheme, BodyHmac):
         return Coverage(fields=scheme.fields, items=scheme.items)
     if isinstance(scheme, Jwt):
@@ -226,7 +235,32 @@ def build_item_proof(definition: ProviderDefinition, coverage: Coverage) -> Item
     """For a batch whose items are signed one by one: one item's signed message."""
     if coverage.items is None:
         return None
+    assert definition.auth is not None
+    token = next((s for s in definition.auth.schemes if isinstance(s, BodyToken) and s.items), None)
+    if token is not None:
+        return item_content(token.json_path)
     return field_message(definition)
+
+
+def item_content(token_path: str) -> Callable[[Any], bytes]:
+    """What identifies an item that carries a shared value (Microsoft Graph's notification with its
+    clientState): everything it says but that value, as canonical JSON (keys sorted, no spaces), so that
+    the same item re-serialized or with its keys reordered is the same, and the claim key is no function
+    of the secret. The value is left out of what is hashed, not of what is stored."""
+    parents, last = token_path.split(".")[:-1], token_path.split(".")[-1]
+
+    def without(value: Any, keys: list[str]) -> Any:
+        if not isinstance(value, dict):
+            return value
+        if not keys:
+            return {k: v for k, v in value.items() if k != last}
+        return {k: without(v, keys[1:]) if k == keys[0] else v for k, v in value.items()}
+
+    def content(item: Any) -> bytes:
+        trimmed = without(item, parents)
+        return json.dumps(trimmed, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+    return content
 
 
 def field_message(definition: ProviderDefinition) -> Callable[[Any], bytes]:

@@ -295,13 +295,37 @@ class Token(_Strict):
         return self
 
 
+class BodyToken(_Strict):
+    """A shared value the sender copies into the body as it was given (Microsoft Graph's ``clientState``),
+    compared in constant time with the subscription's ``signing_secrets`` (the value the operator gave the
+    sender). With ``items``, every item of that list must carry one (the batch's items: one item without it,
+    or with another value, refuses the whole request); else the body carries it at ``json``.
+
+    Like a header token it signs nothing and is sent as is: a captured request reveals it. What identifies
+    an item is then the item itself, without the value (``providers.coverage``)."""
+
+    kind: Literal["body_token"]
+    json_path: str = Field(alias="json", pattern=JSON_PATH)  # in the item (or the body)
+    items: str | None = Field(None, pattern=JSON_PATH)  # the items that each carry it; none: the body does
+
+    @model_validator(mode="after")
+    def _paths(self) -> Self:
+        if "[]" in self.json_path:
+            raise ValueError(f"json: {self.json_path!r} is not a dotted path to one value")
+        if self.items is not None and "[]" not in self.items:
+            raise ValueError(f"items: {self.items!r} walks no list (write [] after a list's key)")
+        return self
+
+
 class BasicAuth(_Strict):
     """HTTP basic auth, compared with the subscription's ``basic_auth`` pairs."""
 
     kind: Literal["basic"]
 
 
-Scheme = Annotated[Hmac | PublicKey | BodyHmac | Jwt | Token | BasicAuth, Field(discriminator="kind")]
+Scheme = Annotated[
+    Hmac | PublicKey | BodyHmac | Jwt | Token | BodyToken | BasicAuth, Field(discriminator="kind")
+]
 
 
 class Auth(_Strict):
@@ -403,9 +427,10 @@ class HandshakeSpec(_Strict):
     when: tuple[Match, ...] = ()
     # How the request proves itself: the definition's auth (a signed POST; a GET whose auth is a header
     # token, as Okta's), a verify token the subscription's secret holds (Meta's GET), or nothing (Dropbox's
-    # GET ?challenge=, Trello's HEAD: the sender signs no handshake). An unchecked handshake is a GET or HEAD
-    # whose answer is made of the request alone, never with the secret, and echoes only as text/plain or
-    # JSON: whoever asks learns nothing but that the subscription exists, and nothing changes.
+    # GET ?challenge=, Trello's HEAD, Graph's bodiless POST ?validationToken=: the sender signs no handshake).
+    # An unchecked handshake is a GET, a HEAD or a POST without a body, whose answer is made of the request
+    # alone, never with the secret, and echoes only as text/plain or JSON: whoever asks learns nothing but
+    # that the subscription exists, and nothing changes.
     #
     # Or "learn": a sender that hands its signing secret over in the handshake (Asana's X-Hook-Secret,
     # Notion's verification_token), so that nothing can prove it. ``learns`` says where the secret is; it is
@@ -417,6 +442,10 @@ class HandshakeSpec(_Strict):
     verify_token: Source | None = None
     learns: Source | None = None
     refused_status: Literal[401, 403] = 401  # what a failed check answers: Meta documents 403
+    # The request has no body at all (Microsoft Graph's POST ?validationToken=): what lets an unchecked POST
+    # be told from an event, and answered before any auth, from the request alone. A POST with a body is
+    # never this handshake: it is verified as an event (and refused when it proves nothing).
+    empty_body: bool = False
     answer: AnswerSpec
 
     @model_validator(mode="after")
@@ -427,8 +456,15 @@ class HandshakeSpec(_Strict):
             raise ValueError("learns says where the secret is exactly when check = 'learn'")
         if self.check == "learn":
             self._check_learning()
-        elif self.method == "POST" and (self.check == "none" or not self.when):
+        elif self.method == "POST" and self.check == "none":
+            if not (self.empty_body and self.when):
+                raise ValueError(
+                    "a POST handshake checked by nothing has no body (empty_body = true), told by its when"
+                )
+        elif self.method == "POST" and not self.when:
             raise ValueError("a POST handshake is proven by the auth and told from an event by its when")
+        if self.empty_body and (self.method != "POST" or self.check != "none"):
+            raise ValueError("empty_body: only an unchecked POST is told by its empty body")
         if self.method == "HEAD" and (self.answer.body or self.answer.json_body is not None):
             raise ValueError("a HEAD is answered without a body")
         if self.check == "none":
@@ -643,6 +679,9 @@ class ProviderDefinition(_Strict):
             elif isinstance(scheme, Token):
                 where = f"header {scheme.header}" if scheme.header else f"query {scheme.query}"
                 parts.append(f"token in {where}")
+            elif isinstance(scheme, BodyToken):
+                where = f"each of {scheme.items} at {scheme.json_path}" if scheme.items else scheme.json_path
+                parts.append(f"signing secret in the body: {where}")
             else:
                 parts.append("basic auth")
         return parts[0] if len(parts) == 1 else f"{self.auth.require} of: " + "; ".join(parts)

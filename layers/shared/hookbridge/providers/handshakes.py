@@ -3,8 +3,8 @@ url_verification, Zoom's endpoint.url_validation, Twitch's webhook_callback_veri
 Meta's subscribe GET), recognized and answered exactly as the sender requires. They are never stored or
 published. A signed handshake is answered only once the provider's auth has passed; Meta's GET is checked
 against the verify token the subscription's secret holds. A sender that proves no handshake (Dropbox's GET
-?challenge=, Trello's HEAD) is answered from the request alone: an echo as text/plain or JSON, never a value
-made with the secret (definition.HandshakeSpec)."""
+?challenge=, Trello's HEAD, Microsoft Graph's bodiless POST ?validationToken=) is answered from the request
+alone: an echo as text/plain or JSON, never a value made with the secret (definition.HandshakeSpec)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,11 @@ def build(spec: HandshakeSpec) -> Handshake:
     token_of = _reader(spec.verify_token) if spec.verify_token is not None else None
 
     def matches(request: WebhookRequest, payload: Any) -> bool:
-        return request.method == spec.method and all(condition(request, payload) for condition in conditions)
+        return (
+            request.method == spec.method
+            and not (spec.empty_body and request.body)
+            and all(condition(request, payload) for condition in conditions)
+        )
 
     def answer(request: WebhookRequest, payload: Any, secret: SubscriptionSecret) -> Answer:
         if token_of is not None:
@@ -58,6 +62,7 @@ def build(spec: HandshakeSpec) -> Handshake:
         spec.refused_status,
         token_parameter,
         learns,
+        spec.empty_body,
     )
 
 

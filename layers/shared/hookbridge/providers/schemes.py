@@ -21,10 +21,11 @@ from urllib.parse import parse_qsl
 
 from hookbridge.errors import Unauthorized
 from hookbridge.model import NOT_JSON, Credentials, WebhookRequest, parse_json
-from hookbridge.providers.bodies import value_at
+from hookbridge.providers.bodies import items_at, value_at
 from hookbridge.providers.definition import (
     BodyHmac,
     BodyTimestamp,
+    BodyToken,
     Hmac,
     Jwt,
     ProviderDefinition,
@@ -145,6 +146,8 @@ def _verifier(scheme: Scheme) -> Verify:
         return jwt_verify(scheme)
     if isinstance(scheme, Token):
         return _token_verifier(scheme)
+    if isinstance(scheme, BodyToken):
+        return _body_token_verifier(scheme)
     return _basic_verifier()
 
 
@@ -279,6 +282,46 @@ def _token_verifier(scheme: Token) -> Verify:
     return verify
 
 
+def body_token_holders(scheme: BodyToken, payload: Any) -> list[dict[str, Any]]:
+    """The objects that must each carry the value: every item at ``items`` (an item that is no object
+    carries none, and refuses the request: it would be published unproven), else the body."""
+    if scheme.items is None:
+        return [payload] if isinstance(payload, dict) else []
+    holders = [item for _, item in items_at(payload, scheme.items)]
+    if not all(isinstance(item, dict) for item in holders):
+        raise Unauthorized("an item is not an object: it carries no signing secret")
+    return holders
+
+
+def _body_token_verifier(scheme: BodyToken) -> Verify:
+    path = scheme.json_path
+
+    def verify(request: WebhookRequest, secret: SubscriptionSecret, now: float) -> str:
+        allowed = [s.get_secret_value() for s in secret.signing_secrets if s.get_secret_value()]
+        if not allowed:
+            raise Unauthorized("subscription has no signing secret configured")
+        payload = parse_json(request.body)
+        if payload is NOT_JSON:
+            raise Absent("body is not JSON: no signing secret in it")
+        holders = body_token_holders(scheme, payload)
+        if not holders:
+            raise Absent("no item carries the signing secret")
+        # Fail closed, item by item: one item without the value or with another refuses the whole request
+        # (it would otherwise be published as proven beside genuine ones). Every item is compared, in
+        # constant time, before the answer: how far the mismatch is tells nothing.
+        matched = True
+        for holder in holders:
+            given = value_at(holder, path)
+            if not isinstance(given, str) or not given:
+                raise Unauthorized("an item carries no signing secret")
+            matched &= secret_matches(given, allowed)
+        if not matched:
+            raise Unauthorized("signing secret mismatch")
+        return "body-token"
+
+    return verify
+
+
 def _basic_verifier() -> Verify:
     def verify(request: WebhookRequest, secret: SubscriptionSecret, now: float) -> str:
         pairs = [(c.username.get_secret_value(), c.password.get_secret_value()) for c in secret.basic_auth]
@@ -328,6 +371,8 @@ def _signer(scheme: Scheme, id_header: str | None) -> Signer:
         return jwt_sign(scheme)
     if isinstance(scheme, Token):
         return _token_signer(scheme)
+    if isinstance(scheme, BodyToken):
+        return _body_token_signer(scheme)
     return _basic_signer
 
 
@@ -386,6 +431,29 @@ def _token_signer(scheme: Token) -> Signer:
         if scheme.header:
             return Signed({scheme.header: tokens[0]})
         return Signed({}, {scheme.query or "": tokens[0]})
+
+    return sign
+
+
+def _body_token_signer(scheme: BodyToken) -> Signer:
+    """The body with the subscription's first signing secret put in every item (or the body), as the
+    sender copies its clientState into each notification."""
+
+    def sign(
+        secret: SubscriptionSecret, body: bytes, at: int, url: str, headers: Mapping[str, str]
+    ) -> Signed:
+        values = [s.get_secret_value() for s in secret.signing_secrets if s.get_secret_value()]
+        if not values:
+            raise Unauthorized("subscription has no signing secret configured")
+        payload = parse_json(body)
+        if payload is NOT_JSON:
+            raise Unauthorized("a body that carries its signing secret must be JSON")
+        for holder in body_token_holders(scheme, payload):
+            *parents, last = scheme.json_path.split(".")
+            for key in parents:
+                holder = holder.setdefault(key, {})
+            holder[last] = values[0]
+        return Signed({}, body=json.dumps(payload, separators=(",", ":")).encode())
 
     return sign
 

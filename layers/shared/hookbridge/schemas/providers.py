@@ -347,6 +347,30 @@ class OktaData(_Open):
     outcome: dict[str, Any] | None = None
 
 
+class MicrosoftGraphResourceData(_Open):
+    """What a notification says of the changed resource (its properties depend on the resource)."""
+
+    id: str | None = None
+    odata_type: str | None = Field(None, alias="@odata.type")
+    odata_id: str | None = Field(None, alias="@odata.id")
+    odata_etag: str | None = Field(None, alias="@odata.etag")
+
+
+class MicrosoftGraphData(_Open):
+    """One Microsoft Graph change notification or lifecycle notification (each of a delivery's `value` is
+    published): changeType for a change, lifecycleEvent for a lifecycle notification, never both."""
+
+    subscriptionId: str  # the sender's field names
+    subscriptionExpirationDateTime: str | None = None  # ISO 8601
+    tenantId: str | None = None
+    clientState: str | None = None
+    changeType: str | None = None  # created, updated, deleted
+    lifecycleEvent: str | None = None  # reauthorizationRequired, subscriptionRemoved, missed
+    resource: str | None = None
+    resourceData: MicrosoftGraphResourceData | None = None
+    id: str | None = None  # "Unique ID for the notification. Optional."
+
+
 class VonageData(_Open):
     """A Vonage Messages API webhook: a message's status (``status``) or an inbound message
     (``message_type``)."""
@@ -863,6 +887,14 @@ class OktaEvent(EventBridgeModel):
     detail: OktaDetail  # narrows the parser's dict to the typed detail
 
 
+class MicrosoftGraphDetail(_Detail):
+    data: MicrosoftGraphData | None = None
+
+
+class MicrosoftGraphEvent(EventBridgeModel):
+    detail: MicrosoftGraphDetail  # narrows the parser's dict to the typed detail
+
+
 class VonageDetail(_Detail):
     data: VonageData | None = None
 
@@ -1081,6 +1113,7 @@ DATA_MODELS: dict[str, type[BaseModel]] = {
     "paypal": PaypalData,
     "trello": TrelloData,
     "okta": OktaData,
+    "microsoft-graph": MicrosoftGraphData,
     "vonage": VonageData,
     "plaid": PlaidData,
     "monday": MondayData,
@@ -1139,6 +1172,7 @@ DETAIL_MODELS: dict[str, type[_Detail]] = {
     "paypal": PaypalDetail,
     "trello": TrelloDetail,
     "okta": OktaDetail,
+    "microsoft-graph": MicrosoftGraphDetail,
     "vonage": VonageDetail,
     "plaid": PlaidDetail,
     "monday": MondayDetail,
@@ -1197,6 +1231,7 @@ EVENT_MODELS: dict[str, type[EventBridgeModel]] = {
     "paypal": PaypalEvent,
     "trello": TrelloEvent,
     "okta": OktaEvent,
+    "microsoft-graph": MicrosoftGraphEvent,
     "vonage": VonageEvent,
     "plaid": PlaidEvent,
     "monday": MondayEvent,
