@@ -36,8 +36,11 @@ HANDSHAKES = {
 }
 # Handshakes the sender proves nothing of: answered from the request alone (no forged variant to refuse).
 UNPROVEN = {
-    ("dropbox", "challenge"), ("trello", "head"), ("braintree", "bt_challenge"), ("microsoft-graph", "validation"),
-}  # fmt: skip
+    ("dropbox", "challenge"),
+    ("trello", "head"),
+    ("braintree", "bt_challenge"),
+    ("microsoft-graph", "validation"),
+}
 # Handshakes that hand the signing secret over: answered only while awaited (tests/senders/test_asana.py).
 LEARNING = {("asana", "hook_secret"), ("notion", "verification")}
 _ALL_SAMPLES = [

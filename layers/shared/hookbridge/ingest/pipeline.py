@@ -98,22 +98,10 @@ class IngestPipeline:
             raise PayloadTooLarge(f"body of {size} bytes over {self._settings.max_body_bytes}")
 
     def handle(self, request: WebhookRequest) -> IngestResult:
-        self.check_size(len(request.body))
-        if not SUBSCRIPTION_NAME.match(request.subscription):
-            raise NotFound("not a subscription name")
-        for name, allowed in self.provider.path_values.items():
-            if request.path.get(name) not in allowed:
-                raise NotFound(f"unknown {name}")
-        if request.method != "POST":
-            return self._unsigned_handshake(request)
-        if self._bodiless and not request.body:
-            answered = self._bodiless_handshake(request)
-            if answered is not None:
-                return answered
-        if self._learning:
-            learned = self._learning_handshake(request)
-            if learned is not None:
-                return learned
+        self._check_route(request)
+        unproven = self._unproven_handshake(request)
+        if unproven is not None:
+            return unproven
         verified_by, secret = self._verify(request)
         payload, form = self.provider.parse(request)
         for handshake in self.provider.handshakes:
@@ -143,6 +131,27 @@ class IngestPipeline:
                 if key is not None and key not in outcome.objects:
                     self._payloads.discard(key)
         return IngestResult(outcome, description.event_type, self.provider.accepted)
+
+    def _check_route(self, request: WebhookRequest) -> None:
+        self.check_size(len(request.body))
+        if not SUBSCRIPTION_NAME.match(request.subscription):
+            raise NotFound("not a subscription name")
+        for name, allowed in self.provider.path_values.items():
+            if request.path.get(name) not in allowed:
+                raise NotFound(f"unknown {name}")
+
+    def _unproven_handshake(self, request: WebhookRequest) -> IngestResult | None:
+        """The answer to a handshake that comes before (or without) the sender's proof: any method but POST,
+        a bodiless POST (Graph's validation), one handing a secret over (Asana); None for anything else."""
+        if request.method != "POST":
+            return self._unsigned_handshake(request)
+        if self._bodiless and not request.body:
+            answered = self._bodiless_handshake(request)
+            if answered is not None:
+                return answered
+        if self._learning:
+            return self._learning_handshake(request)
+        return None
 
     def _claimed(self, description: EventDescription, payload: Any) -> EventDescription:
         """A batch whose items are signed one by one: each element claimed by its signed message, and an
