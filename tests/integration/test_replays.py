@@ -12,6 +12,8 @@ from typing import Any
 import boto3
 import pytest
 
+from hookbridge.model import StoredEvent
+from hookbridge.providers.bodies import WITHHELD
 from tests.support.events import demo_secret, signed, stream_event
 from tests.support.stack import EVENTS_TABLE, PAYLOAD_BUCKET, Handler, Stack
 
@@ -283,7 +285,14 @@ def test_a_captured_graph_notification_alone_twice_or_in_a_new_batch_is_publishe
     [notification] = json.loads(created["body"])["value"]
     lifecycle = json.loads(signed("microsoft-graph", "reauthorizationRequired")["body"])["value"][0]
     assert status(invoke, graph, created) == (200, "accepted")
-    assert len(published(stack, invoke, publisher_handler)) == 1
+    [first] = published(stack, invoke, publisher_handler)
+    # The shared value is neither kept nor published: whoever holds it can send anything as Graph.
+    client_state = demo_secret("microsoft-graph")["signing_secrets"][0]
+    assert first["detail"]["data"]["clientState"] == WITHHELD
+    assert client_state not in json.dumps(first)
+    [stored] = [StoredEvent.from_stream_image(item) for item in stack.items()]
+    assert client_state.encode() not in stored.payload  # the body as kept (decompressed)
+    assert json.loads(stored.payload)["value"][0]["clientState"] == WITHHELD
 
     # The same notification re-serialized alone: stored under its claim, a duplicate.
     assert status(invoke, graph, with_body(created, json.dumps({"value": [notification]})))[1] == "duplicate"

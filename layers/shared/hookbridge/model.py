@@ -189,6 +189,9 @@ class Provider:
     )
     handshakes: tuple[Handshake, ...] = ()
     accepted: Answer | None = None  # the answer to a stored webhook, when the sender wants its own
+    # The body to store and publish for a verified payload, where the sender copies the subscription's shared
+    # value into it (Microsoft Graph's clientState): the value withheld (``providers.bodies.build_withhold``).
+    withhold: Callable[[Any], bytes] | None = None
     # What a verified payload asks to have confirmed at the sender (AWS SNS's SubscriptionConfirmation), or
     # None; the pipeline confirms it only while the subscription awaits a handshake.
     confirmation: Callable[[Any], Confirmation | None] | None = None

@@ -122,7 +122,12 @@ class IngestPipeline:
             form=form,
             proof=self.provider.proof(request, payload, form),
         )
-        event = self._store_apart(event, request.body)
+        if (
+            self.provider.withhold is not None
+        ):  # the shared value the body carries is neither kept nor published
+            kept = self.provider.withhold(payload)
+            event = replace(event, payload=kept, payload_sha256=hashlib.sha256(kept).hexdigest())
+        event = self._store_apart(event, event.payload)
         # Windows are measured on API Gateway's receive time, the same clock that set dedupe_until.
         outcome = self._store.put_once(event, request.received_at_ms / 1000)
         if outcome.status == "duplicate" and self._payloads is not None:

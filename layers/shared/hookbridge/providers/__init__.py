@@ -79,7 +79,17 @@ def build(found: ProviderDefinition) -> Provider:
         ),
         accepted=handshakes.accepted_answer(found.accepted),
         confirmation=getattr(code, "confirmation", None),
+        withhold=_withhold(found),
     )
+
+
+def _withhold(found: ProviderDefinition) -> Callable[[Any], bytes] | None:
+    """Where a body carries the subscription's shared value (a body_token), the body stored without it."""
+    from hookbridge.providers.bodies import build_withhold
+    from hookbridge.providers.definition import BodyToken
+
+    token = next((s for s in found.auth.schemes if isinstance(s, BodyToken)), None) if found.auth else None
+    return build_withhold(token) if token is not None else None
 
 
 def _code_proofs(code: ModuleType | None) -> dict[str, Any]:

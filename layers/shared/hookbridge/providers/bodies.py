@@ -3,13 +3,14 @@ JSON in one field); and the paths that reach into it, to a value or to every ite
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 from hookbridge.model import FORM_FIELDS, NOT_JSON, WebhookRequest, parse_json
-from hookbridge.providers.definition import Body
+from hookbridge.providers.definition import Body, BodyToken
 from hookbridge.providers.signed_content import FORM
 
 Pointer = tuple[str | int, ...]
@@ -103,3 +104,27 @@ def at_pointer(payload: Any, pointer: Pointer) -> Any:
     for step in pointer:
         payload = payload[step]
     return payload
+
+
+# What a shared secret the sender copies into the body is stored and published as.
+WITHHELD = "(withheld)"
+
+
+def build_withhold(token: BodyToken) -> Callable[[Any], bytes]:
+    """The body to store for one that carries the subscription's shared value (Microsoft Graph's clientState
+    in every notification): the JSON as received, the value at each place replaced by ``WITHHELD``. Whoever
+    holds the value can send anything as the sender, so it reaches neither the table nor the bus (nor a
+    consumer in another account); the request was verified with it first, and what identifies it is made
+    without it (``providers.coverage``)."""
+    *parents, last = token.json_path.split(".")
+
+    def withhold(payload: Any) -> bytes:
+        copied = copy.deepcopy(payload)
+        places = (item for _, item in items_at(copied, token.items)) if token.items else iter([copied])
+        for item in places:
+            holder = value_at(item, ".".join(parents)) if parents else item
+            if isinstance(holder, dict) and last in holder:
+                holder[last] = WITHHELD
+        return json.dumps(copied, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    return withhold
