@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from hookbridge_cli.samples import NOT_SENT
 
 from tests.support.events import signed
 
@@ -110,7 +111,7 @@ class Dev:
             f"{self.base_url}{event['rawPath']}",
             data=body.encode(),
             method="POST",
-            headers={k: v for k, v in event["headers"].items() if k != "host"},
+            headers={k: v for k, v in event["headers"].items() if k not in NOT_SENT},
         )
         with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
             return str(json.loads(response.read())["id"])

@@ -150,3 +150,17 @@ def test_a_command_makes_each_aws_client_once(monkeypatch: pytest.MonkeyPatch) -
     assert t.client("sqs") is t.client("sqs")
     assert t.client("sqs") is not t.client("dynamodb")
     assert (t.bus, t.prefix, t.providers) == ("bus", "hb", ("zippex",))
+
+
+@pytest.mark.parametrize(("provider", "sample"), [("microsoft-graph", "created"), ("asana", "hook_secret")])
+def test_a_samples_body_framing_is_not_sent_again(provider: str, sample: str) -> None:
+    """`send` and `verify` sent a sample's own Content-Length (Graph's samples carry API Gateway's): the
+    re-signed body is another length, and the local stack waited for bytes that never came (a timeout)."""
+    from hookbridge_cli.samples import load_event, signed_request
+
+    from hookbridge.subscription import SubscriptionSecret
+
+    loaded = providers.load(provider)
+    secret = SubscriptionSecret.model_validate(demo_secret(provider))
+    request = signed_request(load_event(provider, sample), loaded, secret, "demo", "http://127.0.0.1:1")
+    assert not {"content-length", "host", "transfer-encoding"} & {k.lower() for k in request.headers}

@@ -3,6 +3,7 @@ what the local stack, `hookbridge send`, the tests and the benchmark all read.""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from dataclasses import dataclass
@@ -120,7 +121,12 @@ def distinct_body(provider: str, sample: dict[str, Any], n: int) -> str:
     payload: Any = dict(parse_qsl(body, keep_blank_values=True)) if is_form else json.loads(body)
     inner = definition.body.json_field if definition.body else None
     if is_form and inner and inner in payload:  # Slack's interactivity: the event is the JSON in a field
-        payload[inner] = json.dumps({**json.loads(payload[inner]), "hookbridge_n": n})
+        try:
+            event = json.loads(payload[inner])
+        except ValueError:  # Braintree's: the field is base64 of an XML notification
+            payload[inner] = _distinct_xml(payload[inner], n)
+        else:
+            payload[inner] = json.dumps({**event, "hookbridge_n": n})
         return urlencode(payload)
     id_paths = _id_paths(definition)
     for index, item in enumerate(_items(definition, payload)):
@@ -128,6 +134,14 @@ def distinct_body(provider: str, sample: dict[str, Any], n: int) -> str:
     if is_form:
         return urlencode(payload)
     return json.dumps(payload)
+
+
+def _distinct_xml(encoded: str, n: int) -> str:
+    """A base64 XML notification with an element of its own added (its signer signs it anew)."""
+    xml = base64.b64decode(encoded)
+    root_end = xml.rstrip().rsplit(b"</", 1)
+    marked = root_end[0] + f"<hookbridge-n>{n}</hookbridge-n></".encode() + root_end[1]
+    return base64.encodebytes(marked).decode("ascii")
 
 
 def _items(definition: ProviderDefinition, payload: Any) -> list[Any]:
@@ -176,6 +190,12 @@ class SignedRequest:
         return self.url.split("?")[0]
 
 
+# A sample's headers that describe the request API Gateway received, not one to send again: its Host and
+# scheme (the stack's are used), and its body's framing, which the HTTP client sets for the body it sends (a
+# sample's Content-Length, Microsoft Graph's, kept the server waiting for bytes that never came).
+NOT_SENT = frozenset({"host", "x-forwarded-proto", "content-length", "transfer-encoding", "connection"})
+
+
 def signed_request(
     sample: dict[str, Any],
     provider: Provider,
@@ -198,6 +218,6 @@ def signed_request(
     url = f"{root.scheme}://{root.netloc}{root.path}{event['rawPath']}"
     if event.get("rawQueryString"):
         url += "?" + event["rawQueryString"]
-    headers = {k: v for k, v in event["headers"].items() if k not in ("host", "x-forwarded-proto")}
+    headers = {k: v for k, v in event["headers"].items() if k not in NOT_SENT}
     method = event.get("requestContext", {}).get("http", {}).get("method", "POST")
     return SignedRequest(url, (event.get("body") or "").encode(), headers, method)
