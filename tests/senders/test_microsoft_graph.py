@@ -4,19 +4,31 @@ the lifecycle notification's documented structure (/graph/change-notifications-l
 notificationUrl validation (a POST ?validationToken=<url-encoded token> with no body, answered 200 text/plain
 with the decoded token). Graph signs nothing: each notification's clientState must be one of the
 subscription's signing_secrets. Microsoft's Python SDK (msgraph-sdk) has no changeNotificationCollection
-model (it generates only what the API returns), so the documented payloads are the proof."""
+model (it generates only what the API returns), so the documented payloads are the proof.
+Rich notifications' validationTokens: tokens with the documented claims, signed with PyJWT (as Microsoft's
+samples use their platform's JWT library) under keys made here, every one the function accepts accepted
+by PyJWT under Microsoft's documented checks, and every attack refused by both."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import time
 from typing import Any
 from urllib.parse import quote
 
+import jwt as pyjwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from hookbridge import providers
-from hookbridge.errors import Unauthorized
+from hookbridge.errors import Unauthorized, Unavailable
+from hookbridge.providers import jwks, microsoft_graph
 from hookbridge.providers.coverage import claim_of
+from hookbridge.providers.jwks import JwksStore, jwk_of
 from hookbridge.subscription import SubscriptionSecret
 from tests.support import senders
 from tests.support.fakes import MemoryStore
@@ -220,3 +232,230 @@ def test_the_claim_is_no_function_of_the_client_state() -> None:
     assert claim_of(proof) == claim_of(provider.item_proof(DOCS_NOTIFICATION | {"clientState": "rotated"}))
     # Any other difference is another notification (Graph's id, an etag, a renewed expiration).
     assert claim_of(proof) != claim_of(provider.item_proof(DOCS_NOTIFICATION | {"id": "other"}))
+
+
+# --------------------------------------------------------------- rich notifications: validationTokens
+# Proven with PyJWT, as Microsoft's validation samples do with their platform's JWT library: tokens signed by
+# it with keys made here (`cryptography`), and every token the function accepts is one PyJWT accepts under
+# the documented checks (RS256, the app id as audience, the tenant's issuer, exp), Graph's publisher as azp.
+APP_ID = "8e460676-ae3f-4b1e-8790-ee0fb5d6148f"
+TENANT = DOCS_NOTIFICATION["tenantId"]
+GRAPH_KID = "nOo3ZDrODXEK1jKWhXslHR_KXEg"
+RICH_SECRET: dict[str, Any] = {**SECRET, "audience": APP_ID}  # keys from the (faked) JWKS
+MS_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+FORGED_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+NOW = float(int(time.time()))
+
+
+def _jwk(key: rsa.RSAPrivateKey, kid: str = GRAPH_KID) -> dict[str, str]:
+    numbers = key.public_key().public_numbers()
+    return jwk_of(kid, numbers.n, numbers.e)
+
+
+MS_JWKS = json.dumps({"keys": [_jwk(MS_KEY)]}).encode()
+PINNED_SECRET: dict[str, Any] = {**RICH_SECRET, "public_keys": [json.dumps(_jwk(MS_KEY))]}
+
+
+def graph_claims(**changed: Any) -> dict[str, Any]:
+    """The documented validation token's claims (a v2 token for the app, from Graph's publisher), at NOW."""
+    made = {
+        "aud": APP_ID,
+        "iss": f"https://sts.windows.net/{TENANT}/",
+        "iat": int(NOW),
+        "nbf": int(NOW),
+        "exp": int(NOW) + 3600,
+        "azp": microsoft_graph.GRAPH_PUBLISHER,
+        "azpacr": "2",
+        "oid": "1e7d79fa-7893-4d50-bdde-164260d9c5ba",
+        "sub": "1e7d79fa-7893-4d50-bdde-164260d9c5ba",
+        "tid": TENANT,
+        "ver": "2.0",
+    }
+    made.update(changed)
+    return {k: v for k, v in made.items() if v is not None}
+
+
+def graph_token(claims: dict[str, Any], key: rsa.RSAPrivateKey = MS_KEY, kid: str = GRAPH_KID) -> str:
+    return pyjwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+def rich(*tokens: Any, items: tuple[dict[str, Any], ...] = (DOCS_NOTIFICATION,)) -> bytes:
+    return json.dumps({"value": list(items), "validationTokens": list(tokens)}).encode()
+
+
+class JwksGetter:
+    """Microsoft identity's JWKS fetch, faked: answers the test's keys, counts what it is asked."""
+
+    def __init__(self, served: bytes = MS_JWKS) -> None:
+        self.served = served
+        self.asked: list[str] = []
+
+    def __call__(self, url: str) -> tuple[bytes, dict[str, str]]:
+        self.asked.append(url)
+        return self.served, {"cache-control": "public, max-age=86400"}
+
+
+@pytest.fixture
+def keys(monkeypatch: pytest.MonkeyPatch) -> JwksGetter:
+    found = JwksGetter()
+    monkeypatch.setattr(microsoft_graph, "STORE", JwksStore(microsoft_graph.JWKS_URL, get=found))
+    return found
+
+
+def rich_verify(body: bytes, secret: dict[str, Any] = RICH_SECRET, now: float = NOW) -> str:
+    return verify("microsoft-graph", secret, webhook_request("microsoft-graph", JSON, body), now=now)
+
+
+def pyjwt_accepts(token: str) -> bool:
+    """Microsoft's documented checks, by PyJWT: the key, RS256, audience, expiry, then the tenant's issuer,
+    Graph's publisher as azp (or appid), and the tenant the notification is for."""
+    try:
+        claims = pyjwt.decode(
+            token,
+            MS_KEY.public_key(),
+            algorithms=["RS256"],
+            audience=APP_ID,
+            leeway=300,
+            options={"require": ["exp", "iss", "aud", "tid"]},
+        )
+    except pyjwt.PyJWTError:
+        return False
+    tenant = claims["tid"]
+    issuers = (f"https://sts.windows.net/{tenant}/", f"https://login.microsoftonline.com/{tenant}/v2.0")
+    publisher = claims.get("azp", claims.get("appid"))
+    return claims["iss"] in issuers and publisher == microsoft_graph.GRAPH_PUBLISHER and tenant == TENANT
+
+
+def test_a_rich_delivery_with_genuine_tokens_is_accepted_and_the_keys_fetched_once(keys: JwksGetter) -> None:
+    token = graph_token(graph_claims())
+    assert pyjwt_accepts(token)
+    assert rich_verify(rich(token)) == microsoft_graph.VERIFIED_BY
+    assert rich_verify(rich(token)) == microsoft_graph.VERIFIED_BY
+    assert keys.asked == ["https://login.microsoftonline.com/common/discovery/v2.0/keys"]
+    found = answer("microsoft-graph", PINNED_SECRET, JSON, rich(token))
+    assert (found.status, len(found.stored)) == (200, 1)
+
+
+def test_a_v1_token_with_appid_and_the_v2_issuer_form_are_accepted(keys: JwksGetter) -> None:
+    v1 = graph_claims(azp=None, appid=microsoft_graph.GRAPH_PUBLISHER, ver="1.0")
+    v2 = graph_claims(iss=f"https://login.microsoftonline.com/{TENANT}/v2.0")
+    for claims in (v1, v2):
+        assert pyjwt_accepts(graph_token(claims))
+        assert rich_verify(rich(graph_token(claims))) == microsoft_graph.VERIFIED_BY
+
+
+def test_pinned_keys_mean_no_fetch(monkeypatch: pytest.MonkeyPatch) -> None:
+    getter = JwksGetter()
+    monkeypatch.setattr(microsoft_graph, "STORE", JwksStore(microsoft_graph.JWKS_URL, get=getter))
+    assert rich_verify(rich(graph_token(graph_claims())), PINNED_SECRET) == microsoft_graph.VERIFIED_BY
+    with pytest.raises(Unauthorized):
+        rich_verify(rich(graph_token(graph_claims(), FORGED_KEY)), PINNED_SECRET)
+    assert getter.asked == []
+
+
+def _unsigned(header: dict[str, Any], claims: dict[str, Any], signature: bytes = b"") -> str:
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return ".".join([part(json.dumps(header).encode()), part(json.dumps(claims).encode()), part(signature)])
+
+
+def _hs256_with_the_public_key(claims: dict[str, Any]) -> str:
+    """The algorithm confusion: HS256 keyed with the public key's PEM."""
+    public = MS_KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = {"alg": "HS256", "kid": GRAPH_KID, "typ": "JWT"}
+    unsigned = _unsigned(header, claims).rsplit(".", 1)[0]
+    mac = hmac.new(public, unsigned.encode(), hashlib.sha256).digest()
+    return unsigned + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(_unsigned({"alg": "none", "kid": GRAPH_KID}, graph_claims()) + "x", id="alg-none"),
+        pytest.param(_hs256_with_the_public_key(graph_claims()), id="alg-hs256"),
+        pytest.param(graph_token(graph_claims(aud="00000003-0000-0000-c000-000000000000")), id="wrong-aud"),
+        pytest.param(graph_token(graph_claims(azp="11111111-2222-3333-4444-555555555555")), id="wrong-azp"),
+        pytest.param(graph_token(graph_claims(azp=None)), id="no-azp"),
+        pytest.param(graph_token(graph_claims(exp=int(NOW) - 400)), id="expired"),
+        pytest.param(graph_token(graph_claims(exp=None)), id="no-exp"),
+        pytest.param(graph_token(graph_claims(nbf=int(NOW) + 900)), id="not-yet"),
+        pytest.param(graph_token(graph_claims(iss="https://sts.windows.net/attacker/")), id="wrong-iss"),
+        pytest.param(graph_token(graph_claims(iss="https://evil.example/", tid=None)), id="no-tid"),
+        pytest.param(
+            graph_token(
+                graph_claims(
+                    tid="aaaaaaaa-0000-0000-0000-000000000000",
+                    iss="https://sts.windows.net/aaaaaaaa-0000-0000-0000-000000000000/",
+                )
+            ),
+            id="other-tenant",
+        ),
+        pytest.param(graph_token(graph_claims(), FORGED_KEY), id="forged-key"),
+        pytest.param(graph_token(graph_claims())[:-4] + "AAAA", id="signature-changed"),
+        pytest.param("not.a.token", id="garbage"),
+    ],
+)
+def test_a_bad_token_refuses_the_whole_delivery_before_anything_is_stored(
+    keys: JwksGetter, token: str
+) -> None:
+    genuine = graph_token(graph_claims())
+    assert not pyjwt_accepts(token)
+    with pytest.raises(Unauthorized):
+        rich_verify(rich(genuine, token))
+    assert refused(answer("microsoft-graph", PINNED_SECRET, JSON, rich(genuine, token), now=NOW))
+
+
+def test_claims_are_refused_before_any_fetch(keys: JwksGetter) -> None:
+    for claims in (graph_claims(aud="x"), graph_claims(azp="x"), graph_claims(exp=int(NOW) - 400)):
+        with pytest.raises(Unauthorized):
+            rich_verify(rich(graph_token(claims, kid="made-up")))
+    assert keys.asked == []
+
+
+def test_a_flood_of_unknown_kids_costs_the_budget_and_no_fetch_beyond(keys: JwksGetter) -> None:
+    assert rich_verify(rich(graph_token(graph_claims()))) == microsoft_graph.VERIFIED_BY  # keys now cached
+    for i in range(20):
+        with pytest.raises((Unauthorized, Unavailable)):
+            rich_verify(rich(graph_token(graph_claims(), FORGED_KEY, kid=f"made-up-{i}")))
+    assert len(keys.asked) == 1 + jwks.UNKNOWN_KID_BUDGET
+
+
+def test_a_notification_of_a_tenant_without_its_token_refuses_the_delivery(keys: JwksGetter) -> None:
+    other = DOCS_NOTIFICATION | {"tenantId": "aaaaaaaa-0000-0000-0000-000000000000"}
+    with pytest.raises(Unauthorized):
+        rich_verify(rich(graph_token(graph_claims()), items=(DOCS_NOTIFICATION, other)))
+    with pytest.raises(Unauthorized):
+        rich_verify(
+            rich(graph_token(graph_claims()), items=({k: v for k, v in UPDATED.items() if k != "tenantId"},))
+        )
+
+
+@pytest.mark.parametrize("tokens", [[], None, "a.b.c", [1], ["x"] * 21])
+def test_validation_tokens_present_but_not_a_list_of_tokens_is_refused(keys: JwksGetter, tokens: Any) -> None:
+    body = json.dumps({"value": [DOCS_NOTIFICATION], "validationTokens": tokens}).encode()
+    with pytest.raises(Unauthorized):
+        rich_verify(body)
+    assert keys.asked == []
+
+
+def test_a_subscription_without_an_app_id_refuses_every_rich_delivery(keys: JwksGetter) -> None:
+    with pytest.raises(Unauthorized):
+        rich_verify(rich(graph_token(graph_claims())), SECRET)
+    assert keys.asked == []
+
+
+def test_tokens_removed_from_a_rich_delivery_leave_a_basic_one_proven_by_its_client_state(
+    keys: JwksGetter,
+) -> None:
+    # What stripping the tokens buys: a delivery proven as any basic notification is (the clientState),
+    # no more; with the wrong clientState it is refused as before. Documented in the definition.
+    assert rich_verify(batch(DOCS_NOTIFICATION)) == "body-token"
+    wrong = DOCS_NOTIFICATION | {"clientState": "guessed"}
+    with pytest.raises(Unauthorized):
+        rich_verify(batch(wrong))
+    with pytest.raises(Unauthorized):  # and genuine tokens do not make up for a wrong clientState
+        rich_verify(rich(graph_token(graph_claims()), items=(wrong,)))
+    assert keys.asked == []

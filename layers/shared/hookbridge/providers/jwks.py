@@ -1,5 +1,5 @@
 """Tokens signed with RS256 by a sender that publishes its keys as a JWKS at a fixed URL (Google's OIDC ID
-tokens for Pub/Sub push; Microsoft Graph's rich notifications are the next of this kind): the key store and
+tokens for Pub/Sub push; Microsoft Graph's rich notifications' validationTokens): the key store and
 the token check, for any sender whose code names its own URL and claims.
 
 - The URL is the sender's, fixed in code: never one a request names. It is fetched with the bounded fetch
@@ -19,8 +19,8 @@ the token check, for any sender whose code names its own URL and claims.
 - Keys may be pinned instead (a secret's ``public_keys``: JWKs, a JWKS, or PEM certificates or public
   keys): then nothing is ever fetched (the local stack, the tests, an operator who wants no fetch).
 
-The claims are the caller's to check (``google_pubsub``): this module proves only that the sender's key
-signed the token.
+The claims are the caller's to check (``google_pubsub``, ``microsoft_graph``): this module proves only
+that the sender's key signed the token.
 """
 
 from __future__ import annotations
